@@ -1,0 +1,810 @@
+/**
+ * The arbiter: owns the listening sockets, keeps the right number of workers of the current
+ * generation alive, cycles generations without dropping a connection, and stops them the way
+ * it is told. Read it like a runbook: signals map to `handle*` methods, which call the verbs
+ * `spawnWorker`, `manageWorkers`, `stopWorker`, `killWorker`, `reapWorker`, `reload`, `stop`.
+ *
+ * Nothing polls. Everything reacts to a process exit, a control message, a signal or a
+ * deadline timer.
+ */
+import { formatBindAddress, parseBindAddress } from '../config/bind-address';
+import type { ArbiterHooks, ArbiterInfo, WorkerExitInfo } from '../config/hooks';
+import type { Settings } from '../config/settings';
+import type { EventSink } from '../log/event-sink';
+import type { Logger } from '../log/logger';
+import type { StopMode, WorkerMessage } from '../protocol/control';
+import type { ErrorInfo, WorkerState } from '../protocol/events';
+import { Backoff } from './backoff';
+import { describeExit, describeBootFailure } from './exit-reasons';
+import { HookRunner } from './hook-runner';
+import { LIVE_STATES, transition, type LifecycleInput } from './lifecycle';
+import { OrphanReaper } from './orphan-reaper';
+import { bindAll, urlOf, type BoundSocket } from './sockets';
+import { WorkerProcess } from './worker-process';
+
+/** Exit codes of the arbiter (gunicorn's numbering where it has one). */
+export const EXIT = {
+  OK: 0,
+  /** Stopped by the third Ctrl+C: workers were killed, hooks may not have run. */
+  KILLED: 1,
+  USAGE: 2,
+  /** The first generation's workers could not boot. */
+  BOOT_ERROR: 3,
+  /** The app could not be loaded (threw at import, syntax error). */
+  APP_LOAD_ERROR: 4,
+  /** A bug in the arbiter itself. */
+  INTERNAL: 70,
+} as const;
+
+/** A worker that stayed ready this long has proven the code works: its crash starts backoff afresh. */
+const STABLE_MS = 10_000;
+/** After a worker exits, leftovers in its process group get SIGTERM, then SIGKILL this much later. */
+const GROUP_KILL_DELAY_MS = 1_000;
+/** After a heartbeat timeout's SIGABRT, how long the worker gets before SIGKILL. */
+const ABORT_GRACE_MS = 1_000;
+
+export type ArbiterOptions = {
+  settings: Settings;
+  appArgs: readonly string[];
+  hooks: ArbiterHooks;
+  cwd: string;
+  log: Logger;
+  events: EventSink;
+  /** Re-reads the config file for HUP; throws a UsageError when it is broken. */
+  reloadConfig?: () => Promise<{ settings: Settings; hooks: ArbiterHooks }>;
+};
+
+type Phase = 'starting' | 'running' | 'stopping' | 'done';
+
+/** A generation being booted: settles when all its workers are ready or one has failed. */
+type Cycle = {
+  generation: number;
+  workers: Set<WorkerProcess>;
+  settle: (result: { ok: true } | { ok: false; error: ErrorInfo }) => void;
+};
+
+export class Arbiter {
+  private settings: Settings;
+  private readonly hooks: HookRunner;
+  private readonly log: Logger;
+  private readonly events: EventSink;
+  private readonly workers = new Map<number, WorkerProcess>();
+  private sockets: BoundSocket[] = [];
+  private reaper: OrphanReaper | undefined;
+  private phase: Phase = 'starting';
+  /** The generation that serves. */
+  private generation = 0;
+  private lastGeneration = 0;
+  private nextWorkerId = 1;
+  private target: number;
+  private cycle: Cycle | undefined;
+  private pendingReload: string | undefined;
+  private backoff = Backoff.start();
+  private respawnTimer: NodeJS.Timeout | undefined;
+  private stopMode: StopMode | undefined;
+  private interrupts = 0;
+  private resolveDone!: (code: number) => void;
+  private readonly done = new Promise<number>((resolve) => (this.resolveDone = resolve));
+  private readonly signalListeners = new Map<NodeJS.Signals, () => void>();
+
+  constructor(private readonly options: ArbiterOptions) {
+    this.settings = options.settings;
+    this.target = options.settings.workers;
+    this.log = options.log;
+    this.events = options.events;
+    this.hooks = new HookRunner(options.hooks, options.events, options.log);
+  }
+
+  private get info(): ArbiterInfo {
+    return {
+      pid: process.pid,
+      app: this.settings.app,
+      workers: this.target,
+      listeners: this.sockets.map((socket) => formatBindAddress(socket.address)),
+    };
+  }
+
+  /** Binds, boots the first generation and serves until stopped; resolves to the exit code. */
+  async run(): Promise<number> {
+    await this.hooks.run('onStarting', this.info);
+    this.sockets = await bindAll(this.settings.bind.map(parseBindAddress));
+    this.reaper = new OrphanReaper();
+    this.installSignalHandlers();
+    const listeners = this.sockets.map((socket) => socket.listener);
+    this.events.emit({
+      type: 'arbiter.started',
+      pid: process.pid,
+      listeners,
+      config: {
+        app: this.settings.app,
+        workers: this.target,
+        gracefulTimeout: this.settings.gracefulTimeout,
+        timeout: this.settings.timeout,
+        bootTimeout: this.settings.bootTimeout,
+        maxRequests: this.settings.maxRequests,
+      },
+    });
+    this.log.info(`arbiter ${process.pid} starting ${this.target} worker(s) for ${this.settings.app}`);
+
+    const result = await this.bootGeneration();
+    if (this.phase !== 'starting') return this.done; // stopped while booting
+    if (!result.ok) {
+      this.log.error(`the app failed to boot: ${formatError(result.error)}`);
+      await this.finish(
+        result.error.file || result.error.stack ? EXIT.APP_LOAD_ERROR : EXIT.BOOT_ERROR,
+        'boot failed',
+      );
+      return this.done;
+    }
+    this.phase = 'running';
+    this.generation = this.lastGeneration;
+    const urls = listeners.map(
+      (listener) => urlOf(listener) ?? `unix:${'path' in listener ? listener.path : ''}`,
+    );
+    this.log.info(`serving ${urls.join(' and ')} with ${this.target} worker(s)`);
+    await this.hooks.run('whenReady', this.info);
+    return this.done;
+  }
+
+  // ---- signals ---------------------------------------------------------------------------
+  // Node already delivers signals on the event loop, between tasks, so each handler runs to
+  // completion and only starts asynchronous work: that is the queue gunicorn builds by hand.
+
+  private readonly signalHandlers: Partial<Record<NodeJS.Signals, () => void>> = {
+    SIGHUP: () => this.handleHup(),
+    SIGTERM: () => this.handleTerm(),
+    SIGINT: () => this.handleInt(),
+    SIGQUIT: () => this.handleQuit(),
+    SIGTTIN: () => this.handleTtin(),
+    SIGTTOU: () => this.handleTtou(),
+    SIGUSR1: () => this.handleUsr1(),
+    SIGWINCH: () => this.handleWinch(),
+  };
+
+  private installSignalHandlers(): void {
+    for (const [signal, handler] of Object.entries(this.signalHandlers) as [NodeJS.Signals, () => void][]) {
+      const listener = () => {
+        this.events.emit({
+          type: 'signal',
+          direction: 'received',
+          signal,
+          pid: process.pid,
+          reason: 'received by the arbiter',
+        });
+        handler();
+      };
+      this.signalListeners.set(signal, listener);
+      process.on(signal, listener);
+    }
+  }
+
+  /** Reload: re-read the config, start a new generation, retire the old one once it is ready. */
+  handleHup(): void {
+    this.log.info('SIGHUP: reloading');
+    void this.reload('SIGHUP', { rereadConfig: true });
+  }
+
+  /** Graceful stop: workers drain, run their shutdown hooks, are killed at the graceful timeout. */
+  handleTerm(): void {
+    this.log.info('SIGTERM: graceful stop');
+    this.stop('graceful', 'SIGTERM');
+  }
+
+  /** Ctrl+C: first a graceful stop, then a quick stop, then kill everything now. */
+  handleInt(): void {
+    this.interrupts++;
+    if (this.interrupts === 1) {
+      this.log.info('Ctrl+C: graceful stop (press Ctrl+C again for a quick stop)');
+      this.stop('graceful', 'Ctrl+C');
+    } else if (this.interrupts === 2) {
+      this.log.warn('Ctrl+C again: quick stop (press Ctrl+C once more to kill the workers now)');
+      this.stop('quick', 'second Ctrl+C');
+    } else {
+      this.log.warn('Ctrl+C a third time: killing the workers now');
+      this.killNow('third Ctrl+C');
+    }
+  }
+
+  /** Quick stop: workers get the quick timeout for their hooks, then are killed. */
+  handleQuit(): void {
+    this.log.info('SIGQUIT: quick stop');
+    this.stop('quick', 'SIGQUIT');
+  }
+
+  /** One worker more. */
+  handleTtin(): void {
+    this.setWorkerCount(this.target + 1, 'SIGTTIN');
+  }
+
+  /** One worker fewer, never below one. */
+  handleTtou(): void {
+    if (this.target <= 1) {
+      this.log.info('SIGTTOU: already at one worker, which is the least there can be');
+      return;
+    }
+    this.setWorkerCount(this.target - 1, 'SIGTTOU');
+  }
+
+  /** Reopen log files: the events file here, and the app's own through its workers. */
+  handleUsr1(): void {
+    this.log.info('SIGUSR1: reopening log files');
+    this.events.reopen();
+    for (const worker of this.liveWorkers()) {
+      worker.send({ type: 'reopen-logs' });
+      this.events.emit({
+        ...this.ref(worker),
+        type: 'signal',
+        direction: 'sent',
+        signal: 'SIGUSR1',
+        reason: 'reopen log files (sent as a control message)',
+      });
+    }
+  }
+
+  /** Stop every worker but keep the arbiter and its sockets; TTIN or HUP brings workers back. */
+  handleWinch(): void {
+    // A terminal sends WINCH on every resize to its foreground process group; only honour it
+    // when nobody could have resized us (as gunicorn only does when daemonized).
+    if (process.stdout.isTTY || process.stdin.isTTY) {
+      this.log.info('SIGWINCH ignored: the arbiter runs in a terminal, where it means a window resize');
+      return;
+    }
+    this.log.info('SIGWINCH: stopping all workers, keeping the sockets open');
+    this.target = 0;
+    this.events.emit({ type: 'arbiter.workers', count: 0, reason: 'SIGWINCH' });
+    for (const worker of this.liveWorkers()) this.stopWorker(worker, 'graceful', 'SIGWINCH');
+  }
+
+  private setWorkerCount(count: number, reason: string): void {
+    const from = this.target;
+    this.target = count;
+    this.log.info(`${reason}: ${from} → ${count} worker(s)`);
+    this.events.emit({ type: 'arbiter.workers', count, reason });
+    void this.hooks.run('workersChanged', this.info, { from, to: count });
+    this.manageWorkers();
+  }
+
+  // ---- generations -----------------------------------------------------------------------
+
+  /** A graceful cycle: the new generation boots beside the old, which stops only once it is ready. */
+  async reload(trigger: string, options: { rereadConfig?: boolean; files?: string[] } = {}): Promise<void> {
+    if (this.phase !== 'running') return;
+    if (this.cycle) {
+      this.pendingReload = trigger; // folded: at most one follow-up cycle
+      return;
+    }
+    const startedAt = performance.now();
+    const generation = this.lastGeneration + 1;
+    this.events.emit({
+      type: 'reload',
+      phase: 'triggered',
+      generation,
+      trigger,
+      ...(options.files ? { files: options.files } : {}),
+    });
+    let result: { ok: true } | { ok: false; error: ErrorInfo };
+    const configError = options.rereadConfig ? await this.rereadConfig() : undefined;
+    if (configError) {
+      result = { ok: false, error: configError };
+    } else {
+      await this.hooks.run('onReload', this.info, { generation, trigger });
+      if (this.target === 0) this.target = this.settings.workers; // after WINCH
+      result = await this.bootGeneration();
+    }
+    const durationMs = Math.round(performance.now() - startedAt);
+    if (this.phase !== 'running') return;
+    if (result.ok) {
+      const previous = this.generation;
+      this.generation = generation;
+      this.backoff = this.backoff.succeed();
+      for (const worker of this.liveWorkers()) {
+        if (worker.generation < generation)
+          this.stopWorker(worker, 'graceful', `reload (generation ${generation} is ready)`);
+      }
+      this.events.emit({ type: 'reload', phase: 'completed', generation, trigger, durationMs });
+      this.log.info(`reloaded: generation ${generation} serves (was ${previous}), ${durationMs} ms`);
+    } else {
+      this.events.emit({
+        type: 'reload',
+        phase: 'failed',
+        generation,
+        trigger,
+        durationMs,
+        error: result.error,
+      });
+      this.log.error(
+        `reload failed, generation ${this.generation} keeps serving: ${formatError(result.error)}`,
+      );
+    }
+    const pending = this.pendingReload;
+    this.pendingReload = undefined;
+    if (pending) void this.reload(pending);
+  }
+
+  private async rereadConfig(): Promise<ErrorInfo | undefined> {
+    if (!this.options.reloadConfig) return undefined;
+    try {
+      const { settings, hooks } = await this.options.reloadConfig();
+      if (settings.bind.join() !== this.settings.bind.join()) {
+        this.log.warn('the bind addresses changed; restart the arbiter to listen on the new ones');
+        settings.bind = this.settings.bind;
+      }
+      if (settings.workers !== this.settings.workers) this.target = settings.workers;
+      this.settings = { ...settings, app: this.settings.app };
+      this.hooks.replace(hooks);
+      return undefined;
+    } catch (error) {
+      return { message: (error as Error).message };
+    }
+  }
+
+  /** Starts `target` workers of a new generation and waits until all are ready or one fails. */
+  private bootGeneration(): Promise<{ ok: true } | { ok: false; error: ErrorInfo }> {
+    const generation = ++this.lastGeneration;
+    return new Promise((settle) => {
+      const cycle: Cycle = { generation, workers: new Set(), settle };
+      this.cycle = cycle;
+      cycle.settle = (result) => {
+        if (this.cycle !== cycle) return;
+        this.cycle = undefined;
+        if (!result.ok) {
+          for (const worker of cycle.workers)
+            if (!worker.exited) this.killWorker(worker, 'its generation failed to boot');
+        }
+        settle(result);
+      };
+      for (let i = 0; i < this.target; i++) cycle.workers.add(this.spawnWorker(generation));
+      if (this.target === 0) cycle.settle({ ok: true });
+    });
+  }
+
+  // ---- workers ---------------------------------------------------------------------------
+
+  private spawnWorker(generation: number): WorkerProcess {
+    const id = this.nextWorkerId++;
+    void this.hooks.run('preFork', this.info, { id, generation });
+    const port = this.primaryPort();
+    const worker = new WorkerProcess({
+      id,
+      generation,
+      cwd: this.options.cwd,
+      env: { ...process.env, PORT: port },
+      listenFds: this.sockets.map((socket) => socket.fd),
+      onMessage: (w, message) => this.handleWorkerMessage(w, message),
+      onInvalidMessage: (w, error) =>
+        this.log.worker(w.id, w.pid, 'warn', `malformed control message skipped: ${error}`),
+      onOutput: (w, _stream, line) => this.log.worker(w.id, w.pid, 'info', line),
+      onExit: (w, code, signal) => this.reapWorker(w, code, signal),
+    });
+    this.workers.set(id, worker);
+    if (!worker.pid) return worker; // spawn failed; 'exit' follows and reaps it
+    this.reaper?.watch(worker.pid);
+    const jitter =
+      this.settings.maxRequestsJitter > 0
+        ? Math.floor(Math.random() * (this.settings.maxRequestsJitter + 1))
+        : 0;
+    worker.send({
+      type: 'boot',
+      id,
+      generation,
+      app: this.settings.app,
+      port,
+      listenFds: this.sockets.map((_, index) => 4 + index),
+      maxRequests: this.settings.maxRequests > 0 ? this.settings.maxRequests + jitter : 0,
+      heartbeatMs:
+        this.settings.timeout > 0 ? Math.max(50, Math.min(1000, (this.settings.timeout * 1000) / 4)) : 0,
+    });
+    worker.timers.boot = setTimeout(
+      () =>
+        this.changeState(worker, { kind: 'boot-timeout' }, `not ready within ${this.settings.bootTimeout} s`),
+      this.settings.bootTimeout * 1000,
+    );
+    this.events.emit({ type: 'worker.spawned', ...this.ref(worker) });
+    this.events.emit({
+      type: 'worker.state',
+      ...this.ref(worker),
+      state: 'booting',
+      reason: `generation ${generation}`,
+    });
+    void this.hooks.run('postFork', this.info, this.ref(worker));
+    return worker;
+  }
+
+  /** Keeps the serving generation at `target` live workers: replaces the lost, retires the extra. */
+  private manageWorkers(): void {
+    if (this.phase !== 'running') return;
+    const live = this.liveWorkers().filter(
+      (worker) => worker.generation === this.generation && !worker.retiring,
+    );
+    if (live.length > this.target) {
+      const oldest = live.sort((a, b) => a.spawnedAt - b.spawnedAt).slice(0, live.length - this.target);
+      for (const worker of oldest) this.stopWorker(worker, 'graceful', 'fewer workers wanted');
+      return;
+    }
+    if (live.length === this.target || this.respawnTimer) return;
+    const delay = this.backoff.delayMs;
+    const spawnMissing = () => {
+      this.respawnTimer = undefined;
+      if (this.phase !== 'running') return;
+      const count = this.liveWorkers().filter(
+        (worker) => worker.generation === this.generation && !worker.retiring,
+      ).length;
+      for (let i = count; i < this.target; i++) this.spawnWorker(this.generation);
+    };
+    if (delay === 0) return spawnMissing();
+    this.log.warn(`starting a worker again in ${delay} ms (${this.backoff.failures} failures in a row)`);
+    this.respawnTimer = setTimeout(spawnMissing, delay);
+  }
+
+  /**
+   * Stops a worker the way it is told; the deadline timer kills it if it does not leave in
+   * time. A graceful stop can be escalated to a quick one, which only ever brings the
+   * deadline closer.
+   */
+  private stopWorker(worker: WorkerProcess, mode: StopMode, reason: string): void {
+    if (worker.exited) return;
+    const seconds = mode === 'graceful' ? this.settings.gracefulTimeout : this.settings.quickTimeout;
+    let deadline = Date.now() + seconds * 1000;
+    if (worker.state === 'draining') {
+      if (mode === 'graceful' || worker.stopMode === 'quick') return;
+      deadline = Math.min(deadline, worker.stopDeadline ?? deadline);
+      this.events.emit({
+        type: 'worker.state',
+        ...this.ref(worker),
+        state: 'draining',
+        reason: `quick stop: ${reason}`,
+        deadline,
+      });
+    } else {
+      this.changeState(worker, { kind: 'stop' }, `${mode} stop: ${reason}`, { deadline });
+      if ((worker.state as WorkerState) !== 'draining') return; // already failed or being killed
+    }
+    worker.stopMode = mode;
+    worker.stopDeadline = deadline;
+    clearTimeout(worker.timers.boot);
+    clearTimeout(worker.timers.heartbeat); // a stopping worker is bounded by its deadline instead
+    worker.send({ type: 'stop', mode, reason });
+    const signal: NodeJS.Signals = mode === 'graceful' ? 'SIGTERM' : 'SIGINT';
+    if (worker.signal(signal)) {
+      this.events.emit({
+        ...this.ref(worker),
+        type: 'signal',
+        direction: 'sent',
+        signal,
+        reason: `${mode} stop: ${reason}`,
+      });
+    }
+    clearTimeout(worker.timers.stop);
+    worker.timers.stop = setTimeout(() => {
+      const label = mode === 'graceful' ? 'graceful timeout' : 'quick timeout';
+      const lingering = worker.lingering?.length ? `; still open: ${worker.lingering.join(', ')}` : '';
+      this.changeState(worker, { kind: 'stop-timeout' }, `${label} (${seconds} s) ran out${lingering}`);
+    }, deadline - Date.now());
+  }
+
+  /** Kills a worker's whole process group now. */
+  private killWorker(worker: WorkerProcess, reason: string): void {
+    if (worker.signalGroup('SIGKILL')) {
+      this.events.emit({ ...this.ref(worker), type: 'signal', direction: 'sent', signal: 'SIGKILL', reason });
+    }
+  }
+
+  /** Applies a lifecycle input; side effects of entering a state happen here. */
+  private changeState(
+    worker: WorkerProcess,
+    input: LifecycleInput,
+    reason: string,
+    extra: { deadline?: number } = {},
+  ): void {
+    const next = transition(worker.state, input);
+    if (!next || next === worker.state) return;
+    worker.state = next;
+    this.events.emit({ type: 'worker.state', ...this.ref(worker), state: next, reason, ...extra });
+    switch (next) {
+      case 'ready':
+        this.log.worker(worker.id, worker.pid, 'info', `ready (generation ${worker.generation})`);
+        break;
+      case 'draining':
+        break;
+      case 'boot-failed':
+        if (input.kind === 'boot-timeout') {
+          worker.bootError ??= {
+            message: `worker ${worker.id} was not ready within ${this.settings.bootTimeout} s (did the app call listen() on PORT?)`,
+          };
+          this.killWorker(worker, reason);
+        }
+        break;
+      case 'timed-out':
+        this.log.worker(
+          worker.id,
+          worker.pid,
+          'warn',
+          `no heartbeat for ${this.settings.timeout} s: aborting and replacing it`,
+        );
+        if (worker.signal('SIGABRT')) {
+          this.events.emit({
+            ...this.ref(worker),
+            type: 'signal',
+            direction: 'sent',
+            signal: 'SIGABRT',
+            reason,
+          });
+        }
+        worker.timers.kill = setTimeout(
+          () => this.killWorker(worker, `still alive ${ABORT_GRACE_MS} ms after SIGABRT`),
+          ABORT_GRACE_MS,
+        );
+        this.manageWorkers();
+        break;
+      case 'killed':
+        this.log.worker(worker.id, worker.pid, 'warn', `killed: ${reason}`);
+        this.killWorker(worker, reason);
+        break;
+      case 'exited':
+      case 'crashed':
+      case 'booting':
+        break;
+    }
+  }
+
+  private handleWorkerMessage(worker: WorkerProcess, message: WorkerMessage): void {
+    switch (message.type) {
+      case 'ready':
+        return this.markReady(worker);
+      case 'heartbeat':
+        worker.timers.heartbeat?.refresh();
+        if (message.served !== worker.served || message.inflight !== worker.inflight) {
+          worker.served = message.served;
+          worker.inflight = message.inflight;
+          this.events.emit({
+            type: 'worker.stats',
+            ...this.ref(worker),
+            served: message.served,
+            inflight: message.inflight,
+          });
+        }
+        return;
+      case 'boot-error':
+      case 'fatal':
+        worker.bootError ??= message.error;
+        return;
+      case 'hook':
+        return this.reportWorkerHook(worker, message);
+      case 'retire':
+        if (worker.retiring || worker.state !== 'ready') return;
+        worker.retiring = true;
+        this.log.worker(worker.id, worker.pid, 'info', `${message.reason}: replacing it`);
+        this.manageWorkers();
+        return;
+      case 'lingering':
+        worker.lingering = message.resources;
+        this.log.worker(
+          worker.id,
+          worker.pid,
+          'warn',
+          `finished its shutdown but is kept alive by: ${message.resources.join(', ')}`,
+        );
+        this.events.emit({ type: 'worker.lingering', ...this.ref(worker), resources: message.resources });
+        return;
+      case 'notice':
+        this.log.worker(worker.id, worker.pid, message.level, message.message);
+        return;
+    }
+  }
+
+  private markReady(worker: WorkerProcess): void {
+    if (worker.state !== 'booting') return;
+    clearTimeout(worker.timers.boot);
+    worker.readyAt = Date.now();
+    this.changeState(worker, { kind: 'ready' }, 'listening on the shared socket');
+    if (this.settings.timeout > 0) {
+      worker.timers.heartbeat = setTimeout(
+        () =>
+          this.changeState(
+            worker,
+            { kind: 'heartbeat-timeout' },
+            `no heartbeat for ${this.settings.timeout} s`,
+          ),
+        this.settings.timeout * 1000,
+      );
+    }
+    const cycle = this.cycle;
+    if (cycle?.workers.has(worker) && [...cycle.workers].every((w) => w.state === 'ready'))
+      cycle.settle({ ok: true });
+    this.retireReplaced();
+  }
+
+  /** Workers that asked to retire leave once enough replacements are ready. */
+  private retireReplaced(): void {
+    const current = this.liveWorkers().filter((worker) => worker.generation === this.generation);
+    let ready = current.filter((worker) => worker.state === 'ready' && !worker.retiring).length;
+    for (const worker of current) {
+      if (worker.retiring && worker.state === 'ready' && ready >= this.target) {
+        this.stopWorker(worker, 'graceful', 'max-requests (its replacement is ready)');
+        ready--;
+      }
+    }
+  }
+
+  private reportWorkerHook(worker: WorkerProcess, message: Extract<WorkerMessage, { type: 'hook' }>): void {
+    if (message.phase === 'start')
+      worker.openHooks.set(message.run, { name: message.name, startedAt: Date.now() });
+    else worker.openHooks.delete(message.run);
+    this.events.emit({
+      type: 'hook',
+      scope: 'worker',
+      pid: worker.pid,
+      workerId: worker.id,
+      generation: worker.generation,
+      name: message.name,
+      phase: message.phase,
+      ...(message.outcome ? { outcome: message.outcome } : {}),
+      ...(message.durationMs !== undefined ? { durationMs: message.durationMs } : {}),
+      ...(message.error ? { error: message.error } : {}),
+    });
+    if (message.phase === 'end') {
+      const detail = message.error ? `: ${message.error}` : '';
+      const level = message.outcome === 'ok' ? 'info' : 'warn';
+      this.log.worker(
+        worker.id,
+        worker.pid,
+        level,
+        `hook ${message.name}: ${message.outcome} in ${message.durationMs} ms${detail}`,
+      );
+    }
+  }
+
+  /** A worker process ended: record how, clean up after it, and repair the worker set. */
+  private reapWorker(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    worker.clearTimers();
+    const before = worker.state;
+    this.changeState(
+      worker,
+      { kind: 'exit', clean: code === 0 && !signal },
+      describeExit(before, code, signal),
+    );
+    const reason = describeExit(worker.state, code, signal, worker);
+    const hookOutcome =
+      signal === 'SIGKILL' || worker.state === 'killed' || worker.state === 'timed-out'
+        ? 'killed'
+        : 'interrupted';
+    for (const [run, hook] of worker.openHooks) {
+      this.events.emit({
+        type: 'hook',
+        scope: 'worker',
+        pid: worker.pid,
+        workerId: worker.id,
+        generation: worker.generation,
+        name: hook.name,
+        phase: 'end',
+        outcome: hookOutcome,
+        durationMs: Date.now() - hook.startedAt,
+        error:
+          hookOutcome === 'killed'
+            ? 'never finished: the worker was killed'
+            : 'never finished: the worker exited',
+      });
+      worker.openHooks.delete(run);
+    }
+    this.events.emit({
+      type: 'worker.exited',
+      ...this.ref(worker),
+      code,
+      signal,
+      state: worker.state,
+      reason,
+    });
+    const level = worker.state === 'exited' ? 'info' : 'warn';
+    this.log.worker(worker.id, worker.pid, level, `${worker.state}: ${reason}`);
+    const cycle = this.cycle;
+    if (worker.state === 'boot-failed' && worker.bootError && !cycle?.workers.has(worker)) {
+      this.log.worker(worker.id, worker.pid, 'error', formatError(worker.bootError));
+    }
+    this.cleanUpGroup(worker);
+    this.workers.delete(worker.id);
+
+    const exitInfo: WorkerExitInfo = { ...this.ref(worker), code, signal, state: worker.state, reason };
+    void this.hooks.run('childExit', this.info, exitInfo);
+    if (before === 'draining' || before === 'killed') void this.hooks.run('workerExit', this.info, exitInfo);
+
+    if (cycle?.workers.has(worker) && before === 'booting') {
+      cycle.settle({ ok: false, error: worker.bootError ?? describeBootFailure(worker, code, signal) });
+    }
+    if (worker.generation === this.generation && LIVE_STATES.has(before) && !worker.retiring) {
+      const stable = worker.readyAt !== undefined && Date.now() - worker.readyAt >= STABLE_MS;
+      this.backoff = (stable ? this.backoff.succeed() : this.backoff).fail();
+    }
+    if (this.phase === 'stopping' && this.workers.size === 0)
+      void this.finish(
+        this.stopMode === undefined ? EXIT.KILLED : EXIT.OK,
+        `${this.stopMode ?? 'kill'} stop`,
+      );
+    else this.manageWorkers();
+  }
+
+  /** Processes the worker started may outlive it in its group: ask them to leave, then make them. */
+  private cleanUpGroup(worker: WorkerProcess): void {
+    const pid = worker.pid;
+    if (!pid) return;
+    if (!worker.signalGroup('SIGTERM')) {
+      this.reaper?.forget(pid);
+      return;
+    }
+    setTimeout(() => {
+      worker.signalGroup('SIGKILL');
+      this.reaper?.forget(pid);
+    }, GROUP_KILL_DELAY_MS).unref();
+  }
+
+  // ---- stopping --------------------------------------------------------------------------
+
+  /** Stops the arbiter: every worker gets `mode`'s stop; the arbiter exits once all are gone. */
+  stop(mode: StopMode, reason: string): void {
+    if (this.phase === 'done') return;
+    if (this.stopMode === 'quick' || this.stopMode === mode) return;
+    this.phase = 'stopping';
+    this.stopMode = mode;
+    clearTimeout(this.respawnTimer);
+    this.cycle?.settle({ ok: false, error: { message: `stopped (${reason})` } });
+    if (this.workers.size === 0) {
+      void this.finish(EXIT.OK, `${mode} stop`);
+      return;
+    }
+    for (const worker of this.workers.values()) this.stopWorker(worker, mode, reason);
+  }
+
+  /** Kills every worker's process group at once. */
+  killNow(reason: string): void {
+    this.phase = 'stopping';
+    this.stopMode = undefined;
+    for (const worker of this.workers.values()) this.killWorker(worker, reason);
+    if (this.workers.size === 0) void this.finish(EXIT.KILLED, reason);
+  }
+
+  private async finish(code: number, reason: string): Promise<void> {
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    clearTimeout(this.respawnTimer);
+    // Workers of a failed boot were just killed: let their exits be reported first.
+    await Promise.all([...this.workers.values()].map((worker) => worker.whenExited));
+    await this.hooks.run('onExit', this.info);
+    for (const socket of this.sockets) socket.close();
+    this.reaper?.close();
+    for (const [signal, listener] of this.signalListeners) process.off(signal, listener);
+    this.events.emit({ type: 'arbiter.exited', code, reason });
+    this.log.info(`exiting (${reason})`);
+    this.resolveDone(code);
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------
+
+  private liveWorkers(): WorkerProcess[] {
+    return [...this.workers.values()].filter((worker) => LIVE_STATES.has(worker.state));
+  }
+
+  private ref(worker: WorkerProcess): { id: number; pid: number; generation: number } {
+    return { id: worker.id, pid: worker.pid, generation: worker.generation };
+  }
+
+  /** What the app sees in PORT: the first TCP port, else the first socket path. */
+  private primaryPort(): string {
+    const tcp = this.sockets.find((socket) => 'port' in socket.listener);
+    if (tcp && 'port' in tcp.listener) return String(tcp.listener.port);
+    const first = this.sockets[0]?.listener;
+    return first && 'path' in first ? first.path : '';
+  }
+
+  /** For tests and tools: the current state of every worker. */
+  snapshot(): { id: number; pid: number; generation: number; state: WorkerState }[] {
+    return [...this.workers.values()].map((worker) => ({ ...this.ref(worker), state: worker.state }));
+  }
+}
+
+/** The error as a person reads it: its (user-code only) stack, which starts with the message. */
+export function formatError(error: ErrorInfo): string {
+  if (error.stack) return error.stack;
+  const where = error.file
+    ? ` (${error.file}:${error.line ?? '?'}${error.column ? `:${error.column}` : ''})`
+    : '';
+  return `${error.message}${where}`;
+}

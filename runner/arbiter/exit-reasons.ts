@@ -1,0 +1,59 @@
+/**
+ * Words for how a worker ended, for the log, the `worker.exited` event and the editor's tree.
+ * A reason says what happened and, where it was a failure, what the worker last said.
+ */
+import type { ErrorInfo, WorkerState } from '../protocol/events';
+
+type WorkerFacts = {
+  stderrTail: readonly string[];
+  bootError?: ErrorInfo | undefined;
+  lingering?: string[] | undefined;
+};
+
+function how(code: number | null, signal: string | null): string {
+  return signal ? `killed by ${signal}` : `exit code ${code ?? '?'}`;
+}
+
+/** One line: the final state's meaning and the process's exit status. */
+export function describeExit(
+  state: WorkerState,
+  code: number | null,
+  signal: string | null,
+  worker?: WorkerFacts,
+): string {
+  const status = how(code, signal);
+  switch (state) {
+    case 'exited':
+      return `exited (${status})`;
+    case 'killed':
+      return `killed at its stop deadline (${status})${worker?.lingering?.length ? `; it was kept alive by ${worker.lingering.join(', ')}` : ''}`;
+    case 'timed-out':
+      return `stopped answering its heartbeat and was aborted (${status})`;
+    case 'boot-failed':
+      return `failed to boot (${status})${worker?.bootError ? `: ${worker.bootError.message}` : ''}`;
+    case 'crashed':
+      return `crashed (${status})${lastWords(worker)}`;
+    case 'booting':
+    case 'ready':
+    case 'draining':
+      return status;
+  }
+}
+
+/** The error a failed generation reports when the worker said nothing structured. */
+export function describeBootFailure(
+  worker: WorkerFacts & { id: number },
+  code: number | null,
+  signal: string | null,
+): ErrorInfo {
+  const tail = worker.stderrTail.join('\n').trim();
+  return {
+    message: `worker ${worker.id} exited before it was ready (${how(code, signal)})${tail ? `; its last output:\n${tail}` : ''}`,
+  };
+}
+
+function lastWords(worker?: WorkerFacts): string {
+  if (worker?.bootError) return `: ${worker.bootError.message}`;
+  const last = worker?.stderrTail.findLast((line) => line.trim());
+  return last ? `; last output: ${last.trim()}` : '';
+}

@@ -1,0 +1,149 @@
+/**
+ * One worker process as the arbiter sees it: the child, its control channel, its output and
+ * its bookkeeping (state, timers, open hook runs). Policy — when to spawn, stop or kill —
+ * lives in the arbiter; this class only does what it is told and reports what happens.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { LineSplitter } from '../log/logger';
+import {
+  CONTROL_FD,
+  parseWorkerMessage,
+  type ArbiterMessage,
+  type StopMode,
+  type WorkerMessage,
+} from '../protocol/control';
+import type { ErrorInfo, WorkerState } from '../protocol/events';
+
+export type WorkerSpawnOptions = {
+  id: number;
+  generation: number;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Listening fds, passed as fds 4, 5, ... */
+  listenFds: number[];
+  onMessage: (worker: WorkerProcess, message: WorkerMessage) => void;
+  onInvalidMessage: (worker: WorkerProcess, error: string) => void;
+  onOutput: (worker: WorkerProcess, stream: 'stdout' | 'stderr', line: string) => void;
+  onExit: (worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void;
+};
+
+/** The bundled Node worker runtime, next to the CLI bundle. */
+export const NODE_WORKER_ENTRY = join(__dirname, 'worker.js');
+/** Lines of stderr kept to explain a crash. */
+const STDERR_TAIL = 20;
+
+export class WorkerProcess {
+  readonly id: number;
+  readonly generation: number;
+  readonly child: ChildProcess;
+  readonly spawnedAt = Date.now();
+  state: WorkerState = 'booting';
+  readyAt: number | undefined;
+  served = 0;
+  inflight = 0;
+  /** It asked to be replaced (max-requests); it leaves once its replacement is ready. */
+  retiring = false;
+  bootError: ErrorInfo | undefined;
+  /** How and until when it was asked to stop. */
+  stopMode: StopMode | undefined;
+  stopDeadline: number | undefined;
+  lingering: string[] | undefined;
+  readonly stderrTail: string[] = [];
+  /** Hook runs started in the worker and not yet ended, by run number. */
+  readonly openHooks = new Map<number, { name: string; startedAt: number }>();
+  readonly timers: {
+    boot?: NodeJS.Timeout;
+    heartbeat?: NodeJS.Timeout;
+    stop?: NodeJS.Timeout;
+    kill?: NodeJS.Timeout;
+  } = {};
+  exited = false;
+  readonly whenExited: Promise<void>;
+
+  constructor(options: WorkerSpawnOptions) {
+    this.id = options.id;
+    this.generation = options.generation;
+    const listenStdio = options.listenFds;
+    // Its own process group (detached): the terminal's Ctrl+C reaches the arbiter alone, and
+    // the whole tree the worker starts can be signalled at once.
+    this.child = spawn(process.execPath, [...process.execArgv, NODE_WORKER_ENTRY], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...listenStdio],
+      detached: true,
+    });
+    let resolveExit: () => void;
+    this.whenExited = new Promise((resolve) => (resolveExit = resolve));
+    this.child.once('exit', (code, signal) => {
+      this.exited = true;
+      options.onExit(this, code, signal);
+      resolveExit();
+    });
+    this.child.once('error', () => {
+      // spawn failed (ENOMEM, EAGAIN): reported through 'exit' with no pid; nothing else to do.
+    });
+
+    const control = this.child.stdio[CONTROL_FD] as Readable & Writable;
+    control.setEncoding('utf8');
+    const lines = new LineSplitter((line) => {
+      if (!line) return;
+      const parsed = parseWorkerMessage(line);
+      if (parsed.ok) options.onMessage(this, parsed.value);
+      else options.onInvalidMessage(this, parsed.error);
+    });
+    control.on('data', (chunk: string) => lines.push(chunk));
+    control.on('error', () => undefined); // EPIPE when the worker is gone; 'exit' reports that
+
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const readable = this.child[stream];
+      if (!readable) continue;
+      readable.setEncoding('utf8');
+      const output = new LineSplitter((line) => {
+        if (stream === 'stderr') {
+          this.stderrTail.push(line);
+          if (this.stderrTail.length > STDERR_TAIL) this.stderrTail.shift();
+        }
+        options.onOutput(this, stream, line);
+      });
+      readable.on('data', (chunk: string) => output.push(chunk));
+      readable.on('end', () => output.flush());
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  send(message: ArbiterMessage): void {
+    const control = this.child.stdio[CONTROL_FD] as Writable | null;
+    if (!this.exited && control?.writable) control.write(`${JSON.stringify(message)}\n`);
+  }
+
+  /** Signals the worker process itself. Returns false if it is already gone. */
+  signal(signal: NodeJS.Signals): boolean {
+    if (this.exited || !this.pid) return false;
+    try {
+      process.kill(this.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Signals the worker's whole process group: the worker and everything it started. */
+  signalGroup(signal: NodeJS.Signals): boolean {
+    if (!this.pid) return false;
+    try {
+      process.kill(-this.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  clearTimers(): void {
+    for (const timer of Object.values(this.timers)) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Loads `arbiter.config.{js,mjs,cjs,ts,mts,cts}`: settings plus arbiter-side hooks. Every
+ * problem (missing file, syntax error, unknown key, bad value) becomes one UsageError that
+ * names the file, the key and what was expected.
+ */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { locateError } from '../errors/error-location';
+import { HOOK_NAMES, type ArbiterHooks, type HookName } from './hooks';
+import { suggest, UsageError } from './option-values';
+import { SETTING_DEFINITIONS, SETTING_NAMES, type PartialSettings, type SettingName } from './settings';
+
+export const CONFIG_FILE_NAMES = ['js', 'mjs', 'cjs', 'ts', 'mts', 'cts'].map(
+  (ext) => `arbiter.config.${ext}`,
+);
+const TYPESCRIPT = new Set(['.ts', '.mts', '.cts']);
+
+export type LoadedConfig = { file: string; settings: PartialSettings; hooks: ArbiterHooks };
+
+/** The config file in `directory`, if there is one. */
+export function findConfigFile(directory: string): string | undefined {
+  return CONFIG_FILE_NAMES.map((name) => join(directory, name)).find((file) => existsSync(file));
+}
+
+export async function loadConfig(file: string): Promise<LoadedConfig> {
+  const path = resolve(file);
+  const name = basename(path);
+  if (!existsSync(path)) throw new UsageError(`config file '${file}' does not exist`);
+  if (!/\.(c|m)?(j|t)s$/.test(path)) {
+    throw new UsageError(`config file '${file}' must be a .js, .mjs, .cjs, .ts, .mts or .cts module`);
+  }
+  const exported = await importConfig(path);
+  const config = typeof exported === 'function' ? await (exported as () => unknown)() : exported;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new UsageError(`${name} must export an object of settings (export default { workers: 2, ... })`);
+  }
+  return { file: path, ...checkConfig(name, config as Record<string, unknown>) };
+}
+
+async function importConfig(path: string): Promise<unknown> {
+  const name = basename(path);
+  let target = path;
+  if (TYPESCRIPT.has(extname(path))) target = await transpile(path);
+  try {
+    const module = (await import(`${pathToFileURL(target).href}?t=${Date.now()}`)) as { default?: unknown };
+    return module.default ?? module;
+  } catch (error) {
+    const err = error as Error;
+    const where = locateError(err.stack);
+    const at = where && where.file === target ? ` at line ${where.line}` : '';
+    const kind = err.name === 'SyntaxError' ? 'has a syntax error' : 'failed to load';
+    throw new UsageError(`config file ${name} ${kind}${at}: ${err.message}`, { cause: err });
+  } finally {
+    if (target !== path) await rm(target, { force: true });
+  }
+}
+
+/** Transpiles a TypeScript config next to itself (so its imports resolve as written). */
+async function transpile(path: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const out = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.mjs`);
+  try {
+    await build({
+      entryPoints: [path],
+      outfile: out,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'silent',
+    });
+  } catch (error) {
+    const first = (error as { errors?: { text: string; location?: { line: number } }[] }).errors?.[0];
+    const at = first?.location ? ` at line ${first.location.line}` : '';
+    throw new UsageError(
+      `config file ${basename(path)} has a syntax error${at}: ${first?.text ?? String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return out;
+}
+
+function checkConfig(name: string, config: Record<string, unknown>): Omit<LoadedConfig, 'file'> {
+  const settings: Record<string, unknown> = {};
+  const hooks: Record<string, unknown> = {};
+  const known = [...SETTING_NAMES, ...HOOK_NAMES];
+  for (const [key, value] of Object.entries(config)) {
+    if ((HOOK_NAMES as readonly string[]).includes(key)) {
+      if (typeof value !== 'function') throw new UsageError(`${name}: ${key} must be a function`);
+      hooks[key as HookName] = value;
+      continue;
+    }
+    if (!(SETTING_NAMES as readonly string[]).includes(key)) {
+      const guess = suggest(key, known);
+      throw new UsageError(`${name}: unknown key '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}`);
+    }
+    try {
+      settings[key] = SETTING_DEFINITIONS[key as SettingName].checker.fromValue(value);
+    } catch (error) {
+      throw new UsageError(`${name}: ${key}: ${(error as Error).message}`);
+    }
+  }
+  return { settings, hooks };
+}

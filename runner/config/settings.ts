@@ -1,0 +1,135 @@
+/**
+ * Every setting the arbiter has, described once: its config-file key, its command-line
+ * flags, how its value is checked, its default and its help line. The CLI parser, the config
+ * loader and `--help` are all driven by this table.
+ */
+import { DEFAULT_BIND } from './bind-address';
+import {
+  boolean,
+  nonNegativeInteger,
+  positiveInteger,
+  positiveSeconds,
+  seconds,
+  text,
+  textList,
+  type Checker,
+} from './option-values';
+
+type Definition<T> = {
+  checker: Checker<T>;
+  default: T;
+  /** Long flag without dashes; absent for config-only settings. */
+  flag?: string;
+  short?: string;
+  /** Whether `--no-FLAG` sets it to false. */
+  negatable?: boolean;
+  /** Placeholder for the value in --help. */
+  metavar?: string;
+  help: string;
+};
+
+const define = <T>(definition: Definition<T>): Definition<T> => definition;
+
+export const SETTING_DEFINITIONS = {
+  bind: define({
+    checker: textList,
+    default: [DEFAULT_BIND],
+    flag: 'bind',
+    short: 'b',
+    metavar: 'ADDR',
+    help: 'listen on HOST:PORT, :PORT, [IPV6]:PORT or unix:PATH (repeatable; port 0 = any free port)',
+  }),
+  workers: define({
+    checker: positiveInteger,
+    default: 2,
+    flag: 'workers',
+    short: 'w',
+    metavar: 'N',
+    help: 'number of worker processes',
+  }),
+  gracefulTimeout: define({
+    checker: seconds,
+    default: 30,
+    flag: 'graceful-timeout',
+    metavar: 'SEC',
+    help: 'how long a stopping worker may drain and run its hooks before it is killed',
+  }),
+  timeout: define({
+    checker: seconds,
+    default: 30,
+    flag: 'timeout',
+    metavar: 'SEC',
+    help: 'a worker silent this long is aborted and replaced (0 disables the heartbeat)',
+  }),
+  bootTimeout: define({
+    checker: positiveSeconds,
+    default: 30,
+    flag: 'boot-timeout',
+    metavar: 'SEC',
+    help: 'how long a new worker may take to become ready',
+  }),
+  quickTimeout: define({
+    checker: seconds,
+    default: 2,
+    flag: 'quick-timeout',
+    metavar: 'SEC',
+    help: 'on a quick stop (QUIT, 2nd Ctrl+C), how long workers get for their quick hooks',
+  }),
+  maxRequests: define({
+    checker: nonNegativeInteger,
+    default: 0,
+    flag: 'max-requests',
+    metavar: 'N',
+    help: 'recycle a worker gracefully after N requests (0 = never)',
+  }),
+  maxRequestsJitter: define({
+    checker: nonNegativeInteger,
+    default: 0,
+    flag: 'max-requests-jitter',
+    metavar: 'N',
+    help: 'add 0..N at random to each worker’s max-requests, so workers do not recycle together',
+  }),
+  reload: define({
+    checker: boolean,
+    default: true,
+    flag: 'reload',
+    negatable: true,
+    help: 'watch the project and cycle the workers on change (--no-reload to turn off)',
+  }),
+  events: define({
+    checker: text,
+    default: '',
+    flag: 'events',
+    metavar: 'FILE',
+    help: 'append the event stream (one JSON object a line) to FILE',
+  }),
+  app: define({ checker: text, default: '', help: 'the app to run (the APP argument)' }),
+} as const;
+
+export type SettingName = keyof typeof SETTING_DEFINITIONS;
+type ValueOf<K extends SettingName> = (typeof SETTING_DEFINITIONS)[K]['default'] extends infer V
+  ? V extends readonly string[]
+    ? string[]
+    : V extends number
+      ? number
+      : V extends boolean
+        ? boolean
+        : string
+  : never;
+
+/** The plain settings, after defaults, config file and command line are merged. */
+export type Settings = { [K in SettingName]: ValueOf<K> };
+
+/** Settings as far as one source (config file or command line) gave them. */
+export type PartialSettings = Partial<Settings>;
+
+export const SETTING_NAMES = Object.keys(SETTING_DEFINITIONS) as SettingName[];
+
+export function defaultSettings(): Settings {
+  const settings = {} as Record<string, unknown>;
+  for (const name of SETTING_NAMES) {
+    const value = SETTING_DEFINITIONS[name].default;
+    settings[name] = Array.isArray(value) ? [...value] : value;
+  }
+  return settings as Settings;
+}

@@ -1,0 +1,45 @@
+/**
+ * Finds where an error points in the user's code, so a failed boot or reload can be shown
+ * as file:line:column (and, in the editor, as a diagnostic). Pure: works on the error's stack
+ * text, which is what crosses the process boundary.
+ */
+import { fileURLToPath } from 'node:url';
+
+export type SourceLocation = { file: string; line: number; column?: number };
+
+/** Frames that belong to Node or to the arbiter's own runtime, never to the app. */
+const INTERNAL = /(^node:|^internal\/|[\\/]out[\\/]runner[\\/]worker\.js|[\\/]runner[\\/]worker[\\/])/;
+
+function toPath(file: string): string {
+  return file.startsWith('file://') ? fileURLToPath(file) : file;
+}
+
+/**
+ * The location an error is about. A SyntaxError's stack starts with `FILE:LINE` on a line of
+ * its own (V8 prints the offending source under it); other errors name it in their first
+ * frame outside Node and the runtime.
+ */
+export function locateError(stack: string | undefined): SourceLocation | undefined {
+  if (!stack) return undefined;
+  const lines = stack.split('\n');
+  const header = /^(.+?):(\d+)$/.exec(lines[0] ?? '');
+  if (header && !INTERNAL.test(header[1]!)) return { file: toPath(header[1]!), line: Number(header[2]) };
+  for (const line of lines) {
+    const frame = /^\s+at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/.exec(line);
+    if (!frame || INTERNAL.test(frame[1]!)) continue;
+    return { file: toPath(frame[1]!), line: Number(frame[2]), column: Number(frame[3]) };
+  }
+  return undefined;
+}
+
+/** The stack without frames from Node's internals and the arbiter's runtime: what a user reads. */
+export function userStack(stack: string | undefined): string | undefined {
+  if (!stack) return undefined;
+  return stack
+    .split('\n')
+    .filter((line) => {
+      const frame = /^\s+at (?:.*? \()?(.+?):\d+:\d+\)?$/.exec(line);
+      return !frame || !INTERNAL.test(frame[1]!);
+    })
+    .join('\n');
+}

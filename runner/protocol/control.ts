@@ -1,0 +1,110 @@
+/**
+ * The control channel between the arbiter and each of its workers: newline-delimited JSON on
+ * the worker's file descriptor 3 (a socketpair). It is deliberately language-neutral so that
+ * the Node runtime and, later, the Python runtime speak the same protocol.
+ *
+ * The arbiter validates every worker message with {@link parseWorkerMessage}: a worker runs
+ * user code, so a malformed line is reported and skipped, never trusted.
+ */
+import * as s from './schema';
+import { errorInfoSchema, HOOK_OUTCOMES } from './events';
+import { parseLine } from './parse-line';
+
+/** The fd on which a worker finds its control channel. */
+export const CONTROL_FD = 3;
+
+// ---- arbiter → worker ------------------------------------------------------------------
+
+/** Sent once, right after spawn: who the worker is and what to run. */
+const bootMessage = s.object({
+  type: s.literal('boot'),
+  id: s.integer(),
+  generation: s.integer(),
+  /** Absolute path of the app's entry module. */
+  app: s.string(),
+  /** The value the app sees in `PORT`; a listen() on it is served from `listenFds`. */
+  port: s.string(),
+  /** Inherited listening sockets, first one primary. */
+  listenFds: s.array(s.integer()),
+  /** Recycle after this many requests (0: never); jitter already applied. */
+  maxRequests: s.integer(0),
+  /** How often to beat; 0 disables the heartbeat. */
+  heartbeatMs: s.integer(0),
+});
+
+/** Stop: `graceful` drains then runs hooks; `quick` runs hooks without draining. */
+const stopMessage = s.object({
+  type: s.literal('stop'),
+  mode: s.oneOf(['graceful', 'quick']),
+  reason: s.string(),
+});
+
+/** Reopen log files (the arbiter got USR1). Delivered as a message, not a signal, because a
+ * real SIGUSR1 would open Node's inspector. */
+const reopenLogsMessage = s.object({ type: s.literal('reopen-logs') });
+
+export const arbiterMessageSchema = s.tagged([bootMessage, stopMessage, reopenLogsMessage]);
+export type ArbiterMessage = s.Infer<typeof arbiterMessageSchema>;
+export type BootMessage = s.Infer<typeof bootMessage>;
+export type StopMode = s.Infer<typeof stopMessage>['mode'];
+
+// ---- worker → arbiter ------------------------------------------------------------------
+
+/** The app serves on the shared sockets (or called `arbiter.ready()` where it opted in). */
+const readyMessage = s.object({ type: s.literal('ready') });
+
+/** Alive; carries request counters so no separate stats message is needed. */
+const heartbeatMessage = s.object({
+  type: s.literal('heartbeat'),
+  served: s.integer(0),
+  inflight: s.integer(0),
+});
+
+/** The app could not be loaded (threw at import, syntax error, no server and no handler). */
+const bootErrorMessage = s.object({ type: s.literal('boot-error'), error: errorInfoSchema });
+
+/** An uncaught error is about to end the worker; sent before Node prints it and exits. */
+const fatalMessage = s.object({ type: s.literal('fatal'), error: errorInfoSchema });
+
+/** A worker-side hook run: the app's signal/beforeExit handlers and `onShutdown` hooks. */
+const hookMessage = s.object({
+  type: s.literal('hook'),
+  /** Stable per run: pairs the start with its end. */
+  run: s.integer(),
+  name: s.string(),
+  phase: s.oneOf(['start', 'end']),
+  outcome: s.optional(s.oneOf(HOOK_OUTCOMES)),
+  durationMs: s.optional(s.number()),
+  error: s.optional(s.string()),
+});
+
+/** The worker asks to be replaced (it reached max-requests). */
+const retireMessage = s.object({ type: s.literal('retire'), reason: s.string() });
+
+/** The worker has drained and finished its hooks but something keeps it alive. */
+const lingeringMessage = s.object({ type: s.literal('lingering'), resources: s.array(s.string()) });
+
+/** Something the runtime wants the user to read (shown in the log with the worker prefix). */
+const noticeMessage = s.object({
+  type: s.literal('notice'),
+  level: s.oneOf(['info', 'warn']),
+  message: s.string(),
+});
+
+export const workerMessageSchema = s.tagged([
+  readyMessage,
+  heartbeatMessage,
+  bootErrorMessage,
+  fatalMessage,
+  hookMessage,
+  retireMessage,
+  lingeringMessage,
+  noticeMessage,
+]);
+export type WorkerMessage = s.Infer<typeof workerMessageSchema>;
+export type HookMessage = s.Infer<typeof hookMessage>;
+
+/** Validates a line a worker wrote. */
+export const parseWorkerMessage = (line: string) => parseLine(workerMessageSchema, line);
+/** Validates a line the arbiter wrote. */
+export const parseArbiterMessage = (line: string) => parseLine(arbiterMessageSchema, line);

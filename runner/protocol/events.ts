@@ -1,0 +1,195 @@
+/**
+ * The event stream: what the arbiter tells tools (the VS Code extension, `--events FILE`
+ * followers). One JSON object per line, each with `v` (protocol version), `type` and `ts`
+ * (milliseconds since the epoch). Fields beyond the ones typed here may appear and are kept.
+ *
+ * Written by the arbiter only; read by the extension, tests and any tool that follows the
+ * file. Readers validate every line with {@link parseEvent} and skip what does not parse.
+ * See docs/events.md for the prose version of this vocabulary.
+ */
+import * as s from './schema';
+import { parseLine, type ParseResult } from './parse-line';
+
+/** Bumped when a field changes meaning or disappears; additions do not bump it. */
+export const EVENT_PROTOCOL_VERSION = 1;
+
+/** Every state a worker can be in; the failure ends are `boot-failed` onwards. */
+export const WORKER_STATES = [
+  'booting',
+  'ready',
+  'draining',
+  'exited',
+  'boot-failed',
+  'crashed',
+  'timed-out',
+  'killed',
+] as const;
+export type WorkerState = (typeof WORKER_STATES)[number];
+
+/** How a hook run ended. `interrupted`: the process exited on its own before it finished. */
+export const HOOK_OUTCOMES = ['ok', 'error', 'timeout', 'killed', 'interrupted'] as const;
+export type HookOutcome = (typeof HOOK_OUTCOMES)[number];
+
+const base = { v: s.integer(), ts: s.number() };
+const workerRef = {
+  id: s.integer(1),
+  pid: s.integer(1),
+  generation: s.integer(1),
+};
+
+/** A listening address: TCP (`host`, `port`) or a Unix socket (`path`). */
+export const listenerSchema = s.union(
+  s.object({ host: s.string(), port: s.integer(0, 65535) }),
+  s.object({ path: s.string() }),
+);
+export type Listener = { host: string; port: number } | { path: string };
+
+/** A source position, as reported for boot and reload failures. */
+export const errorInfoSchema = s.object({
+  message: s.string(),
+  stack: s.optional(s.string()),
+  file: s.optional(s.string()),
+  line: s.optional(s.integer()),
+  column: s.optional(s.integer()),
+});
+export type ErrorInfo = s.Infer<typeof errorInfoSchema>;
+
+/** The arbiter has its sockets bound and is about to boot the first generation. */
+const arbiterStarted = s.object({
+  ...base,
+  type: s.literal('arbiter.started'),
+  pid: s.integer(1),
+  listeners: s.array(listenerSchema),
+  config: s.object({
+    app: s.string(),
+    workers: s.integer(),
+    gracefulTimeout: s.number(),
+    timeout: s.number(),
+    bootTimeout: s.number(),
+    maxRequests: s.integer(0),
+  }),
+});
+
+/** A worker process was started for `generation`. */
+const workerSpawned = s.object({ ...base, type: s.literal('worker.spawned'), ...workerRef });
+
+/** A worker moved to `state`; `deadline` (epoch ms) is set while it drains. */
+const workerStateEvent = s.object({
+  ...base,
+  type: s.literal('worker.state'),
+  ...workerRef,
+  state: s.oneOf(WORKER_STATES),
+  reason: s.string(),
+  deadline: s.optional(s.number()),
+});
+
+/** A worker process ended; `state` is its final state. */
+const workerExited = s.object({
+  ...base,
+  type: s.literal('worker.exited'),
+  ...workerRef,
+  code: s.nullable(s.integer()),
+  signal: s.nullable(s.string()),
+  state: s.oneOf(WORKER_STATES),
+  reason: s.string(),
+});
+
+/** Requests a worker has served and has in flight, sent when they change (at most 1/s). */
+const workerStats = s.object({
+  ...base,
+  type: s.literal('worker.stats'),
+  ...workerRef,
+  served: s.integer(),
+  inflight: s.integer(),
+});
+
+/** A worker finished its shutdown work but something (a socket, a timer) still keeps it alive. */
+const workerLingering = s.object({
+  ...base,
+  type: s.literal('worker.lingering'),
+  ...workerRef,
+  resources: s.array(s.string()),
+});
+
+/** A signal the arbiter received, or sent to a worker (`pid` is the target). */
+const signalEvent = s.object({
+  ...base,
+  type: s.literal('signal'),
+  direction: s.oneOf(['received', 'sent']),
+  signal: s.string(),
+  pid: s.integer(),
+  reason: s.string(),
+  workerId: s.optional(s.integer()),
+});
+
+/** One run of a hook: a `start` and later an `end` with outcome and duration. */
+const hookEvent = s.object({
+  ...base,
+  type: s.literal('hook'),
+  scope: s.oneOf(['arbiter', 'worker']),
+  pid: s.integer(),
+  workerId: s.optional(s.integer()),
+  generation: s.optional(s.integer()),
+  name: s.string(),
+  phase: s.oneOf(['start', 'end']),
+  outcome: s.optional(s.oneOf(HOOK_OUTCOMES)),
+  durationMs: s.optional(s.number()),
+  error: s.optional(s.string()),
+});
+
+/** A graceful cycle: `triggered`, then `completed` or `failed`. */
+const reloadEvent = s.object({
+  ...base,
+  type: s.literal('reload'),
+  phase: s.oneOf(['triggered', 'completed', 'failed']),
+  generation: s.integer(),
+  trigger: s.string(),
+  files: s.optional(s.array(s.string())),
+  durationMs: s.optional(s.number()),
+  error: s.optional(errorInfoSchema),
+});
+
+/** The target number of workers changed (TTIN, TTOU, config). */
+const workersCount = s.object({
+  ...base,
+  type: s.literal('arbiter.workers'),
+  count: s.integer(),
+  reason: s.string(),
+});
+
+/** The arbiter is gone; nothing follows this line. */
+const arbiterExited = s.object({
+  ...base,
+  type: s.literal('arbiter.exited'),
+  code: s.integer(),
+  reason: s.string(),
+});
+
+export const eventSchema = s.tagged([
+  arbiterStarted,
+  workerSpawned,
+  workerStateEvent,
+  workerExited,
+  workerStats,
+  workerLingering,
+  signalEvent,
+  hookEvent,
+  reloadEvent,
+  workersCount,
+  arbiterExited,
+]);
+
+/** Any event of the stream. */
+export type ArbiterEvent = s.Infer<typeof eventSchema>;
+export type ArbiterEventType = ArbiterEvent['type'];
+/** The event of one `type`. */
+export type EventOf<T extends ArbiterEventType> = Extract<ArbiterEvent, { type: T }>;
+/** What a producer supplies: the envelope (`v`, `ts`) is added by the sink. */
+export type EventBody = ArbiterEvent extends infer E
+  ? E extends ArbiterEvent
+    ? Omit<E, 'v' | 'ts'>
+    : never
+  : never;
+
+/** Parses one line of the stream; returns an error string instead of throwing. */
+export const parseEvent = (line: string): ParseResult<ArbiterEvent> => parseLine(eventSchema, line);

@@ -1,0 +1,144 @@
+/**
+ * Makes the app's own server serve on the arbiter's sockets. The app calls
+ * `listen(process.env.PORT)` as it always does; that call is redirected to the listening
+ * socket(s) the worker inherited, so no worker ever binds a port of its own. Also counts the
+ * requests those servers see, and stops them accepting when the worker is asked to stop.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+
+type ListenArgs = unknown[];
+
+export type AppServersOptions = {
+  /** The value of PORT: a listen() on it is taken over. */
+  port: string;
+  /** The inherited listening sockets; the first one is the app server's own. */
+  fds: number[];
+  onListening: () => void;
+  onRequest: () => void;
+  notice: (message: string) => void;
+};
+
+const BACKLOG = 2048;
+
+export class AppServers {
+  private readonly servers = new Set<net.Server>();
+  private readonly closed = new WeakSet<net.Server>();
+  private listening = 0;
+  private expected = 0;
+  private accepting = true;
+  served = 0;
+  inflight = 0;
+
+  constructor(private readonly options: AppServersOptions) {}
+
+  /** Patches `net.Server.prototype.listen`; every http, https, Express, Koa, Fastify server goes through it. */
+  install(): void {
+    const originalListen = net.Server.prototype.listen; // eslint-disable-line @typescript-eslint/unbound-method
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    net.Server.prototype.listen = function (this: net.Server, ...args: ListenArgs) {
+      if (!self.shouldTakeOver(this, args)) return originalListen.apply(this, args as never);
+      return self.takeOver(this, args, originalListen);
+    } as typeof net.Server.prototype.listen;
+  }
+
+  get count(): number {
+    return this.servers.size;
+  }
+
+  private shouldTakeOver(server: net.Server, args: ListenArgs): boolean {
+    if (!this.accepting) return false;
+    const first = args[0];
+    const raw = typeof first === 'object' && first !== null ? (first as { port?: unknown }).port : first;
+    const port = typeof raw === 'number' || typeof raw === 'string' ? String(raw) : undefined;
+    if (port === this.options.port) return true;
+    // The most common mistake in a tutorial app is a hard-coded port: the first HTTP server is
+    // the app's server, so serve it on the arbiter's socket anyway and say so.
+    const isHttp = server instanceof http.Server || server instanceof https.Server;
+    if (this.servers.size === 0 && isHttp && port !== undefined && /^\d+$/.test(port)) {
+      this.options.notice(
+        `the app listened on port ${port}, not on PORT (${this.options.port}); serving it on the arbiter's socket instead`,
+      );
+      return true;
+    }
+    return false;
+  }
+
+  private takeOver(
+    server: net.Server,
+    args: ListenArgs,
+    originalListen: typeof net.Server.prototype.listen,
+  ): net.Server {
+    const callback = args.findLast((arg) => typeof arg === 'function') as (() => void) | undefined;
+    if (callback) server.once('listening', callback);
+    this.servers.add(server);
+    this.makeCloseIdempotent(server);
+    this.countRequests(server);
+    const [primary, ...extra] = this.options.fds;
+    this.listenOn(server, primary!, originalListen);
+    // A net.Server holds one socket; further binds reach the same server through forwarders.
+    for (const fd of extra) {
+      const forwarder = net.createServer((socket) => server.emit('connection', socket));
+      this.servers.add(forwarder);
+      this.listenOn(forwarder, fd, originalListen);
+    }
+    return server;
+  }
+
+  private listenOn(server: net.Server, fd: number, originalListen: typeof net.Server.prototype.listen): void {
+    this.expected++;
+    server.once('listening', () => {
+      if (++this.listening === this.expected) this.options.onListening();
+    });
+    originalListen.call(server, { fd, backlog: BACKLOG });
+  }
+
+  private countRequests(server: net.Server): void {
+    server.on('request', (_request: http.IncomingMessage, response: http.ServerResponse) => {
+      this.served++;
+      this.inflight++;
+      this.options.onRequest();
+      response.once('close', () => {
+        this.inflight--;
+        // While draining, a keep-alive connection that just went idle would otherwise hold the
+        // worker until the client hangs up.
+        if (!this.accepting) (server as http.Server).closeIdleConnections?.();
+      });
+      if (!this.accepting) response.shouldKeepAlive = false;
+    });
+  }
+
+  /** The app may call close() itself after the worker already stopped accepting: that must not fail. */
+  private makeCloseIdempotent(server: net.Server): void {
+    const originalClose = server.close.bind(server);
+    let closing = false;
+    server.once('close', () => this.closed.add(server));
+    server.close = (callback?: (error?: Error) => void) => {
+      if (!closing) {
+        closing = true;
+        return originalClose(callback);
+      }
+      if (callback) {
+        if (this.closed.has(server)) process.nextTick(callback);
+        else server.once('close', () => callback());
+      }
+      return server;
+    };
+  }
+
+  /** Stops accepting at once; resolves when every connection has ended (in-flight requests done). */
+  stopAccepting(): Promise<void> {
+    this.accepting = false;
+    const waits = [...this.servers].map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          if (this.closed.has(server) || !server.listening) return resolve();
+          server.close(() => resolve());
+          (server as http.Server).closeIdleConnections?.();
+        }),
+    );
+    return Promise.all(waits).then(() => undefined);
+  }
+}

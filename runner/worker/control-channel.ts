@@ -1,0 +1,73 @@
+/**
+ * The worker's end of the control channel (fd 3). Writes are synchronous: a worker's last
+ * words (hook outcomes at exit, a fatal error) must reach the arbiter even when the process
+ * is leaving and the event loop will not turn again.
+ */
+import { writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { LineSplitter } from '../log/logger';
+import {
+  CONTROL_FD,
+  parseArbiterMessage,
+  type ArbiterMessage,
+  type WorkerMessage,
+} from '../protocol/control';
+
+export class ControlChannel {
+  private readonly socket: Socket;
+  private open = true;
+
+  constructor(
+    onMessage: (message: ArbiterMessage) => void,
+    /** The arbiter is gone (exited or killed): the worker must not outlive it. */
+    onClose: () => void,
+    private readonly fd = CONTROL_FD,
+  ) {
+    this.socket = new Socket({ fd, readable: true, writable: true });
+    this.socket.setEncoding('utf8');
+    const lines = new LineSplitter((line) => {
+      if (!line) return;
+      const parsed = parseArbiterMessage(line);
+      if (parsed.ok) onMessage(parsed.value);
+      else
+        this.send({
+          type: 'notice',
+          level: 'warn',
+          message: `ignored a malformed control message: ${parsed.error}`,
+        });
+    });
+    this.socket.on('data', (chunk: string) => lines.push(chunk));
+    const closed = () => {
+      if (!this.open) return;
+      this.open = false;
+      onClose();
+    };
+    this.socket.on('end', closed);
+    this.socket.on('close', closed);
+    this.socket.on('error', closed);
+  }
+
+  /** While booting the channel keeps the process alive; after that only the app does. */
+  keepAlive(alive: boolean): void {
+    if (alive) this.socket.ref();
+    else this.socket.unref();
+  }
+
+  send(message: WorkerMessage): void {
+    if (!this.open) return;
+    const data = Buffer.from(`${JSON.stringify(message)}\n`);
+    let offset = 0;
+    // The socket is non-blocking (libuv set it so for reading): a full buffer means the arbiter
+    // is momentarily behind, so retry; any other error means it is gone.
+    for (let attempts = 0; offset < data.length && attempts < 10_000; attempts++) {
+      try {
+        offset += writeSync(this.fd, data, offset);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') {
+          this.open = false;
+          return;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The Node worker runtime: the first code a worker process runs. It opens the control
+ * channel, waits for its boot message, installs the listen redirection and the hook
+ * observers, loads the app, and from then on beats, counts requests and stops on command.
+ */
+import http from 'node:http';
+import type { ErrorInfo } from '../protocol/events';
+import type { ArbiterMessage, BootMessage, WorkerMessage } from '../protocol/control';
+import { locateError, userStack } from '../errors/error-location';
+import { AppServers } from './app-servers';
+import { ControlChannel } from './control-channel';
+import { HookReporter } from './hook-reporter';
+import { exportedHandler, loadApp } from './load-app';
+import { ObservedHandlers } from './observed-handlers';
+import { Shutdown } from './shutdown';
+import { ShutdownHooks } from './shutdown-hooks';
+
+/** How long an orphaned worker (arbiter gone) gives its hooks before it ends its process group. */
+const ORPHAN_GRACE_MS = 400;
+/** Exit code for an app that could not be loaded (gunicorn's APP_LOAD_ERROR). */
+const APP_LOAD_ERROR = 4;
+
+const realExit: (code?: number) => never = process.exit.bind(process);
+let booted = false;
+
+const channel = new ControlChannel(onMessage, onOrphaned);
+const send = (message: WorkerMessage) => channel.send(message);
+const reporter = new HookReporter(send);
+const handlers = new ObservedHandlers(reporter);
+const shutdownHooks = new ShutdownHooks(reporter);
+let servers: AppServers | undefined;
+let shutdown: Shutdown | undefined;
+
+function onMessage(message: ArbiterMessage): void {
+  switch (message.type) {
+    case 'boot':
+      if (!booted) void boot(message);
+      return;
+    case 'stop':
+      stop(message.mode);
+      return;
+    case 'reopen-logs':
+      // Apps that reopen their logs on SIGUSR1 get the call without Node's inspector opening.
+      process.emit('SIGUSR1' as never);
+      return;
+  }
+}
+
+function stop(mode: 'graceful' | 'quick'): void {
+  if (!shutdown) realExit(0); // stopped before the app was even loaded
+  shutdown.begin(mode);
+}
+
+/** The arbiter is gone: leave quickly, and take every process this worker started along. */
+function onOrphaned(): void {
+  setTimeout(() => process.kill(-process.pid, 'SIGKILL'), ORPHAN_GRACE_MS).unref();
+  if (shutdown) shutdown.begin('quick');
+  else realExit(0);
+}
+
+async function boot(message: BootMessage): Promise<void> {
+  booted = true;
+  servers = new AppServers({
+    port: message.port,
+    fds: message.listenFds,
+    onListening: () => send({ type: 'ready' }),
+    onRequest: () => {
+      if (message.maxRequests > 0 && servers!.served === message.maxRequests) {
+        send({ type: 'retire', reason: `served ${message.maxRequests} requests (max-requests)` });
+      }
+    },
+    notice: (text) => send({ type: 'notice', level: 'warn', message: text }),
+  });
+  shutdown = new Shutdown({ servers, reporter, handlers, shutdownHooks, send, exit: realExit });
+
+  // The runtime's own handlers go first, before the app can register any.
+  process.on('SIGTERM', () => stop('graceful'));
+  process.on('SIGINT', () => stop('quick'));
+  process.on('SIGQUIT', () => stop('quick'));
+  process.on('SIGABRT', () => {
+    // Sent on a heartbeat timeout; if the loop turned, the worker was not frozen after all.
+    send({ type: 'notice', level: 'warn', message: 'aborted by the arbiter (heartbeat timeout)' });
+    realExit(1);
+  });
+  process.on('exit', () => reporter.closeAllAtExit());
+  process.on('uncaughtExceptionMonitor', (error) => send({ type: 'fatal', error: describeError(error) }));
+  process.exit = ((code?: number | string | null) => {
+    const numeric = typeof code === 'number' ? code : Number(code ?? process.exitCode ?? 0) || 0;
+    if (shutdown?.stopping && shutdownHooks.size > 0) shutdown.exitRequested(numeric);
+    else realExit(numeric);
+  }) as typeof process.exit;
+  handlers.install();
+  servers.install();
+  globalThis.arbiter = {
+    onShutdown: (name, fn, options) => shutdownHooks.register(name, fn, options),
+    worker: Object.freeze({ id: message.id, generation: message.generation }),
+  };
+
+  if (message.heartbeatMs > 0) {
+    setInterval(
+      () => send({ type: 'heartbeat', served: servers!.served, inflight: servers!.inflight }),
+      message.heartbeatMs,
+    ).unref();
+  }
+
+  process.env.PORT = message.port;
+  process.argv[1] = message.app;
+  let exported: unknown;
+  try {
+    exported = await loadApp(message.app);
+  } catch (error) {
+    send({ type: 'boot-error', error: describeError(error) });
+    realExit(APP_LOAD_ERROR);
+  }
+  // From here on only the app keeps the process alive; the channel must not.
+  channel.keepAlive(false);
+  if (servers.count === 0) {
+    const handler = exportedHandler(exported);
+    if (handler) http.createServer(handler as http.RequestListener).listen(message.port);
+  }
+}
+
+function describeError(error: unknown): ErrorInfo {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const location = locateError(error.stack);
+  const stack = userStack(error.stack);
+  return { message: `${error.name}: ${error.message}`, ...(stack ? { stack } : {}), ...location };
+}

@@ -1,0 +1,90 @@
+/**
+ * How a worker stops. Graceful: stop accepting at once, let in-flight requests finish, run the
+ * shutdown hooks, exit. Quick: stop accepting, run the hooks, exit without waiting for
+ * requests. A graceful stop can be escalated to a quick one; nothing de-escalates.
+ *
+ * Who calls exit follows Node's own rule: an app that handles the signal owns its exit (Node
+ * would not exit for it either), so the worker only reports what still keeps it alive and
+ * lets the arbiter's deadline decide. Otherwise the worker exits once its work is done.
+ */
+import type { StopMode, WorkerMessage } from '../protocol/control';
+import type { AppServers } from './app-servers';
+import type { HookReporter } from './hook-reporter';
+import type { ObservedHandlers } from './observed-handlers';
+import type { ShutdownHooks } from './shutdown-hooks';
+
+type Deps = {
+  servers: AppServers;
+  reporter: HookReporter;
+  handlers: ObservedHandlers;
+  shutdownHooks: ShutdownHooks;
+  send: (message: WorkerMessage) => void;
+  /** The real process.exit, before the worker wrapped it. */
+  exit: (code: number) => never;
+};
+
+/** Resources that are the worker's own and never a reason it lingers. */
+const OWN_RESOURCES = new Set(['PipeWrap', 'TTYWrap', 'SignalWrap']);
+
+export class Shutdown {
+  private mode: StopMode | undefined;
+  private escalate: (() => void) | undefined;
+  private exitCode = 0;
+
+  constructor(private readonly deps: Deps) {}
+
+  get stopping(): boolean {
+    return this.mode !== undefined;
+  }
+
+  begin(mode: StopMode): void {
+    if (this.mode === 'quick' || this.mode === mode) return;
+    if (this.mode === 'graceful') {
+      this.mode = 'quick';
+      this.escalate?.();
+      return;
+    }
+    this.mode = mode;
+    void this.run();
+  }
+
+  /** The app called process.exit() during a stop: honour it once the shutdown hooks have run. */
+  exitRequested(code: number): void {
+    this.exitCode = code;
+    this.begin('quick');
+    void this.deps.shutdownHooks.runAll().then(() => this.deps.exit(code));
+  }
+
+  private async run(): Promise<void> {
+    const { servers, shutdownHooks, reporter, handlers } = this.deps;
+    const drained = servers.stopAccepting();
+    if (this.mode === 'graceful') {
+      await Promise.race([drained, new Promise<void>((resolve) => (this.escalate = resolve))]);
+    }
+    await shutdownHooks.runAll();
+    await reporter.settled();
+    const signal = this.mode === 'graceful' ? 'SIGTERM' : 'SIGINT';
+    if (handlers.appHandlerCount(signal) > 0) {
+      // The app owns its exit. If it does not come, say what holds the process open.
+      setImmediate(() => this.reportLingering());
+      return;
+    }
+    if (handlers.appHandlerCount('beforeExit') > 0) {
+      handlers.emitToApp('beforeExit', this.exitCode);
+      await reporter.settled();
+    }
+    this.deps.exit(this.exitCode);
+  }
+
+  private reportLingering(): void {
+    const resources = process.getActiveResourcesInfo().filter((name) => !OWN_RESOURCES.has(name));
+    if (resources.length > 0) this.deps.send({ type: 'lingering', resources: summarize(resources) });
+  }
+}
+
+/** ['Timeout', 'Timeout', 'TCPSocketWrap'] → ['2 × Timeout', 'TCPSocketWrap'] */
+function summarize(resources: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const name of resources) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return [...counts].map(([name, count]) => (count > 1 ? `${count} × ${name}` : name));
+}

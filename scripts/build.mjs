@@ -1,0 +1,45 @@
+// Bundles the runner (CLI + Node worker runtime) and the extension, each as its own entry.
+// Type checking is `tsc --noEmit` (npm run typecheck); esbuild only transpiles and bundles.
+import { readFileSync } from 'node:fs';
+import { context, build } from 'esbuild';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** @type {import('esbuild').BuildOptions} */
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  // esbuild ships a native binary per platform, so it is loaded at run time, not bundled.
+  external: ['esbuild'],
+  define: { ARBITER_VERSION: JSON.stringify(version) },
+};
+
+const entries = [
+  {
+    ...common,
+    entryPoints: ['runner/cli/main.ts'],
+    outfile: 'out/runner/cli.js',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  { ...common, entryPoints: ['runner/worker/main.ts'], outfile: 'out/runner/worker.js' },
+  {
+    ...common,
+    entryPoints: ['extension/extension.ts'],
+    outfile: 'out/extension/extension.js',
+    external: ['vscode', 'esbuild'],
+  },
+];
+
+if (watch) {
+  for (const options of entries) await (await context(options)).watch();
+} else {
+  await Promise.all(entries.map((options) => build(options)));
+}
