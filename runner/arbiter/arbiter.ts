@@ -367,6 +367,7 @@ export class Arbiter {
     const worker = new WorkerProcess({
       id,
       generation,
+      app: this.settings.app,
       cwd: this.options.cwd,
       env: { ...process.env, PORT: port },
       listenFds: this.sockets.map((socket) => socket.fd),

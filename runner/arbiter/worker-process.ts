@@ -19,6 +19,8 @@ import type { ErrorInfo, WorkerState } from '../protocol/events';
 export type WorkerSpawnOptions = {
   id: number;
   generation: number;
+  /** The app, shown in the worker's command line so `ps` says what each worker runs. */
+  app: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** Listening fds, passed as fds 4, 5, ... */
@@ -68,7 +70,7 @@ export class WorkerProcess {
     const listenStdio = options.listenFds;
     // Its own process group (detached): the terminal's Ctrl+C reaches the arbiter alone, and
     // the whole tree the worker starts can be signalled at once.
-    this.child = spawn(process.execPath, [...process.execArgv, NODE_WORKER_ENTRY], {
+    this.child = spawn(process.execPath, [...process.execArgv, NODE_WORKER_ENTRY, options.app], {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...listenStdio],

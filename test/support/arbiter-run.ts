@@ -1,0 +1,201 @@
+/**
+ * Runs the built CLI as a real process and follows its event stream (over an inherited pipe),
+ * so tests wait on what the arbiter reports, each wait bounded by a deadline. Every process a
+ * run starts — the arbiter and every worker group it reported — is killed by `cleanup()`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { LineSplitter } from '../../runner/log/logger';
+import {
+  parseEvent,
+  type ArbiterEvent,
+  type ArbiterEventType,
+  type EventOf,
+} from '../../runner/protocol/events';
+
+export const ROOT = resolve(__dirname, '../..');
+export const CLI = resolve(ROOT, 'out/runner/cli.js');
+export const FIXTURES = resolve(ROOT, 'test/fixtures');
+const DEFAULT_DEADLINE_MS = 15_000;
+
+type Waiter = { test: (event: ArbiterEvent) => boolean; resolve: (event: ArbiterEvent) => void };
+
+export class ArbiterRun {
+  readonly events: ArbiterEvent[] = [];
+  readonly invalidLines: string[] = [];
+  output = '';
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly waiters = new Set<Waiter>();
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+
+  constructor(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+    this.child = spawn(process.execPath, [CLI, '--events', '/dev/fd/3', ...args], {
+      cwd: options.cwd ?? FIXTURES,
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    const lines = new LineSplitter((line) => {
+      if (!line) return;
+      const parsed = parseEvent(line);
+      if (!parsed.ok) return void this.invalidLines.push(`${parsed.error}: ${line}`);
+      this.events.push(parsed.value);
+      for (const waiter of this.waiters) {
+        if (waiter.test(parsed.value)) {
+          this.waiters.delete(waiter);
+          waiter.resolve(parsed.value);
+        }
+      }
+    });
+    const stream = this.child.stdio[3] as Readable;
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => lines.push(chunk));
+    for (const out of [this.child.stdout!, this.child.stderr!]) {
+      out.setEncoding('utf8');
+      out.on('data', (chunk: string) => (this.output += chunk));
+    }
+    this.exited = new Promise((resolveExit) =>
+      this.child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        resolveExit(this.exitInfo);
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** The first event of `type` matching `test` — already seen or still to come — within the deadline. */
+  waitFor<T extends ArbiterEventType>(
+    type: T,
+    test: (event: EventOf<T>) => boolean = () => true,
+    deadlineMs = DEFAULT_DEADLINE_MS,
+  ): Promise<EventOf<T>> {
+    const matches = (event: ArbiterEvent): boolean => event.type === type && test(event as EventOf<T>);
+    const seen = this.events.find(matches);
+    if (seen) return Promise.resolve(seen as EventOf<T>);
+    return this.waitForNext(type, test, deadlineMs);
+  }
+
+  /** Like waitFor, but only events that arrive from now on count. */
+  waitForNext<T extends ArbiterEventType>(
+    type: T,
+    test: (event: EventOf<T>) => boolean = () => true,
+    deadlineMs = DEFAULT_DEADLINE_MS,
+  ): Promise<EventOf<T>> {
+    return new Promise((resolveWait, reject) => {
+      const waiter: Waiter = {
+        test: (event) => event.type === type && test(event as EventOf<T>),
+        resolve: (event) => {
+          clearTimeout(timer);
+          resolveWait(event as EventOf<T>);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(
+          new Error(
+            `no ${type} event matching ${test.toString()} within ${deadlineMs} ms\n--- output ---\n${this.output}`,
+          ),
+        );
+      }, deadlineMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Waits until `count` workers of `generation` are ready; returns them. */
+  async ready(
+    count: number,
+    generation = 1,
+    deadlineMs = DEFAULT_DEADLINE_MS,
+  ): Promise<EventOf<'worker.state'>[]> {
+    const isReady = (event: EventOf<'worker.state'>) =>
+      event.state === 'ready' && event.generation === generation;
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      const ready = this.all('worker.state').filter(isReady);
+      if (ready.length >= count) return ready;
+      const seen = new Set(ready.map((event) => event.id));
+      await this.waitForNext(
+        'worker.state',
+        (event) => isReady(event) && !seen.has(event.id),
+        Math.max(1, deadline - Date.now()),
+      );
+    }
+  }
+
+  all<T extends ArbiterEventType>(type: T): EventOf<T>[] {
+    return this.events.filter((event) => event.type === type) as EventOf<T>[];
+  }
+
+  /** The TCP port of the first listener. */
+  async port(): Promise<number> {
+    const started = await this.waitFor('arbiter.started');
+    const listener = started.listeners.find((l) => 'port' in l);
+    if (!listener || !('port' in listener)) throw new Error('no TCP listener');
+    return listener.port;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Waits for the arbiter to exit within the deadline. */
+  async waitExit(
+    deadlineMs = DEFAULT_DEADLINE_MS,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`arbiter still running after ${deadlineMs} ms\n${this.output}`)),
+        deadlineMs,
+      );
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Pids of every worker the arbiter reported spawning. */
+  workerPids(): number[] {
+    return this.all('worker.spawned').map((event) => event.pid);
+  }
+
+  /** Kills the arbiter and every worker group it reported, and waits for the arbiter to be gone. */
+  async cleanup(): Promise<void> {
+    if (!this.exitInfo) this.child.kill('SIGKILL');
+    for (const pid of this.workerPids()) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await this.exited;
+  }
+}
+
+/** Starts an arbiter and registers its cleanup with the test. */
+export function startArbiter(
+  t: { after: (fn: () => Promise<void>) => void },
+  args: readonly string[],
+  options?: { cwd?: string; env?: NodeJS.ProcessEnv },
+): ArbiterRun {
+  const run = new ArbiterRun(args, options);
+  t.after(() => run.cleanup());
+  return run;
+}
+
+/** Whether a process exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
