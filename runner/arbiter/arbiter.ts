@@ -15,6 +15,7 @@ import type { Logger } from '../log/logger';
 import type { StopMode, WorkerMessage } from '../protocol/control';
 import type { ErrorInfo, WorkerState } from '../protocol/events';
 import { Backoff } from './backoff';
+import { Deadline } from './deadline';
 import { describeExit, describeBootFailure } from './exit-reasons';
 import { HookRunner } from './hook-runner';
 import { LIVE_STATES, transition, type LifecycleInput } from './lifecycle';
@@ -444,24 +445,9 @@ export class Arbiter {
    */
   private stopWorker(worker: WorkerProcess, mode: StopMode, reason: string): void {
     if (worker.exited) return;
-    const seconds = mode === 'graceful' ? this.settings.gracefulTimeout : this.settings.quickTimeout;
-    let deadline = Date.now() + seconds * 1000;
-    if (worker.state === 'draining') {
-      if (mode === 'graceful' || worker.stopMode === 'quick') return;
-      deadline = Math.min(deadline, worker.stopDeadline ?? deadline);
-      this.events.emit({
-        type: 'worker.state',
-        ...this.ref(worker),
-        state: 'draining',
-        reason: `quick stop: ${reason}`,
-        deadline,
-      });
-    } else {
-      this.changeState(worker, { kind: 'stop' }, `${mode} stop: ${reason}`, { deadline });
-      if ((worker.state as WorkerState) !== 'draining') return; // already failed or being killed
-    }
-    worker.stopMode = mode;
-    worker.stopDeadline = deadline;
+    const escalating = worker.state === 'draining';
+    if (escalating && (mode === 'graceful' || worker.stopMode === 'quick')) return;
+    if (!escalating && transition(worker.state, { kind: 'stop' }) !== 'draining') return; // failed or being killed
     clearTimeout(worker.timers.boot);
     clearTimeout(worker.timers.heartbeat); // a stopping worker is bounded by its deadline instead
     worker.send({ type: 'stop', mode, reason });
@@ -475,12 +461,28 @@ export class Arbiter {
         reason: `${mode} stop: ${reason}`,
       });
     }
-    clearTimeout(worker.timers.stop);
-    worker.timers.stop = setTimeout(() => {
+    // The deadline counts from the signal, so it is taken after the signal went out.
+    const seconds = mode === 'graceful' ? this.settings.gracefulTimeout : this.settings.quickTimeout;
+    const deadline = Math.min(Date.now() + seconds * 1000, worker.stopDeadline ?? Infinity);
+    worker.stopMode = mode;
+    worker.stopDeadline = deadline;
+    if (escalating) {
+      this.events.emit({
+        type: 'worker.state',
+        ...this.ref(worker),
+        state: 'draining',
+        reason: `quick stop: ${reason}`,
+        deadline,
+      });
+    } else {
+      this.changeState(worker, { kind: 'stop' }, `${mode} stop: ${reason}`, { deadline });
+    }
+    worker.timers.stop?.cancel();
+    worker.timers.stop = new Deadline(deadline, () => {
       const label = mode === 'graceful' ? 'graceful timeout' : 'quick timeout';
       const lingering = worker.lingering?.length ? `; still open: ${worker.lingering.join(', ')}` : '';
       this.changeState(worker, { kind: 'stop-timeout' }, `${label} (${seconds} s) ran out${lingering}`);
-    }, deadline - Date.now());
+    });
   }
 
   /** Kills a worker's whole process group now. */

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { LineSplitter } from '../log/logger';
+import type { Deadline } from './deadline';
 import {
   CONTROL_FD,
   parseWorkerMessage,
@@ -58,7 +59,8 @@ export class WorkerProcess {
   readonly timers: {
     boot?: NodeJS.Timeout;
     heartbeat?: NodeJS.Timeout;
-    stop?: NodeJS.Timeout;
+    /** The kill deadline of a stop. */
+    stop?: Deadline;
     kill?: NodeJS.Timeout;
   } = {};
   exited = false;
@@ -146,6 +148,9 @@ export class WorkerProcess {
   }
 
   clearTimers(): void {
-    for (const timer of Object.values(this.timers)) clearTimeout(timer);
+    clearTimeout(this.timers.boot);
+    clearTimeout(this.timers.heartbeat);
+    clearTimeout(this.timers.kill);
+    this.timers.stop?.cancel();
   }
 }

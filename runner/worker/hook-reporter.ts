@@ -6,7 +6,7 @@
 import type { HookOutcome } from '../protocol/events';
 import type { WorkerMessage } from '../protocol/control';
 
-type OpenRun = { name: string; startedAt: number; endsAtExit: boolean };
+type OpenRun = { name: string; startedAt: number; endsAtExit: boolean; executing: boolean };
 
 export class HookReporter {
   private nextRun = 1;
@@ -17,7 +17,7 @@ export class HookReporter {
 
   start(name: string): number {
     const run = this.nextRun++;
-    this.open.set(run, { name, startedAt: performance.now(), endsAtExit: false });
+    this.open.set(run, { name, startedAt: performance.now(), endsAtExit: false, executing: false });
     this.send({ type: 'hook', run, name, phase: 'start' });
     return run;
   }
@@ -47,6 +47,20 @@ export class HookReporter {
     this.wakeIfSettled();
   }
 
+  /**
+   * Runs the synchronous part of a hook. A handler that calls process.exit() from inside ends
+   * there, and that is an ordinary way for a signal handler to finish.
+   */
+  during<T>(run: number, body: () => T): T {
+    const entry = this.open.get(run);
+    if (entry) entry.executing = true;
+    try {
+      return body();
+    } finally {
+      if (entry) entry.executing = false;
+    }
+  }
+
   /** A handler that returned without a promise: its work (if any) ends when the process does. */
   endAtExit(run: number): void {
     const entry = this.open.get(run);
@@ -72,6 +86,8 @@ export class HookReporter {
 
   /** Called from process 'exit': closes every open run. */
   closeAllAtExit(): void {
-    for (const [run, entry] of [...this.open]) this.end(run, entry.endsAtExit ? 'ok' : 'interrupted');
+    for (const [run, entry] of [...this.open]) {
+      this.end(run, entry.endsAtExit || entry.executing ? 'ok' : 'interrupted');
+    }
   }
 }

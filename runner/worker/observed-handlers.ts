@@ -10,7 +10,7 @@ export const OBSERVED_EVENTS = ['SIGTERM', 'SIGINT', 'beforeExit'] as const;
 export type ObservedEvent = (typeof OBSERVED_EVENTS)[number];
 
 type Listener = (...args: unknown[]) => unknown;
-type Wrapped = Listener & { listener: Listener; observed: true };
+type Wrapped = Listener & { listener: Listener; observed: true; run: (...args: unknown[]) => unknown };
 
 const isObserved = (event: string | symbol): event is ObservedEvent =>
   (OBSERVED_EVENTS as readonly (string | symbol)[]).includes(event);
@@ -22,6 +22,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 export class ObservedHandlers {
+  /** Signals whose app handlers already ran for the current stop. */
+  private readonly delivered = new Set<ObservedEvent>();
+
   constructor(private readonly hooks: HookReporter) {}
 
   install(): void {
@@ -50,22 +53,29 @@ export class ObservedHandlers {
     return process.rawListeners(event).filter((listener) => isWrapped(listener as Listener)).length;
   }
 
-  /** Runs the app's handlers for `event` as Node would on a signal (used for beforeExit). */
-  emitToApp(event: ObservedEvent, ...args: unknown[]): void {
+  /**
+   * Runs the app's handlers for `event` once, as Node would on the signal. A stop can arrive
+   * as a control message before the signal itself, and an app that owns its exit could leave
+   * before the signal is handled (signal handles do not keep Node's loop alive); so the worker
+   * delivers the handlers itself, and the real signal, when it comes, does not run them again.
+   */
+  deliver(event: ObservedEvent, ...args: unknown[]): void {
+    if (this.delivered.has(event)) return;
+    this.delivered.add(event);
     for (const listener of process.rawListeners(event)) {
-      if (isWrapped(listener as Listener)) (listener as Listener).call(process, ...args);
+      if (isWrapped(listener as Listener)) (listener as Wrapped).run(...args);
     }
   }
 
   private wrap(event: ObservedEvent, listener: Listener, once: boolean): Wrapped {
     const name = `${event} handler${listener.name ? ` ${listener.name}` : ''}`;
     const hooks = this.hooks;
-    const wrapped = function (this: unknown, ...args: unknown[]) {
+    const invoke = (...args: unknown[]): unknown => {
       if (once) process.removeListener(event, wrapped);
       const run = hooks.start(name);
       let result: unknown;
       try {
-        result = listener.apply(this, args);
+        result = hooks.during(run, () => listener.apply(process, args));
       } catch (error) {
         hooks.end(run, 'error', error);
         throw error;
@@ -79,7 +89,15 @@ export class ObservedHandlers {
         hooks.endAtExit(run);
       }
       return result;
+    };
+    const delivered = this.delivered;
+    // Called by Node when the signal arrives: skipped if the worker already delivered it.
+    const wrapped = function (...args: unknown[]) {
+      if (event !== 'beforeExit' && delivered.has(event)) return undefined;
+      if (event !== 'beforeExit') delivered.add(event);
+      return invoke(...args);
     } as Wrapped;
+    wrapped.run = invoke;
     wrapped.listener = listener;
     wrapped.observed = true;
     return wrapped;

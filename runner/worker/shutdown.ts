@@ -58,22 +58,36 @@ export class Shutdown {
   private async run(): Promise<void> {
     const { servers, shutdownHooks, reporter, handlers } = this.deps;
     const drained = servers.stopAccepting();
+    const signal = this.appSignal(this.mode!);
+    if (signal) handlers.deliver(signal, signal);
     if (this.mode === 'graceful') {
       await Promise.race([drained, new Promise<void>((resolve) => (this.escalate = resolve))]);
     }
     await shutdownHooks.runAll();
     await reporter.settled();
-    const signal = this.mode === 'graceful' ? 'SIGTERM' : 'SIGINT';
-    if (handlers.appHandlerCount(signal) > 0) {
+    if (signal) {
       // The app owns its exit. If it does not come, say what holds the process open.
       setImmediate(() => this.reportLingering());
       return;
     }
     if (handlers.appHandlerCount('beforeExit') > 0) {
-      handlers.emitToApp('beforeExit', this.exitCode);
+      handlers.deliver('beforeExit', this.exitCode);
       await reporter.settled();
     }
     this.deps.exit(this.exitCode);
+  }
+
+  /**
+   * Which of the app's handlers a stop runs: the signal's own, or else the other one. An app
+   * that only handles SIGINT wrote its cleanup for Ctrl+C; under the arbiter, Ctrl+C reaches
+   * the arbiter and becomes a graceful stop, and that cleanup must not be skipped.
+   */
+  private appSignal(mode: StopMode): 'SIGTERM' | 'SIGINT' | undefined {
+    const [own, other] =
+      mode === 'graceful' ? (['SIGTERM', 'SIGINT'] as const) : (['SIGINT', 'SIGTERM'] as const);
+    if (this.deps.handlers.appHandlerCount(own) > 0) return own;
+    if (this.deps.handlers.appHandlerCount(other) > 0) return other;
+    return undefined;
   }
 
   private reportLingering(): void {

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { get, load } from '../support/http';
+import { startArbiter } from '../support/arbiter-run';
+
+test('HUP under continuous load: a new generation, zero failed requests', async (t) => {
+  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', 'app.js']);
+  await run.ready(2);
+  const port = await run.port();
+  let finishReloads!: () => void;
+  const reloadsDone = new Promise<void>((resolve) => (finishReloads = resolve));
+  const traffic = load(port, reloadsDone, 4);
+  for (let generation = 2; generation <= 4; generation++) {
+    run.signal('SIGHUP');
+    await run.waitFor('reload', (event) => event.phase === 'completed' && event.generation === generation);
+  }
+  // The old generations must be gone before the load stops, so their exit is under load too.
+  for (const spawned of run.all('worker.spawned').filter((event) => event.generation < 4)) {
+    await run.waitFor('worker.exited', (event) => event.id === spawned.id);
+  }
+  finishReloads();
+  const result = await traffic;
+  assert.equal(result.failed, 0, `failed requests: ${result.errors.slice(0, 5).join(', ')}`);
+  assert.ok(result.ok > 50, `only ${result.ok} requests went through`);
+  for (const exited of run.all('worker.exited')) assert.equal(exited.state, 'exited', exited.reason);
+  const serving = new Set((await run.ready(2, 4)).map((event) => event.pid));
+  assert.ok(serving.has((await get(port)).pid!));
+});
+
+test('the old generation is stopped only after every new worker is ready', async (t) => {
+  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', 'app.js']);
+  await run.ready(2);
+  run.signal('SIGHUP');
+  await run.waitFor('reload', (event) => event.phase === 'completed');
+  const newReady = run.all('worker.state').filter((e) => e.generation === 2 && e.state === 'ready');
+  const oldDraining = run.all('worker.state').filter((e) => e.generation === 1 && e.state === 'draining');
+  assert.equal(newReady.length, 2);
+  assert.equal(oldDraining.length, 2);
+  const lastReady = Math.max(...newReady.map((e) => run.events.indexOf(e)));
+  for (const draining of oldDraining) assert.ok(run.events.indexOf(draining) > lastReady);
+});
+
+test('a slow request in flight completes across HUP', async (t) => {
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'app.js']);
+  const [first] = await run.ready(1);
+  const port = await run.port();
+  const slow = get(port, '/slow?ms=1500');
+  await run.waitFor('worker.stats', (event) => event.inflight === 1);
+  run.signal('SIGHUP');
+  await run.waitFor('reload', (event) => event.phase === 'completed');
+  const response = await slow;
+  assert.equal(response.status, 200);
+  assert.equal(response.body, 'start;done after 1500 ms');
+  assert.equal(response.pid, first!.pid);
+  const exited = await run.waitFor('worker.exited', (event) => event.pid === first!.pid);
+  assert.equal(exited.state, 'exited');
+});
+
+test('a generation that fails to boot leaves the old one serving, reports the error, and recovers', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-bootfail-'));
+  const poison = join(dir, 'poison');
+  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', 'app.js'], {
+    env: { FIXTURE_FAIL_IF_EXISTS: poison },
+  });
+  const oldPids = new Set((await run.ready(2)).map((event) => event.pid));
+  const port = await run.port();
+  writeFileSync(poison, '');
+  run.signal('SIGHUP');
+  const failed = await run.waitFor('reload', (event) => event.phase === 'failed');
+  assert.equal(failed.generation, 2);
+  assert.match(failed.error?.message ?? '', /fixture told to fail at import/);
+  assert.match(failed.error?.file ?? '', /app\.js$/);
+  assert.equal(typeof failed.error?.line, 'number');
+  assert.match(failed.error?.stack ?? '', /at .*app\.js/);
+  for (let i = 0; i < 5; i++) assert.ok(oldPids.has((await get(port)).pid!));
+  rmSync(poison);
+  run.signal('SIGHUP');
+  const completed = await run.waitFor('reload', (event) => event.phase === 'completed');
+  assert.equal(completed.generation, 3);
+  const fresh = await run.ready(2, 3);
+  const newPids = new Set(fresh.map((event) => event.pid));
+  await run.waitFor('worker.exited', (event) => oldPids.has(event.pid));
+  assert.ok(newPids.has((await get(port)).pid!));
+});
+
+test('a worker that keeps failing to boot is restarted with backoff, not in a storm', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-backoff-'));
+  const poison = join(dir, 'poison');
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'app.js'], {
+    env: { FIXTURE_FAIL_IF_EXISTS: poison },
+  });
+  const [first] = await run.ready(1);
+  writeFileSync(poison, '');
+  process.kill(first!.pid, 'SIGKILL');
+  // Replacements fail at import; wait for five of them.
+  const failures = () => run.all('worker.exited').filter((event) => event.state === 'boot-failed');
+  while (failures().length < 5) await run.waitForNext('worker.exited');
+  const spawns = run.all('worker.spawned').slice(1, 6).map((event) => event.ts);
+  const gaps = spawns.slice(1).map((ts, i) => ts - spawns[i]!);
+  // The first retry is immediate; then the gaps double (100, 200, 400 ms).
+  assert.ok(gaps[1]! >= 90, `gaps ${gaps.join(', ')}`);
+  assert.ok(gaps[3]! >= 2 * gaps[1]! - 20, `gaps ${gaps.join(', ')}`);
+  rmSync(poison);
+  await run.waitForNext('worker.state', (event) => event.state === 'ready', 10_000);
+});
