@@ -87,6 +87,12 @@ export class Arbiter {
   private resolveDone!: (code: number) => void;
   private readonly done = new Promise<number>((resolve) => (this.resolveDone = resolve));
   private readonly signalListeners = new Map<NodeJS.Signals, () => void>();
+  /**
+   * Nothing else holds Node's loop open while no worker runs (after WINCH, between boot
+   * failures): signal handles are unref'd and the sockets are bound but not watched. The
+   * arbiter lives until it decides to exit, so it holds the loop itself.
+   */
+  private readonly keepAlive = setInterval(() => undefined, 2 ** 30);
 
   constructor(private readonly options: ArbiterOptions) {
     this.settings = options.settings;
@@ -575,7 +581,7 @@ export class Arbiter {
         return this.reportWorkerHook(worker, message);
       case 'retire':
         if (worker.retiring || worker.state !== 'ready') return;
-        worker.retiring = true;
+        worker.retiring = message.reason;
         this.log.worker(worker.id, worker.pid, 'info', `${message.reason}: replacing it`);
         this.manageWorkers();
         return;
@@ -623,7 +629,7 @@ export class Arbiter {
     let ready = current.filter((worker) => worker.state === 'ready' && !worker.retiring).length;
     for (const worker of current) {
       if (worker.retiring && worker.state === 'ready' && ready >= this.target) {
-        this.stopWorker(worker, 'graceful', 'max-requests (its replacement is ready)');
+        this.stopWorker(worker, 'graceful', `${worker.retiring} and its replacement is ready`);
         ready--;
       }
     }
@@ -768,6 +774,7 @@ export class Arbiter {
     if (this.phase === 'done') return;
     this.phase = 'done';
     clearTimeout(this.respawnTimer);
+    clearInterval(this.keepAlive);
     // Workers of a failed boot were just killed: let their exits be reported first.
     await Promise.all([...this.workers.values()].map((worker) => worker.whenExited));
     await this.hooks.run('onExit', this.info);

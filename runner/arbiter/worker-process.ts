@@ -46,8 +46,8 @@ export class WorkerProcess {
   readyAt: number | undefined;
   served = 0;
   inflight = 0;
-  /** It asked to be replaced (max-requests); it leaves once its replacement is ready. */
-  retiring = false;
+  /** Why it asked to be replaced (max-requests); it leaves once its replacement is ready. */
+  retiring: string | undefined;
   bootError: ErrorInfo | undefined;
   /** How and until when it was asked to stop. */
   stopMode: StopMode | undefined;

@@ -53,9 +53,9 @@ async function main(argv: string[]): Promise<number> {
     const { settings, hooks, configFile } = await resolveSettings(parsed, cwd);
     let events: EventSink;
     try {
-      events = new EventSink(settings.events || undefined);
+      events = new EventSink(settings.events);
     } catch (error) {
-      throw new UsageError(`cannot write the events file '${settings.events}': ${(error as Error).message}`);
+      throw new UsageError(`cannot write the events file: ${(error as Error).message}`);
     }
     const arbiter = new Arbiter({
       settings,

@@ -97,11 +97,11 @@ export const SETTING_DEFINITIONS = {
     help: 'watch the project and cycle the workers on change (--no-reload to turn off)',
   }),
   events: define({
-    checker: text,
-    default: '',
+    checker: textList,
+    default: [] as string[],
     flag: 'events',
     metavar: 'FILE',
-    help: 'append the event stream (one JSON object a line) to FILE',
+    help: 'append the event stream (one JSON object a line) to FILE (repeatable)',
   }),
   app: define({ checker: text, default: '', help: 'the app to run (the APP argument)' }),
 } as const;

@@ -1,39 +1,50 @@
 /**
- * Where events go: the `--events` file (appended, one JSON object a line) and any in-process
- * subscriber. Writes are synchronous so that the order on disk is the order of events and a
- * crash of the arbiter loses nothing it already reported.
+ * Where events go: every `--events` target (files appended, or an inherited pipe given as
+ * /dev/fd/N), one JSON object a line, and any in-process subscriber. Writes are synchronous
+ * so that the order on disk is the order of events and a crash of the arbiter loses nothing it
+ * already reported.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { EVENT_PROTOCOL_VERSION, type ArbiterEvent, type EventBody } from '../protocol/events';
 
+type Target = { path: string; fd: number | undefined; inherited: boolean };
+
 export class EventSink {
-  private fd: number | undefined;
-  private inherited = false;
+  private readonly targets: Target[];
   private readonly subscribers = new Set<(event: ArbiterEvent) => void>();
 
-  constructor(private readonly file?: string) {
-    if (!file) return;
-    // An inherited pipe (how the editor and tests follow the stream): write to it as it is,
-    // since Linux cannot open() a socketpair through /dev/fd.
-    const inherited = /^\/dev\/fd\/(\d+)$/.exec(file);
-    this.fd = inherited ? Number(inherited[1]) : openSync(file, 'a');
-    this.inherited = inherited !== null;
+  /** Opens every target now, so a path that cannot be written fails before anything starts. */
+  constructor(paths: readonly string[] = []) {
+    this.targets = paths.map((path) => {
+      // An inherited pipe (how the editor and tests follow the stream) is written as it is:
+      // Linux cannot open() a socketpair through /dev/fd.
+      const inherited = /^\/dev\/fd\/(\d+)$/.exec(path);
+      return {
+        path,
+        fd: inherited ? Number(inherited[1]) : openSync(path, 'a'),
+        inherited: inherited !== null,
+      };
+    });
   }
 
   emit(body: EventBody): ArbiterEvent {
     const event = { v: EVENT_PROTOCOL_VERSION, ts: Date.now(), ...body };
-    if (this.fd !== undefined) this.write(`${JSON.stringify(event)}\n`);
+    const line = `${JSON.stringify(event)}\n`;
+    for (const target of this.targets) this.write(target, line);
     for (const subscriber of this.subscribers) subscriber(event);
     return event;
   }
 
-  private write(line: string): void {
+  private write(target: Target, line: string): void {
+    if (target.fd === undefined) return;
     try {
-      writeSync(this.fd!, line);
+      writeSync(target.fd, line);
     } catch (error) {
       // The follower went away (EPIPE) or the disk is full: the server must go on regardless.
-      process.stderr.write(`arbiter: stopped writing events to ${this.file}: ${(error as Error).message}\n`);
-      this.fd = undefined;
+      process.stderr.write(
+        `arbiter: stopped writing events to ${target.path}: ${(error as Error).message}\n`,
+      );
+      target.fd = undefined;
     }
   }
 
@@ -42,15 +53,19 @@ export class EventSink {
     return () => this.subscribers.delete(subscriber);
   }
 
-  /** Closes and opens the file again, for log rotation (USR1). */
+  /** Closes and opens the files again, for log rotation (USR1). */
   reopen(): void {
-    if (!this.file || this.fd === undefined || this.inherited) return;
-    closeSync(this.fd);
-    this.fd = openSync(this.file, 'a');
+    for (const target of this.targets) {
+      if (target.inherited || target.fd === undefined) continue;
+      closeSync(target.fd);
+      target.fd = openSync(target.path, 'a');
+    }
   }
 
   close(): void {
-    if (this.fd !== undefined && !this.inherited) closeSync(this.fd);
-    this.fd = undefined;
+    for (const target of this.targets) {
+      if (!target.inherited && target.fd !== undefined) closeSync(target.fd);
+      target.fd = undefined;
+    }
   }
 }

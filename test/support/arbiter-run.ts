@@ -4,6 +4,7 @@
  * run starts — the arbiter and every worker group it reported — is killed by `cleanup()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from '../../runner/log/logger';
@@ -190,12 +191,20 @@ export function startArbiter(
   return run;
 }
 
-/** Whether a process exists. */
+/**
+ * Whether a process still runs. A zombie does not: it has exited and holds nothing, and only
+ * waits for its parent (for an orphan, PID 1, which may reap late) to collect its status.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false; // gone between the two checks
   }
 }

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, renameSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { get, load } from '../support/http';
+import { isAlive, startArbiter } from '../support/arbiter-run';
+
+/** Resolves once `pid` is gone, rejecting after the deadline; checked on each worker exit event and at the end. */
+async function waitGone(pids: number[], deadlineMs: number): Promise<number> {
+  const started = Date.now();
+  // Nothing reports the death of a process we did not spawn, so this checks at a fine grain
+  // until the deadline: it measures a deadline, it does not wait for one.
+  for (;;) {
+    const alive = pids.filter(isAlive);
+    if (alive.length === 0) return Date.now() - started;
+    if (Date.now() - started > deadlineMs)
+      throw new Error(`still alive after ${deadlineMs} ms: ${alive.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test('a frozen worker is aborted, killed and replaced while the other keeps serving', async (t) => {
+  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', '--timeout', '1', 'app.js']);
+  const workers = await run.ready(2);
+  const port = await run.port();
+  const frozen = (await get(port, '/freeze')).pid!;
+  const other = workers.find((w) => w.pid !== frozen)!.pid;
+  const timedOut = await run.waitFor('worker.state', (e) => e.pid === frozen && e.state === 'timed-out');
+  assert.ok(timedOut);
+  await run.waitFor('signal', (e) => e.pid === frozen && e.signal === 'SIGABRT');
+  await run.waitFor('signal', (e) => e.pid === frozen && e.signal === 'SIGKILL');
+  const exited = await run.waitFor('worker.exited', (e) => e.pid === frozen);
+  assert.equal(exited.state, 'timed-out');
+  const replacement = await run.waitFor(
+    'worker.state',
+    (e) => e.state === 'ready' && e.pid !== frozen && e.pid !== other,
+  );
+  assert.equal(replacement.generation, 1);
+  const pids = new Set<number>();
+  for (let i = 0; i < 20; i++) pids.add((await get(port)).pid!);
+  assert.ok(!pids.has(frozen));
+});
+
+test('SIGKILL of the arbiter: every worker and its children exit within 1 s, and the port is free', async (t) => {
+  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', 'app.js'], {
+    env: { FIXTURE_ON_SIGTERM: 'ignore' },
+  });
+  const workers = await run.ready(2);
+  const port = await run.port();
+  const grandchild = Number((await get(port, '/spawn-child')).body);
+  assert.ok(isAlive(grandchild));
+  run.signal('SIGKILL');
+  await run.waitExit();
+  const took = await waitGone([...workers.map((w) => w.pid), grandchild], 1000);
+  assert.ok(took <= 1000);
+  await new Promise<void>((resolve, reject) => {
+    const server = net.createServer().listen(port, '127.0.0.1', () => server.close(() => resolve()));
+    server.on('error', reject);
+  });
+});
+
+test('max-requests recycles a worker: its replacement is ready before it leaves, no request fails', async (t) => {
+  const run = startArbiter(t, [
+    '-w',
+    '1',
+    '-b',
+    '127.0.0.1:0',
+    '--no-reload',
+    '--max-requests',
+    '20',
+    'app.js',
+  ]);
+  const [first] = await run.ready(1);
+  const port = await run.port();
+  const recycled = run.waitFor('worker.exited', (e) => e.pid === first!.pid);
+  const result = await load(port, recycled, 2);
+  assert.equal(result.failed, 0, result.errors.slice(0, 3).join(', '));
+  const states = run.all('worker.state');
+  const replacementReady = states.findIndex((e) => e.state === 'ready' && e.pid !== first!.pid);
+  const oldDraining = states.findIndex((e) => e.state === 'draining' && e.pid === first!.pid);
+  assert.ok(
+    replacementReady !== -1 && replacementReady < oldDraining,
+    'replacement ready before the old one drains',
+  );
+  assert.match(states[oldDraining]!.reason, /max-requests/);
+  assert.equal((await recycled).state, 'exited');
+});
+
+test('max-requests-jitter spreads the limit between max-requests and max-requests + jitter', async (t) => {
+  const run = startArbiter(t, [
+    '-w',
+    '1',
+    '-b',
+    '127.0.0.1:0',
+    '--no-reload',
+    '--max-requests',
+    '5',
+    '--max-requests-jitter',
+    '3',
+    'app.js',
+  ]);
+  const [first] = await run.ready(1);
+  const port = await run.port();
+  const draining = run.waitFor('worker.state', (e) => e.pid === first!.pid && e.state === 'draining');
+  const traffic = load(port, draining, 1);
+  const reason = (await draining).reason;
+  await traffic;
+  const limit = Number(/served (\d+) requests/.exec(reason)?.[1]);
+  assert.ok(limit >= 5 && limit <= 8, reason);
+});
+
+test('TTIN adds a worker, TTOU removes the oldest, never below one', async (t) => {
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'app.js']);
+  const [first] = await run.ready(1);
+  run.signal('SIGTTIN');
+  await run.waitFor('arbiter.workers', (e) => e.count === 2);
+  await run.ready(2);
+  run.signal('SIGTTOU');
+  await run.waitFor('arbiter.workers', (e) => e.count === 1);
+  const stopped = await run.waitFor('worker.exited', () => true);
+  assert.equal(stopped.pid, first!.pid, 'the oldest worker leaves');
+  run.signal('SIGTTOU');
+  await run.waitFor(
+    'signal',
+    (e) =>
+      e.direction === 'received' &&
+      e.signal === 'SIGTTOU' &&
+      run.all('signal').filter((s) => s.signal === 'SIGTTOU').length === 2,
+  );
+  run.signal('SIGTERM');
+  await run.waitExit();
+  assert.equal(run.all('arbiter.workers').length, 2, 'the second TTOU changed nothing');
+  assert.match(run.output, /already at one worker/);
+});
+
+test('USR1 reopens the events file and reaches the app without opening the inspector', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-usr1-'));
+  const eventsFile = join(dir, 'events.ndjson');
+  const markers = join(dir, 'markers');
+  const run = startArbiter(
+    t,
+    ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', '--events', eventsFile, 'app.js'],
+    {
+      env: { FIXTURE_MARKERS: markers, FIXTURE_ON_SIGUSR1: '1' },
+    },
+  );
+  const [worker] = await run.ready(1);
+  renameSync(eventsFile, `${eventsFile}.1`);
+  run.signal('SIGUSR1');
+  await run.waitFor('signal', (e) => e.direction === 'sent' && e.signal === 'SIGUSR1');
+  run.signal('SIGTERM');
+  await run.waitExit();
+  assert.match(readFileSync(`${eventsFile}.1`, 'utf8'), /"arbiter.started"/);
+  const reopened = readFileSync(eventsFile, 'utf8');
+  assert.match(reopened, /"arbiter.exited"/);
+  assert.doesNotMatch(reopened, /"arbiter.started"/);
+  assert.equal(readFileSync(markers, 'utf8').trim(), `sigusr1 ${worker!.pid}`);
+  assert.doesNotMatch(run.output, /Debugger listening/);
+});
+
+test('WINCH stops every worker but keeps the socket: a request waits, and TTIN serves it', async (t) => {
+  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', 'app.js']);
+  const workers = await run.ready(2);
+  const port = await run.port();
+  run.signal('SIGWINCH');
+  for (const worker of workers) await run.waitFor('worker.exited', (e) => e.pid === worker.pid);
+  const waiting = get(port);
+  run.signal('SIGTTIN');
+  const response = await waiting;
+  assert.equal(response.status, 200);
+  const [revived] = (await run.ready(3)).slice(2);
+  assert.equal(response.pid, revived!.pid);
+});
