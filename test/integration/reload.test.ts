@@ -98,7 +98,10 @@ test('a worker that keeps failing to boot is restarted with backoff, not in a st
   // Replacements fail at import; wait for five of them.
   const failures = () => run.all('worker.exited').filter((event) => event.state === 'boot-failed');
   while (failures().length < 5) await run.waitForNext('worker.exited');
-  const spawns = run.all('worker.spawned').slice(1, 6).map((event) => event.ts);
+  const spawns = run
+    .all('worker.spawned')
+    .slice(1, 6)
+    .map((event) => event.ts);
   const gaps = spawns.slice(1).map((ts, i) => ts - spawns[i]!);
   // The first retry is immediate; then the gaps double (100, 200, 400 ms).
   assert.ok(gaps[1]! >= 90, `gaps ${gaps.join(', ')}`);

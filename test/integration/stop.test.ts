@@ -37,7 +37,9 @@ test('the app’s own SIGTERM handler runs and is reported with its duration', a
   const [worker] = await run.ready(1);
   run.signal('SIGTERM');
   await run.waitExit();
-  const start = run.all('hook').find((e) => e.name === 'SIGTERM handler closeEverything' && e.phase === 'start');
+  const start = run
+    .all('hook')
+    .find((e) => e.name === 'SIGTERM handler closeEverything' && e.phase === 'start');
   const end = run.all('hook').find((e) => e.name === 'SIGTERM handler closeEverything' && e.phase === 'end');
   assert.ok(start && end, JSON.stringify(run.all('hook')));
   assert.equal(end.outcome, 'ok');
@@ -50,9 +52,13 @@ test('the app’s own SIGTERM handler runs and is reported with its duration', a
 });
 
 test('a worker that ignores TERM is killed at the graceful timeout, within 100 ms of it', async (t) => {
-  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', '--graceful-timeout', '1', 'app.js'], {
-    env: { FIXTURE_ON_SIGTERM: 'ignore' },
-  });
+  const run = startArbiter(
+    t,
+    ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', '--graceful-timeout', '1', 'app.js'],
+    {
+      env: { FIXTURE_ON_SIGTERM: 'ignore' },
+    },
+  );
   const [worker] = await run.ready(1);
   run.signal('SIGTERM');
   const term = await run.waitFor('signal', (e) => e.direction === 'sent' && e.signal === 'SIGTERM');
@@ -73,17 +79,27 @@ test('a worker that ignores TERM is killed at the graceful timeout, within 100 m
 });
 
 test('Ctrl+C ladder: graceful, then quick, then kill', async (t) => {
-  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', '--quick-timeout', '30', 'app.js'], {
-    env: { FIXTURE_ON_SIGTERM: 'hang' },
-  });
+  const run = startArbiter(
+    t,
+    ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', '--quick-timeout', '30', 'app.js'],
+    {
+      env: { FIXTURE_ON_SIGTERM: 'hang' },
+    },
+  );
   const workers = await run.ready(2);
   run.signal('SIGINT');
   for (const worker of workers) {
-    await run.waitFor('signal', (e) => e.signal === 'SIGTERM' && e.direction === 'sent' && e.pid === worker.pid);
+    await run.waitFor(
+      'signal',
+      (e) => e.signal === 'SIGTERM' && e.direction === 'sent' && e.pid === worker.pid,
+    );
   }
   run.signal('SIGINT');
   for (const worker of workers) {
-    await run.waitFor('signal', (e) => e.signal === 'SIGINT' && e.direction === 'sent' && e.pid === worker.pid);
+    await run.waitFor(
+      'signal',
+      (e) => e.signal === 'SIGINT' && e.direction === 'sent' && e.pid === worker.pid,
+    );
   }
   // The hanging SIGTERM handler keeps the quick stop waiting; the third Ctrl+C ends it.
   run.signal('SIGINT');
@@ -94,7 +110,10 @@ test('Ctrl+C ladder: graceful, then quick, then kill', async (t) => {
     assert.equal(exited.signal, 'SIGKILL');
     assert.equal(isAlive(worker.pid), false);
   }
-  const received = run.all('signal').filter((e) => e.direction === 'received').map((e) => e.signal);
+  const received = run
+    .all('signal')
+    .filter((e) => e.direction === 'received')
+    .map((e) => e.signal);
   assert.deepEqual(received, ['SIGINT', 'SIGINT', 'SIGINT']);
 });
 
@@ -113,7 +132,9 @@ test('QUIT: a quick stop — the app’s SIGINT handler runs, in-flight requests
   assert.equal(exited.pid, worker!.pid);
   assert.equal(exited.state, 'exited');
   assert.deepEqual(markers(file), [`sigint ${worker!.pid}`]);
-  const handlerEnd = run.all('hook').find((e) => e.name === 'SIGINT handler quickCleanup' && e.phase === 'end');
+  const handlerEnd = run
+    .all('hook')
+    .find((e) => e.name === 'SIGINT handler quickCleanup' && e.phase === 'end');
   assert.equal(handlerEnd?.outcome, 'ok');
 });
 
@@ -135,6 +156,9 @@ test('onShutdown hooks: each reported with its outcome — ok, error, timeout', 
   assert.equal(ends['hook-error']?.error, 'cleanup failed on purpose');
   assert.equal(ends['hook-slow']?.outcome, 'timeout');
   // Last registered runs first.
-  const order = run.all('hook').filter((e) => e.phase === 'start').map((e) => e.name);
+  const order = run
+    .all('hook')
+    .filter((e) => e.phase === 'start')
+    .map((e) => e.name);
   assert.deepEqual(order, ['hook-slow', 'hook-error', 'hook-ok']);
 });
