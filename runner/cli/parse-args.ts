@@ -97,11 +97,15 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         break;
       case 'setting': {
         const definition = SETTING_DEFINITIONS[flag.name];
-        if (definition.checker.expected === 'true or false') {
-          settings[flag.name] = inline === undefined ? !flag.negated : definition.checker.fromText(inline);
+        const isBoolean = definition.checker.expected === 'true or false';
+        if (isBoolean && flag.negated && inline !== undefined) {
+          throw new UsageError(`option ${name} takes no value (got '${inline}')`);
+        }
+        if (isBoolean && inline === undefined) {
+          settings[flag.name] = !flag.negated;
           break;
         }
-        const raw = takeValue(name, inline);
+        const raw = isBoolean ? inline! : takeValue(name, inline);
         let value: unknown;
         try {
           value = definition.checker.fromText(raw);

@@ -1,5 +1,5 @@
 /** Turns the APP argument into the absolute path of a readable module, or a clear UsageError. */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { UsageError } from '../config/option-values';
@@ -11,10 +11,11 @@ export function resolveApp(app: string, cwd: string): string {
     // Node's own resolution: `server` finds server.js, a folder finds its package main or index.js.
     file = createRequire(resolve(cwd, 'noop.js')).resolve(path);
   } catch {
+    if (existsSync(path) && statSync(path).isDirectory()) {
+      throw new UsageError(`app '${app}' is a directory with no index.js and no package.json main`);
+    }
     throw new UsageError(`app '${app}' does not exist (looked for ${path})`);
   }
-  if (statSync(file).isDirectory())
-    throw new UsageError(`app '${app}' is a directory with no index.js or package main`);
   try {
     accessSync(file, constants.R_OK);
   } catch {

@@ -7,7 +7,9 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 import { locateError } from '../errors/error-location';
+import { findSyntaxError } from '../errors/syntax-location';
 import { HOOK_NAMES, type ArbiterHooks, type HookName } from './hooks';
 import { suggest, UsageError } from './option-values';
 import { SETTING_DEFINITIONS, SETTING_NAMES, type PartialSettings, type SettingName } from './settings';
@@ -41,18 +43,25 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
 
 async function importConfig(path: string): Promise<unknown> {
   const name = basename(path);
-  let target = path;
-  if (TYPESCRIPT.has(extname(path))) target = await transpile(path);
+  const typescript = TYPESCRIPT.has(extname(path));
+  const target = typescript ? await transpile(path) : path;
+  // HUP re-reads the config: a CommonJS config must not come from the require cache (the
+  // query string below only makes the ES module loader read the file again).
+  delete createRequire(path).cache[path];
+  // A TypeScript config that throws should be reported at its .ts line: map the stack.
+  if (typescript) process.setSourceMapsEnabled(true);
   try {
     const module = (await import(`${pathToFileURL(target).href}?t=${Date.now()}`)) as { default?: unknown };
     return module.default ?? module;
   } catch (error) {
     const err = error as Error;
-    const where = locateError(err.stack);
-    const at = where && where.file === target ? ` at line ${where.line}` : '';
+    let where = locateError(err.stack);
+    if (!where && err.name === 'SyntaxError') where = findSyntaxError(target);
+    const at = where && (where.file === target || where.file === path) ? ` at line ${where.line}` : '';
     const kind = err.name === 'SyntaxError' ? 'has a syntax error' : 'failed to load';
     throw new UsageError(`config file ${name} ${kind}${at}: ${err.message}`, { cause: err });
   } finally {
+    if (typescript) process.setSourceMapsEnabled(false);
     if (target !== path) await rm(target, { force: true });
   }
 }
@@ -70,6 +79,7 @@ async function transpile(path: string): Promise<string> {
       platform: 'node',
       format: 'esm',
       target: 'node20',
+      sourcemap: 'inline',
       logLevel: 'silent',
     });
   } catch (error) {

@@ -10,6 +10,12 @@ export type SourceLocation = { file: string; line: number; column?: number };
 /** Frames that belong to Node or to the arbiter's own runtime, never to the app. */
 const INTERNAL = /(^node:|^internal\/|[\\/]out[\\/]runner[\\/]worker\.js|[\\/]runner[\\/]worker[\\/])/;
 
+/**
+ * `    at fn (/path/file.js:3:11)` or `    at /path/file.js:3:11`. The path must look like one,
+ * so that a folder named "proj (copy)" is not mistaken for the end of a function name.
+ */
+const FRAME = /^\s+at (?:.*? \()?((?:\/|file:\/\/|node:|[A-Za-z]:\\).+?):(\d+):(\d+)\)?$/;
+
 function toPath(file: string): string {
   return file.startsWith('file://') ? fileURLToPath(file) : file;
 }
@@ -22,10 +28,11 @@ function toPath(file: string): string {
 export function locateError(stack: string | undefined): SourceLocation | undefined {
   if (!stack) return undefined;
   const lines = stack.split('\n');
-  const header = /^(.+?):(\d+)$/.exec(lines[0] ?? '');
+  // Only a path counts as a header: "connect ECONNREFUSED 127.0.0.1:6379" is a message.
+  const header = /^((?:\/|file:\/\/|[A-Za-z]:\\).+?):(\d+)$/.exec(lines[0] ?? '');
   if (header && !INTERNAL.test(header[1]!)) return { file: toPath(header[1]!), line: Number(header[2]) };
   for (const line of lines) {
-    const frame = /^\s+at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/.exec(line);
+    const frame = FRAME.exec(line);
     if (!frame || INTERNAL.test(frame[1]!)) continue;
     return { file: toPath(frame[1]!), line: Number(frame[2]), column: Number(frame[3]) };
   }
@@ -38,7 +45,7 @@ export function userStack(stack: string | undefined): string | undefined {
   return stack
     .split('\n')
     .filter((line) => {
-      const frame = /^\s+at (?:.*? \()?(.+?):\d+:\d+\)?$/.exec(line);
+      const frame = FRAME.exec(line);
       return !frame || !INTERNAL.test(frame[1]!);
     })
     .join('\n');

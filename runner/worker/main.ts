@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { ErrorInfo } from '../protocol/events';
 import type { ArbiterMessage, BootMessage, WorkerMessage } from '../protocol/control';
 import { locateError, userStack } from '../errors/error-location';
+import { findSyntaxError } from '../errors/syntax-location';
 import { AppServers } from './app-servers';
 import { ControlChannel } from './control-channel';
 import { HookReporter } from './hook-reporter';
@@ -109,7 +110,7 @@ async function boot(message: BootMessage): Promise<void> {
   try {
     exported = await loadApp(message.app);
   } catch (error) {
-    send({ type: 'boot-error', error: describeError(error) });
+    send({ type: 'boot-error', error: describeLoadError(error, message.app) });
     realExit(APP_LOAD_ERROR);
   }
   // From here on only the app keeps the process alive; the channel must not.
@@ -118,6 +119,16 @@ async function boot(message: BootMessage): Promise<void> {
     const handler = exportedHandler(exported);
     if (handler) http.createServer(handler as http.RequestListener).listen(message.port);
   }
+}
+
+/** A load error; for a SyntaxError that Node did not locate, esbuild finds the place. */
+function describeLoadError(error: unknown, app: string): ErrorInfo {
+  const info = describeError(error);
+  if (info.file || !(error instanceof SyntaxError)) return info;
+  const found = findSyntaxError(app);
+  if (!found) return info;
+  const { file, line, column } = found;
+  return { ...info, file, line, column, stack: `${file}:${line}:${column}\n${info.message}` };
 }
 
 function describeError(error: unknown): ErrorInfo {
