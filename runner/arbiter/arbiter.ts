@@ -19,6 +19,9 @@ import { Deadline } from './deadline';
 import { describeExit, describeBootFailure } from './exit-reasons';
 import { HookRunner } from './hook-runner';
 import { LIVE_STATES, transition, type LifecycleInput } from './lifecycle';
+import { relative } from 'node:path';
+import { IgnoreRules } from '../watch/ignore-rules';
+import { ProjectWatcher } from '../watch/project-watcher';
 import { OrphanReaper } from './orphan-reaper';
 import { bindAll, urlOf, type BoundSocket } from './sockets';
 import { WorkerProcess } from './worker-process';
@@ -53,6 +56,8 @@ export type ArbiterOptions = {
   events: EventSink;
   /** Re-reads the config file for HUP; throws a UsageError when it is broken. */
   reloadConfig?: () => Promise<{ settings: Settings; hooks: ArbiterHooks }>;
+  /** The config file in use: watched, and a change to it re-reads it. */
+  configFile?: string;
 };
 
 type Phase = 'starting' | 'running' | 'stopping' | 'done';
@@ -79,7 +84,9 @@ export class Arbiter {
   private nextWorkerId = 1;
   private target: number;
   private cycle: Cycle | undefined;
-  private pendingReload: string | undefined;
+  /** A reload asked for while a cycle ran: folded into one follow-up. */
+  private pendingReload: ReloadRequest | undefined;
+  private watcher: ProjectWatcher | undefined;
   private backoff = Backoff.start();
   private respawnTimer: NodeJS.Timeout | undefined;
   private stopMode: StopMode | undefined;
@@ -133,6 +140,8 @@ export class Arbiter {
     });
     this.log.info(`arbiter ${process.pid} starting ${this.target} worker(s) for ${this.settings.app}`);
 
+    // Watching starts with the boot, so the initial scan of a big tree overlaps it.
+    if (this.settings.reload) this.startWatching();
     const result = await this.bootGeneration();
     if (this.phase !== 'starting') return this.done; // stopped while booting
     if (!result.ok) {
@@ -145,6 +154,7 @@ export class Arbiter {
     }
     this.phase = 'running';
     this.generation = this.lastGeneration;
+    this.reloadPending(); // changes saved while the first generation booted
     const urls = listeners.map(
       (listener) => urlOf(listener) ?? `unix:${'path' in listener ? listener.path : ''}`,
     );
@@ -275,9 +285,9 @@ export class Arbiter {
 
   /** A graceful cycle: the new generation boots beside the old, which stops only once it is ready. */
   async reload(trigger: string, options: { rereadConfig?: boolean; files?: string[] } = {}): Promise<void> {
-    if (this.phase !== 'running') return;
-    if (this.cycle) {
-      this.pendingReload = trigger; // folded: at most one follow-up cycle
+    if (this.phase === 'stopping' || this.phase === 'done') return;
+    if (this.cycle || this.phase === 'starting') {
+      this.pendingReload = foldReload(this.pendingReload, { trigger, ...options });
       return;
     }
     const startedAt = performance.now();
@@ -323,9 +333,34 @@ export class Arbiter {
         `reload failed, generation ${this.generation} keeps serving: ${formatError(result.error)}`,
       );
     }
+    this.reloadPending();
+  }
+
+  private reloadPending(): void {
     const pending = this.pendingReload;
     this.pendingReload = undefined;
-    if (pending) void this.reload(pending);
+    if (pending) void this.reload(pending.trigger, pending);
+  }
+
+  /** Starts the one watcher; its batches become reloads (a config change also re-reads it). */
+  private startWatching(): void {
+    const root = this.options.cwd;
+    const configFile = this.options.configFile;
+    this.watcher = new ProjectWatcher({
+      root,
+      rules: new IgnoreRules(root, { ignore: this.settings.ignore, watch: this.settings.watch }),
+      alwaysWatched: configFile ? [configFile] : [],
+      onBatch: (files) => {
+        const shown = files.slice(0, 3).map((file) => relative(root, file) || file);
+        const more = files.length > 3 ? ` and ${files.length - 3} more` : '';
+        this.log.info(`changed: ${shown.join(', ')}${more}`);
+        void this.reload('file change', {
+          files,
+          rereadConfig: configFile !== undefined && files.includes(configFile),
+        });
+      },
+      onError: (error) => this.log.warn(`watcher: ${error.message}`),
+    });
   }
 
   private async rereadConfig(): Promise<ErrorInfo | undefined> {
@@ -775,6 +810,7 @@ export class Arbiter {
     this.phase = 'done';
     clearTimeout(this.respawnTimer);
     clearInterval(this.keepAlive);
+    await this.watcher?.close();
     // Workers of a failed boot were just killed: let their exits be reported first.
     await Promise.all([...this.workers.values()].map((worker) => worker.whenExited));
     await this.hooks.run('onExit', this.info);
@@ -803,11 +839,19 @@ export class Arbiter {
     const first = this.sockets[0]?.listener;
     return first && 'path' in first ? first.path : '';
   }
+}
 
-  /** For tests and tools: the current state of every worker. */
-  snapshot(): { id: number; pid: number; generation: number; state: WorkerState }[] {
-    return [...this.workers.values()].map((worker) => ({ ...this.ref(worker), state: worker.state }));
-  }
+type ReloadRequest = { trigger: string; files?: string[]; rereadConfig?: boolean };
+
+/** Two reload requests as one: the files of both, the config re-read if either asked. */
+function foldReload(pending: ReloadRequest | undefined, next: ReloadRequest): ReloadRequest {
+  if (!pending) return next;
+  const files = [...new Set([...(pending.files ?? []), ...(next.files ?? [])])];
+  return {
+    trigger: pending.trigger === next.trigger ? next.trigger : `${pending.trigger}, ${next.trigger}`,
+    ...(files.length ? { files } : {}),
+    rereadConfig: Boolean(pending.rereadConfig || next.rereadConfig),
+  };
 }
 
 /** The error as a person reads it: its (user-code only) stack, which starts with the message. */

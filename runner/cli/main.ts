@@ -64,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
       cwd,
       log,
       events,
+      ...(configFile ? { configFile } : {}),
       ...(configFile ? { reloadConfig: async () => resolveSettings({ ...parsed, configFile }, cwd) } : {}),
     });
     const code = await arbiter.run();

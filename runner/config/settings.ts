@@ -96,6 +96,20 @@ export const SETTING_DEFINITIONS = {
     negatable: true,
     help: 'watch the project and cycle the workers on change (--no-reload to turn off)',
   }),
+  watch: define({
+    checker: textList,
+    default: [] as string[],
+    flag: 'watch',
+    metavar: 'GLOB',
+    help: 'only changes to files matching GLOB start a cycle (repeatable; default: every file not ignored)',
+  }),
+  ignore: define({
+    checker: textList,
+    default: [] as string[],
+    flag: 'ignore',
+    metavar: 'GLOB',
+    help: 'never watch files matching GLOB (repeatable; node_modules, .git, build output and .gitignore are ignored already)',
+  }),
   events: define({
     checker: textList,
     default: [] as string[],

@@ -7,7 +7,7 @@ import { get } from '../support/http';
 import { startArbiter } from '../support/arbiter-run';
 
 test('boots two workers on a shared socket and serves from both', async (t) => {
-  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', 'app.js']);
+  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', 'app.js']);
   const started = await run.waitFor('arbiter.started');
   assert.equal(started.pid, run.pid);
   assert.equal(started.config.workers, 2);
@@ -29,7 +29,16 @@ test('boots two workers on a shared socket and serves from both', async (t) => {
 test('serves on a Unix socket and on several addresses at once', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'arbiter-unix-'));
   const socketPath = join(dir, 'app.sock');
-  const run = startArbiter(t, ['-w', '1', '-b', `unix:${socketPath}`, '-b', '127.0.0.1:0', 'app.js']);
+  const run = startArbiter(t, [
+    '-w',
+    '1',
+    '-b',
+    `unix:${socketPath}`,
+    '-b',
+    '127.0.0.1:0',
+    '--no-reload',
+    'app.js',
+  ]);
   const started = await run.waitFor('arbiter.started');
   assert.deepEqual(started.listeners[0], { path: socketPath });
   await run.ready(1);
