@@ -13,7 +13,7 @@ import type { Settings } from '../config/settings';
 import type { EventSink } from '../log/event-sink';
 import type { Logger } from '../log/logger';
 import type { StopMode, WorkerMessage } from '../protocol/control';
-import type { ErrorInfo, WorkerState } from '../protocol/events';
+import type { ErrorInfo } from '../protocol/events';
 import { Backoff } from './backoff';
 import { Deadline } from './deadline';
 import { describeExit, describeBootFailure } from './exit-reasons';
@@ -114,7 +114,9 @@ export class Arbiter {
       pid: process.pid,
       app: this.settings.app,
       workers: this.target,
-      listeners: this.sockets.map((socket) => formatBindAddress(socket.address)),
+      listeners: this.sockets.map(({ listener }) =>
+        'path' in listener ? `unix:${listener.path}` : formatBindAddress({ kind: 'tcp', ...listener }),
+      ),
     };
   }
 
@@ -811,6 +813,9 @@ export class Arbiter {
     clearTimeout(this.respawnTimer);
     clearInterval(this.keepAlive);
     await this.watcher?.close();
+    // Hooks started without waiting (childExit of the last workers) finish before onExit,
+    // unless the user asked to kill everything now.
+    if (code !== EXIT.KILLED) await this.hooks.idle();
     // Workers of a failed boot were just killed: let their exits be reported first.
     await Promise.all([...this.workers.values()].map((worker) => worker.whenExited));
     await this.hooks.run('onExit', this.info);

@@ -4,6 +4,7 @@
  * arbiter goes on — a broken hook must never take the server down.
  */
 import type { ArbiterHooks, HookName } from '../config/hooks';
+import { userStack } from '../errors/error-location';
 import type { EventSink } from '../log/event-sink';
 import type { Logger } from '../log/logger';
 
@@ -17,14 +18,28 @@ export class HookRunner {
     private readonly log: Logger,
   ) {}
 
+  private readonly running = new Set<Promise<void>>();
+
+  /** Resolves once every hook run started so far has ended (each is bounded by the hook timeout). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running);
+  }
+
   replace(hooks: ArbiterHooks): void {
     this.hooks = hooks;
   }
 
   /** Runs `name` if the config defines it; resolves when it settled or timed out, never rejects. */
-  async run<K extends HookName>(name: K, ...args: Parameters<NonNullable<ArbiterHooks[K]>>): Promise<void> {
+  run<K extends HookName>(name: K, ...args: Parameters<NonNullable<ArbiterHooks[K]>>): Promise<void> {
     const hook = this.hooks[name] as ((...a: unknown[]) => unknown) | undefined;
-    if (!hook) return;
+    if (!hook) return Promise.resolve();
+    const run = this.runOne(name, hook, args);
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+    return run;
+  }
+
+  private async runOne(name: HookName, hook: (...a: unknown[]) => unknown, args: unknown[]): Promise<void> {
     const pid = process.pid;
     this.events.emit({ type: 'hook', scope: 'arbiter', pid, name, phase: 'start' });
     const started = performance.now();
@@ -45,7 +60,10 @@ export class HookRunner {
       if (outcome === 'timeout') error = `did not finish within ${HOOK_TIMEOUT_MS / 1000} s`;
     } catch (thrown) {
       outcome = 'error';
-      error = thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown);
+      error =
+        thrown instanceof Error
+          ? (userStack(thrown.stack)?.replace(/\?t=\d+/g, '') ?? thrown.message)
+          : String(thrown);
     } finally {
       clearTimeout(timer);
     }

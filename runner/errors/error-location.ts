@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 export type SourceLocation = { file: string; line: number; column?: number };
 
 /** Frames that belong to Node or to the arbiter's own runtime, never to the app. */
-const INTERNAL = /(^node:|^internal\/|[\\/]out[\\/]runner[\\/]worker\.js|[\\/]runner[\\/]worker[\\/])/;
+const INTERNAL =
+  /(^node:|^internal\/|[\\/]out[\\/]runner[\\/]|[\\/]runner[\\/](worker|arbiter|config|cli)[\\/])/;
 
 /**
  * `    at fn (/path/file.js:3:11)` or `    at /path/file.js:3:11`. The path must look like one,

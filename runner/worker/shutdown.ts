@@ -23,6 +23,9 @@ type Deps = {
   exit: (code: number) => never;
 };
 
+/** How long after its shutdown work an app that owns its exit may take before it is called lingering. */
+const LINGER_CHECK_MS = 100;
+
 /** Resources that are the worker's own and never a reason it lingers. */
 const OWN_RESOURCES = new Set(['PipeWrap', 'TTYWrap', 'SignalWrap']);
 
@@ -66,8 +69,10 @@ export class Shutdown {
     await shutdownHooks.runAll();
     await reporter.settled();
     if (signal) {
-      // The app owns its exit. If it does not come, say what holds the process open.
-      setImmediate(() => this.reportLingering());
+      // The app owns its exit. If it does not come soon, say what holds the process open; a
+      // server closed a moment ago is still listed until Node has released its handle. The
+      // timer is unref'd: a process that exits meanwhile never reports.
+      setTimeout(() => this.reportLingering(), LINGER_CHECK_MS).unref();
       return;
     }
     if (handlers.appHandlerCount('beforeExit') > 0) {

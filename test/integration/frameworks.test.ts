@@ -1,0 +1,99 @@
+/**
+ * Ordinary Express, Koa and Fastify apps run under the arbiter with no change to their code:
+ * each calls listen(PORT) the framework's usual way and is served on the arbiter's socket,
+ * cycled by HUP and stopped cleanly by TERM.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { get } from '../support/http';
+import { startArbiter, type ArbiterRun } from '../support/arbiter-run';
+
+const FRAMEWORKS = ['express', 'koa', 'fastify'] as const;
+
+/** GETs / until both ready workers answered (at most 40 tries); every answer must be the app's. */
+async function serveFromWorkers(run: ArbiterRun, framework: string, pids: Set<number>): Promise<void> {
+  const port = await run.port();
+  const seen = new Set<number>();
+  for (let i = 0; i < 40 && seen.size < pids.size; i++) {
+    const response = await get(port);
+    assert.equal(response.status, 200);
+    assert.ok(response.pid !== undefined, `no x-worker-pid header: ${response.body}`);
+    assert.equal(response.body, `hello from ${framework} ${response.pid}`);
+    assert.ok(pids.has(response.pid), `response from ${response.pid}, which is not a ready worker`);
+    seen.add(response.pid);
+  }
+  assert.ok(seen.size >= 1);
+}
+
+for (const framework of FRAMEWORKS) {
+  test(`${framework}: serves unchanged, reloads on HUP, stops cleanly on TERM`, async (t) => {
+    const markers = join(mkdtempSync(join(tmpdir(), `arbiter-${framework}-`)), 'markers');
+    const run = startArbiter(
+      t,
+      ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', `frameworks/${framework}-app.js`],
+      { env: { FIXTURE_MARKERS: markers } },
+    );
+    const first = await run.ready(2, 1);
+    const firstPids = new Set(first.map((event) => event.pid));
+    assert.equal(firstPids.size, 2);
+    await serveFromWorkers(run, framework, firstPids);
+
+    run.signal('SIGHUP');
+    const completed = await run.waitFor('reload', (e) => e.phase === 'completed');
+    assert.equal(completed.generation, 2);
+    assert.equal(completed.trigger, 'SIGHUP');
+    const second = await run.ready(2, 2);
+    const secondPids = new Set(second.map((event) => event.pid));
+    for (const pid of firstPids) {
+      const exited = await run.waitFor('worker.exited', (e) => e.pid === pid);
+      assert.equal(exited.state, 'exited', exited.reason);
+      assert.equal(exited.code, 0);
+    }
+    await serveFromWorkers(run, framework, secondPids);
+
+    run.signal('SIGTERM');
+    assert.equal((await run.waitExit()).code, 0, run.output);
+    const exits = run.all('worker.exited');
+    assert.equal(exits.length, 4);
+    for (const exited of exits) assert.equal(exited.state, 'exited', `${exited.pid}: ${exited.reason}`);
+    assert.deepEqual(new Set(exits.map((e) => e.pid)), new Set(run.workerPids()));
+    assert.equal(run.all('arbiter.exited')[0]?.code, 0);
+    assert.deepEqual(run.invalidLines, []);
+
+    if (framework === 'fastify') {
+      // The app's own SIGTERM handler ran in every worker, each stop, and Fastify's onClose with it.
+      const ends = run
+        .all('hook')
+        .filter((e) => e.name === 'SIGTERM handler closeFastify' && e.phase === 'end');
+      assert.deepEqual(
+        new Set(ends.map((e) => e.pid)),
+        new Set(run.workerPids()),
+        JSON.stringify(run.all('hook')),
+      );
+      for (const end of ends) {
+        assert.equal(end.scope, 'worker');
+        assert.equal(end.outcome, 'ok');
+        assert.equal(typeof end.durationMs, 'number');
+      }
+      const lines = readFileSync(markers, 'utf8').trim().split('\n');
+      for (const pid of run.workerPids()) {
+        assert.deepEqual(
+          lines.filter((line) => line.endsWith(` ${pid}`)).map((line) => line.split(' ')[0]),
+          ['sigterm', 'fastify-onClose', 'closed'],
+        );
+      }
+    }
+  });
+}
+
+test('fastify: a worker whose SIGTERM handler closed its server is not reported as lingering', async (t) => {
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'frameworks/fastify-app.js']);
+  await run.ready(1);
+  run.signal('SIGTERM');
+  assert.equal((await run.waitExit()).code, 0);
+  assert.equal(run.all('worker.exited')[0]?.state, 'exited');
+  assert.deepEqual(run.all('worker.lingering'), []);
+});
