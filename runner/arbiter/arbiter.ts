@@ -436,8 +436,9 @@ export class Arbiter {
       port,
       listenFds: this.sockets.map((_, index) => 4 + index),
       maxRequests: this.settings.maxRequests > 0 ? this.settings.maxRequests + jitter : 0,
+      // Four beats per timeout: one late beat is never mistaken for a frozen worker.
       heartbeatMs:
-        this.settings.timeout > 0 ? Math.max(50, Math.min(1000, (this.settings.timeout * 1000) / 4)) : 0,
+        this.settings.timeout > 0 ? Math.max(50, Math.round((this.settings.timeout * 1000) / 4)) : 0,
     });
     worker.timers.boot = setTimeout(
       () =>

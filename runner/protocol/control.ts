@@ -28,7 +28,7 @@ const bootMessage = s.object({
   listenFds: s.array(s.integer()),
   /** Recycle after this many requests (0: never); jitter already applied. */
   maxRequests: s.integer(0),
-  /** How often to beat; 0 disables the heartbeat. */
+  /** A beat is due at least this often; 0 disables the heartbeat (counters are still reported). */
   heartbeatMs: s.integer(0),
 });
 
@@ -53,7 +53,8 @@ export type StopMode = s.Infer<typeof stopMessage>['mode'];
 /** The app serves on the shared sockets (or called `arbiter.ready()` where it opted in). */
 const readyMessage = s.object({ type: s.literal('ready') });
 
-/** Alive; carries request counters so no separate stats message is needed. */
+/** Alive; carries request counters so no separate stats message is needed. Sent every
+ * `heartbeatMs`, and in between when the counters changed (at most once a second). */
 const heartbeatMessage = s.object({
   type: s.literal('heartbeat'),
   served: s.integer(0),

@@ -18,6 +18,8 @@ import { ShutdownHooks } from './shutdown-hooks';
 
 /** How long an orphaned worker (arbiter gone) gives its hooks before it ends its process group. */
 const ORPHAN_GRACE_MS = 400;
+/** How often request counters may be reported. */
+const STATS_INTERVAL_MS = 1000;
 /** Exit code for an app that could not be loaded (gunicorn's APP_LOAD_ERROR). */
 const APP_LOAD_ERROR = 4;
 
@@ -97,12 +99,7 @@ async function boot(message: BootMessage): Promise<void> {
     worker: Object.freeze({ id: message.id, generation: message.generation }),
   };
 
-  if (message.heartbeatMs > 0) {
-    setInterval(
-      () => send({ type: 'heartbeat', served: servers!.served, inflight: servers!.inflight }),
-      message.heartbeatMs,
-    ).unref();
-  }
+  startBeating(message.heartbeatMs);
 
   process.env.PORT = message.port;
   process.argv[1] = message.app;
@@ -119,6 +116,25 @@ async function boot(message: BootMessage): Promise<void> {
     const handler = exportedHandler(exported);
     if (handler) http.createServer(handler as http.RequestListener).listen(message.port);
   }
+}
+
+/**
+ * Beats from the event loop itself, so a frozen loop stops the beats. A beat is due every
+ * `heartbeatMs`; in between, one goes out only when the request counters changed (at most once
+ * a second, for the editor's live view), so an idle worker wakes its arbiter rarely.
+ */
+function startBeating(heartbeatMs: number): void {
+  const tickMs = heartbeatMs > 0 ? Math.min(STATS_INTERVAL_MS, heartbeatMs) : STATS_INTERVAL_MS;
+  let sentAt = 0;
+  let sent = { served: -1, inflight: -1 };
+  setInterval(() => {
+    const { served, inflight } = servers!;
+    const due = heartbeatMs > 0 && performance.now() - sentAt >= heartbeatMs - tickMs / 2;
+    if (!due && served === sent.served && inflight === sent.inflight) return;
+    send({ type: 'heartbeat', served, inflight });
+    sentAt = performance.now();
+    sent = { served, inflight };
+  }, tickMs).unref();
 }
 
 /** A load error; for a SyntaxError that Node did not locate, esbuild finds the place. */
