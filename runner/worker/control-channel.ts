@@ -16,6 +16,8 @@ import {
 export class ControlChannel {
   private readonly socket: Socket;
   private open = true;
+  /** Bytes handed to the socket's own (asynchronous, ordered) writer and not yet written. */
+  private queued = 0;
 
   constructor(
     onMessage: (message: ArbiterMessage) => void,
@@ -56,18 +58,24 @@ export class ControlChannel {
   send(message: WorkerMessage): void {
     if (!this.open) return;
     const data = Buffer.from(`${JSON.stringify(message)}\n`);
+    // Once anything is queued, everything after it queues too, so lines never interleave.
+    if (this.queued > 0) return this.enqueue(data);
     let offset = 0;
-    // The socket is non-blocking (libuv set it so for reading): a full buffer means the arbiter
-    // is momentarily behind, so retry; any other error means it is gone.
-    for (let attempts = 0; offset < data.length && attempts < 10_000; attempts++) {
-      try {
-        offset += writeSync(this.fd, data, offset);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') {
-          this.open = false;
-          return;
-        }
+    try {
+      while (offset < data.length) offset += writeSync(this.fd, data, offset);
+    } catch (error) {
+      // The socket is non-blocking (libuv made it so for reading): a full buffer means the
+      // arbiter is behind, so the rest goes out asynchronously; any other error means it is gone.
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') {
+        this.open = false;
+        return;
       }
+      this.enqueue(data.subarray(offset));
     }
+  }
+
+  private enqueue(data: Buffer): void {
+    this.queued += data.length;
+    this.socket.write(data, () => (this.queued -= data.length));
   }
 }
