@@ -22,6 +22,7 @@ import { LIVE_STATES, transition, type LifecycleInput } from './lifecycle';
 import { relative } from 'node:path';
 import { IgnoreRules } from '../watch/ignore-rules';
 import { ProjectWatcher } from '../watch/project-watcher';
+import { isTypeScript, TypeScriptBuild } from '../typescript/typescript-build';
 import { OrphanReaper } from './orphan-reaper';
 import { bindAll, urlOf, type BoundSocket } from './sockets';
 import { WorkerProcess } from './worker-process';
@@ -87,6 +88,10 @@ export class Arbiter {
   /** A reload asked for while a cycle ran: folded into one follow-up. */
   private pendingReload: ReloadRequest | undefined;
   private watcher: ProjectWatcher | undefined;
+  /** A reload is under way (from its first await on: config, hooks, build, boot). */
+  private cycling = false;
+  /** Set for TypeScript apps: what the workers run is this build's output. */
+  private readonly typescript: TypeScriptBuild | undefined;
   private backoff = Backoff.start();
   private respawnTimer: NodeJS.Timeout | undefined;
   private stopMode: StopMode | undefined;
@@ -107,6 +112,8 @@ export class Arbiter {
     this.log = options.log;
     this.events = options.events;
     this.hooks = new HookRunner(options.hooks, options.events, options.log);
+    if (isTypeScript(options.settings.app))
+      this.typescript = new TypeScriptBuild(options.settings.app, options.cwd);
   }
 
   private get info(): ArbiterInfo {
@@ -288,10 +295,11 @@ export class Arbiter {
   /** A graceful cycle: the new generation boots beside the old, which stops only once it is ready. */
   async reload(trigger: string, options: { rereadConfig?: boolean; files?: string[] } = {}): Promise<void> {
     if (this.phase === 'stopping' || this.phase === 'done') return;
-    if (this.cycle || this.phase === 'starting') {
+    if (this.cycling || this.phase === 'starting') {
       this.pendingReload = foldReload(this.pendingReload, { trigger, ...options });
       return;
     }
+    this.cycling = true;
     const startedAt = performance.now();
     const generation = this.lastGeneration + 1;
     this.events.emit({
@@ -311,6 +319,7 @@ export class Arbiter {
       result = await this.bootGeneration();
     }
     const durationMs = Math.round(performance.now() - startedAt);
+    this.cycling = false;
     if (this.phase !== 'running') return;
     if (result.ok) {
       const previous = this.generation;
@@ -383,8 +392,15 @@ export class Arbiter {
   }
 
   /** Starts `target` workers of a new generation and waits until all are ready or one fails. */
-  private bootGeneration(): Promise<{ ok: true } | { ok: false; error: ErrorInfo }> {
+  private async bootGeneration(): Promise<{ ok: true } | { ok: false; error: ErrorInfo }> {
     const generation = ++this.lastGeneration;
+    if (this.typescript) {
+      // A syntax error is caught here, before a single worker is spawned.
+      const built = await this.typescript.build();
+      if (!built.ok) return built;
+      if (this.phase === 'stopping' || this.phase === 'done')
+        return { ok: false, error: { message: 'stopped' } };
+    }
     return new Promise((settle) => {
       const cycle: Cycle = { generation, workers: new Set(), settle };
       this.cycle = cycle;
@@ -432,7 +448,8 @@ export class Arbiter {
       type: 'boot',
       id,
       generation,
-      app: this.settings.app,
+      app: this.typescript?.outfile ?? this.settings.app,
+      sourceMaps: this.typescript !== undefined,
       port,
       listenFds: this.sockets.map((_, index) => 4 + index),
       maxRequests: this.settings.maxRequests > 0 ? this.settings.maxRequests + jitter : 0,
@@ -813,6 +830,7 @@ export class Arbiter {
     this.phase = 'done';
     clearTimeout(this.respawnTimer);
     clearInterval(this.keepAlive);
+    await this.typescript?.dispose();
     await this.watcher?.close();
     // Hooks started without waiting (childExit of the last workers) finish before onExit,
     // unless the user asked to kill everything now.

@@ -103,6 +103,7 @@ async function boot(message: BootMessage): Promise<void> {
 
   process.env.PORT = message.port;
   process.argv[1] = message.app;
+  if (message.sourceMaps) process.setSourceMapsEnabled(true);
   let exported: unknown;
   try {
     exported = await loadApp(message.app);

@@ -1,0 +1,129 @@
+/**
+ * Runs TypeScript entry points with no build step of the user's: before each generation the
+ * arbiter bundles the app with esbuild (incrementally: a rebuild reads only what changed), so a
+ * syntax error is reported — file, line, column — before a single worker is spawned, and the
+ * last good output stays in place for the generation that serves.
+ *
+ * Bundling moves the code, so each module is given back its own `__dirname`, `__filename` and
+ * `import.meta.url`: an app that reads files beside its sources still finds them. Packages
+ * stay external and load from node_modules as usual. Types are not checked (that is tsc's job).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, extname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BuildContext, Plugin } from 'esbuild';
+import type { ErrorInfo } from '../protocol/events';
+import { isEsModule } from '../worker/load-app';
+
+export const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
+
+export const isTypeScript = (file: string): boolean => TYPESCRIPT_EXTENSIONS.has(extname(file));
+
+export type BuildResult = { ok: true; outfile: string } | { ok: false; error: ErrorInfo };
+
+type EsbuildFailure = {
+  errors?: {
+    text: string;
+    location?: { file: string; line: number; column: number; lineText: string } | null;
+  }[];
+};
+
+export class TypeScriptBuild {
+  private context: BuildContext | undefined;
+  readonly outfile: string;
+  private readonly format: 'esm' | 'cjs';
+
+  constructor(
+    private readonly entry: string,
+    private readonly root: string,
+  ) {
+    const ext = extname(entry);
+    // The same rule Node applies to .js: .mts is ESM, .cts CommonJS, .ts follows package.json.
+    this.format = ext === '.mts' || (ext === '.ts' && isEsModule(entry.slice(0, -3) + '.js')) ? 'esm' : 'cjs';
+    this.outfile = join(
+      outputDir(root),
+      `${basename(entry, ext)}.${process.pid}${this.format === 'esm' ? '.mjs' : '.cjs'}`,
+    );
+  }
+
+  async build(): Promise<BuildResult> {
+    try {
+      this.context ??= await this.createContext();
+      await this.context.rebuild();
+      return { ok: true, outfile: this.outfile };
+    } catch (error) {
+      return { ok: false, error: describeFailure(error, this.root) };
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.context?.dispose();
+  }
+
+  private async createContext(): Promise<BuildContext> {
+    const { context } = await import('esbuild');
+    return context({
+      entryPoints: [this.entry],
+      outfile: this.outfile,
+      absWorkingDir: this.root,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      target: 'node20',
+      format: this.format,
+      // Stack traces and breakpoints point at the .ts lines.
+      sourcemap: 'linked',
+      sourcesContent: true,
+      logLevel: 'silent',
+      plugins: [originalLocations],
+    });
+  }
+}
+
+/**
+ * Beside node_modules, so that the bundle's external imports resolve from the project (and the
+ * watcher, which ignores node_modules, never sees it); a project without node_modules has no
+ * packages to find, so the temporary directory will do.
+ */
+function outputDir(root: string): string {
+  const dir = existsSync(join(root, 'node_modules'))
+    ? join(root, 'node_modules', '.cache', 'arbiter')
+    : join(tmpdir(), 'arbiter-ts');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Gives each bundled module its own location back (prepended on line 1, so no line moves). */
+const originalLocations: Plugin = {
+  name: 'arbiter-original-locations',
+  setup(build) {
+    build.onLoad({ filter: /\.[cm]?[jt]sx?$/, namespace: 'file' }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const url = pathToFileURL(args.path).href;
+      const prelude = `const __filename = ${JSON.stringify(args.path)}, __dirname = ${JSON.stringify(dirname(args.path))};`;
+      const contents = prelude + source.replace(/\bimport\.meta\.url\b/g, JSON.stringify(url));
+      const ext = extname(args.path).slice(1);
+      const loader =
+        ext.startsWith('m') || ext.startsWith('c')
+          ? (ext.slice(1) as 'ts' | 'js')
+          : (ext as 'ts' | 'tsx' | 'js' | 'jsx');
+      return { contents, loader };
+    });
+  },
+};
+
+function describeFailure(error: unknown, root: string): ErrorInfo {
+  const first = (error as EsbuildFailure).errors?.[0];
+  if (!first) return { message: error instanceof Error ? error.message : String(error) };
+  const location = first.location;
+  if (!location) return { message: first.text };
+  const file = join(root, location.file);
+  return {
+    message: `SyntaxError: ${first.text}`,
+    file,
+    line: location.line,
+    column: location.column + 1,
+    stack: `${file}:${location.line}:${location.column + 1}\n${location.lineText}\n${' '.repeat(location.column)}^\n\nSyntaxError: ${first.text}`,
+  };
+}
