@@ -4,9 +4,23 @@
  * events batched into reload requests.
  */
 import { watch, type FSWatcher } from 'chokidar';
+import { statSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { ChangeBatcher, DEFAULT_BATCH, type BatchOptions } from './change-batcher';
 import type { IgnoreRules } from './ignore-rules';
+
+/** chokidar's per-file throttle on change events. */
+const CHOKIDAR_THROTTLE_MS = 50;
+
+/** What a file looks like from outside: enough to tell that it was written again. */
+function fingerprint(path: string): string {
+  try {
+    const stat = statSync(path);
+    return `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+  } catch {
+    return 'missing';
+  }
+}
 
 export type ProjectWatcherOptions = {
   root: string;
@@ -21,6 +35,7 @@ export type ProjectWatcherOptions = {
 export class ProjectWatcher {
   private readonly watcher: FSWatcher;
   private readonly batcher: ChangeBatcher;
+  private readonly rechecks = new Map<string, NodeJS.Timeout>();
   readonly ready: Promise<void>;
 
   constructor(options: ProjectWatcherOptions) {
@@ -35,13 +50,35 @@ export class ProjectWatcher {
     this.watcher.on('all', (event, path) => {
       if (event === 'addDir') return;
       if (basename(path) === '.gitignore') rules.invalidate(path);
-      if (always.has(path) || rules.triggers(path)) this.batcher.add(path);
+      if (!always.has(path) && !rules.triggers(path)) return;
+      this.batcher.add(path);
+      if (event === 'change' || event === 'add') this.recheckAfterThrottle(path);
     });
     this.watcher.on('error', (error) => options.onError(error as Error));
     this.ready = new Promise((resolve) => this.watcher.once('ready', () => resolve()));
   }
 
+  /**
+   * chokidar drops (it does not defer) a second change to a file within 50 ms of the first, so
+   * an editor's save followed at once by a formatter's rewrite would leave the first version
+   * live. Once that window has passed, the file is looked at once more; if it changed again
+   * since its event, that is a change of its own.
+   */
+  private recheckAfterThrottle(path: string): void {
+    const seen = fingerprint(path);
+    clearTimeout(this.rechecks.get(path));
+    const timer = setTimeout(() => {
+      this.rechecks.delete(path);
+      if (fingerprint(path) !== seen) {
+        this.batcher.add(path);
+        this.recheckAfterThrottle(path);
+      }
+    }, CHOKIDAR_THROTTLE_MS + 10);
+    this.rechecks.set(path, timer);
+  }
+
   async close(): Promise<void> {
+    for (const timer of this.rechecks.values()) clearTimeout(timer);
     this.batcher.dispose();
     await this.watcher.close();
   }

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { get } from '../support/http';
+import { startArbiter } from '../support/arbiter-run';
+
+/** A TypeScript server in a fresh project: typed code, a local import, a route that throws. */
+function tsProject(): { dir: string; app: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-ts-'));
+  mkdirSync(join(dir, 'lib'));
+  writeFileSync(
+    join(dir, 'lib', 'greet.ts'),
+    `export function greet(name: string): string {\n  return \`hello \${name} from \${__dirname}\`;\n}\n`,
+  );
+  const app = join(dir, 'server.ts');
+  writeFileSync(
+    app,
+    [
+      `import http from 'node:http';`,
+      `import { greet } from './lib/greet';`,
+      `interface Options { port: number; version: string }`,
+      `const options: Options = { port: Number(process.env.PORT ?? 3000), version: 'v1' };`,
+      `http`,
+      `  .createServer((request, response) => {`,
+      `    if (request.url === '/stack') return response.end(new Error('where').stack);`,
+      `    response.end(\`\${options.version} \${greet('ts')} \${__filename}\`);`,
+      `  })`,
+      `  .listen(options.port);`,
+      ``,
+    ].join('\n'),
+  );
+  return { dir, app };
+}
+
+test('a TypeScript app runs with no build step: its own __dirname, stacks at the .ts lines', async (t) => {
+  const { dir, app } = tsProject();
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'server.ts'], { cwd: dir });
+  await run.ready(1);
+  const port = await run.port();
+  assert.equal((await get(port)).body, `v1 hello ts from ${join(dir, 'lib')} ${app}`);
+  assert.match((await get(port, '/stack')).body, new RegExp(`${app.replace(/[.]/g, '\\.')}:7:\\d+`));
+});
+
+test('editing a TypeScript app reloads it; a syntax error is reported at its .ts line before any spawn', async (t) => {
+  const { dir, app } = tsProject();
+  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', 'server.ts'], { cwd: dir });
+  await run.ready(2);
+  const port = await run.port();
+  const source = readFileSync(app, 'utf8');
+
+  writeFileSync(app, source.replace(`version: 'v1' }`, `version: 'v2' } }`));
+  const failed = await run.waitFor('reload', (event) => event.phase === 'failed');
+  assert.equal(failed.error?.file, app);
+  assert.equal(failed.error?.line, 4);
+  assert.equal(typeof failed.error?.column, 'number');
+  assert.equal(run.all('worker.spawned').length, 2, 'no worker was spawned for the broken build');
+  assert.match((await get(port)).body, /^v1 /, 'the old generation still serves');
+  assert.equal(run.all('worker.exited').length, 0);
+
+  writeFileSync(app, source.replace(`version: 'v1'`, `version: 'v2'`));
+  const completed = await run.waitFor('reload', (event) => event.phase === 'completed');
+  assert.deepEqual(completed.generation, failed.generation + 1);
+  await run.ready(2, completed.generation);
+  assert.match((await get(port)).body, /^v2 /);
+});
