@@ -90,6 +90,8 @@ export class Arbiter {
   private watcher: ProjectWatcher | undefined;
   /** A reload is under way (from its first await on: config, hooks, build, boot). */
   private cycling = false;
+  /** Replace mode: the old generation is being stopped; nothing is respawned meanwhile. */
+  private replacing = false;
   /** Set for TypeScript apps: what the workers run is this build's output. */
   private readonly typescript: TypeScriptBuild | undefined;
   private backoff = Backoff.start();
@@ -316,11 +318,20 @@ export class Arbiter {
     } else {
       await this.hooks.run('onReload', this.info, { generation, trigger });
       if (this.target === 0) this.target = this.settings.workers; // after WINCH
+      if (this.settings.reloadMode === 'replace') await this.retireAll(generation);
       result = await this.bootGeneration();
     }
     const durationMs = Math.round(performance.now() - startedAt);
     this.cycling = false;
+    this.replacing = false;
     if (this.phase !== 'running') return;
+    if (!result.ok && this.settings.reloadMode === 'replace' && !configError) {
+      // Nothing of the old generation is left to keep serving: keep trying the new one, with
+      // backoff, until it boots or the next change fixes it. Connections wait in the backlog.
+      this.generation = generation;
+      this.backoff = this.backoff.fail();
+      this.manageWorkers();
+    }
     if (result.ok) {
       const previous = this.generation;
       this.generation = generation;
@@ -391,6 +402,23 @@ export class Arbiter {
     }
   }
 
+  /**
+   * Replace mode, for apps that cannot run twice at once (a port of their own, a lock file):
+   * the old generation stops first. Connections wait in the socket's backlog meanwhile.
+   */
+  private async retireAll(generation: number): Promise<void> {
+    this.replacing = true;
+    const old = this.liveWorkers();
+    for (const worker of old) {
+      this.stopWorker(
+        worker,
+        'graceful',
+        `reload (replace mode: generation ${generation} starts once this one is gone)`,
+      );
+    }
+    await Promise.all(old.map((worker) => worker.whenExited));
+  }
+
   /** Starts `target` workers of a new generation and waits until all are ready or one fails. */
   private async bootGeneration(): Promise<{ ok: true } | { ok: false; error: ErrorInfo }> {
     const generation = ++this.lastGeneration;
@@ -450,6 +478,7 @@ export class Arbiter {
       generation,
       app: this.typescript?.outfile ?? this.settings.app,
       sourceMaps: this.typescript !== undefined,
+      longLivedGraceMs: Math.round(this.settings.longLivedGrace * 1000),
       port,
       listenFds: this.sockets.map((_, index) => 4 + index),
       maxRequests: this.settings.maxRequests > 0 ? this.settings.maxRequests + jitter : 0,
@@ -475,7 +504,7 @@ export class Arbiter {
 
   /** Keeps the serving generation at `target` live workers: replaces the lost, retires the extra. */
   private manageWorkers(): void {
-    if (this.phase !== 'running') return;
+    if (this.phase !== 'running' || this.replacing) return;
     const live = this.liveWorkers().filter(
       (worker) => worker.generation === this.generation && !worker.retiring,
     );

@@ -78,6 +78,16 @@ export const boolean: Checker<boolean> = {
   },
 };
 
+/** One of a few words. */
+export function choice<const T extends readonly string[]>(choices: T): Checker<T[number]> {
+  const expected = `one of ${choices.join(', ')}`;
+  const check = (value: unknown): T[number] => {
+    if (typeof value === 'string' && choices.includes(value)) return value;
+    throw new UsageError(`got ${describe(value)}, expected ${expected}`);
+  };
+  return { expected, fromText: check, fromValue: check };
+}
+
 /** A list: repeatable on the command line, a string or an array of strings in the config. */
 export const textList: Checker<string[]> = {
   expected: 'a string or an array of strings',

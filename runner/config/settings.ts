@@ -6,6 +6,7 @@
 import { DEFAULT_BIND } from './bind-address';
 import {
   boolean,
+  choice,
   nonNegativeInteger,
   positiveInteger,
   positiveSeconds,
@@ -96,6 +97,20 @@ export const SETTING_DEFINITIONS = {
     negatable: true,
     help: 'watch the project and cycle the workers on change (--no-reload to turn off)',
   }),
+  reloadMode: define({
+    checker: choice(['graceful', 'replace'] as const),
+    default: 'graceful',
+    flag: 'reload-mode',
+    metavar: 'MODE',
+    help: 'graceful: the new generation boots beside the old; replace: stop the old, then start the new (for apps that cannot run twice at once)',
+  }),
+  longLivedGrace: define({
+    checker: seconds,
+    default: 1,
+    flag: 'long-lived-grace',
+    metavar: 'SEC',
+    help: 'how long a stopping worker keeps SSE and WebSocket connections before closing them',
+  }),
   watch: define({
     checker: textList,
     default: [] as string[],
@@ -128,7 +143,7 @@ type ValueOf<K extends SettingName> = (typeof SETTING_DEFINITIONS)[K]['default']
       ? number
       : V extends boolean
         ? boolean
-        : string
+        : V
   : never;
 
 /** The plain settings, after defaults, config file and command line are merged. */

@@ -28,6 +28,8 @@ const bootMessage = s.object({
   listenFds: s.array(s.integer()),
   /** Recycle after this many requests (0: never); jitter already applied. */
   maxRequests: s.integer(0),
+  /** How long a stopping worker keeps SSE/WebSocket connections before closing them. */
+  longLivedGraceMs: s.optional(s.integer(0)),
   /** Map stack traces through source maps (the app was transpiled from TypeScript). */
   sourceMaps: s.optional(s.boolean()),
   /** A beat is due at least this often; 0 disables the heartbeat (counters are still reported). */

@@ -14,6 +14,17 @@ export interface ArbiterWorkerApi {
    * out and the next one starts.
    */
   onShutdown(name: string, fn: () => unknown, options?: { timeoutMs?: number }): void;
+  /**
+   * For apps that are not ready when they listen (a cache to warm, a database to reach): the
+   * worker counts as ready — and the previous generation starts draining — only once every
+   * hold has been released. Call it before the app's listen() completes. The boot timeout
+   * still bounds the wait.
+   *
+   *   const ready = globalThis.arbiter?.holdReady('warming the cache');
+   *   await warmCache();
+   *   ready?.();
+   */
+  holdReady(reason?: string): () => void;
   /** This worker's id and generation, as the arbiter's log and events show them. */
   readonly worker: { readonly id: number; readonly generation: number };
 }

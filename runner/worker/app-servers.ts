@@ -16,6 +16,8 @@ export type AppServersOptions = {
   /** The inherited listening sockets; the first one is the app server's own. */
   fds: number[];
   onListening: () => void;
+  /** Lets readiness holds put off the actual listen. */
+  deferListen: (listen: () => void) => void;
   onRequest: () => void;
   notice: (message: string) => void;
 };
@@ -30,6 +32,8 @@ export class AppServers {
   private accepting = true;
   served = 0;
   inflight = 0;
+  private readonly responses = new Set<http.ServerResponse>();
+  private readonly upgraded = new Set<net.Socket>();
 
   constructor(private readonly options: AppServersOptions) {}
 
@@ -77,13 +81,16 @@ export class AppServers {
     this.makeCloseIdempotent(server);
     this.countRequests(server);
     const [primary, ...extra] = this.options.fds;
-    this.listenOn(server, primary!, originalListen);
-    // A net.Server holds one socket; further binds reach the same server through forwarders.
-    for (const fd of extra) {
-      const forwarder = net.createServer((socket) => server.emit('connection', socket));
-      this.servers.add(forwarder);
-      this.listenOn(forwarder, fd, originalListen);
-    }
+    this.options.deferListen(() => {
+      if (!this.accepting) return; // stopped while the app still held its readiness
+      this.listenOn(server, primary!, originalListen);
+      // A net.Server holds one socket; further binds reach the same server through forwarders.
+      for (const fd of extra) {
+        const forwarder = net.createServer((socket) => server.emit('connection', socket));
+        this.servers.add(forwarder);
+        this.listenOn(forwarder, fd, originalListen);
+      }
+    });
     return server;
   }
 
@@ -96,18 +103,57 @@ export class AppServers {
   }
 
   private countRequests(server: net.Server): void {
+    this.trackUpgrades(server);
     server.on('request', (_request: http.IncomingMessage, response: http.ServerResponse) => {
       this.served++;
       this.inflight++;
+      this.responses.add(response);
       this.options.onRequest();
       response.once('close', () => {
         this.inflight--;
+        this.responses.delete(response);
         // While draining, a keep-alive connection that just went idle would otherwise hold the
         // worker until the client hangs up.
         if (!this.accepting) (server as http.Server).closeIdleConnections?.();
       });
       if (!this.accepting) response.shouldKeepAlive = false;
     });
+  }
+
+  /**
+   * WebSocket connections leave HTTP through 'upgrade'. Listening for it would change how Node
+   * treats upgrades (an unanswered one is dropped only when nobody listens), so the worker
+   * listens only once the app itself does.
+   */
+  private trackUpgrades(server: net.Server): void {
+    let tracking = false;
+    const track = () => {
+      tracking = true;
+      server.prependListener('upgrade', (_request: http.IncomingMessage, socket: net.Socket) => {
+        this.upgraded.add(socket);
+        socket.once('close', () => this.upgraded.delete(socket));
+      });
+    };
+    // The app usually registers its upgrade handler before it listens, sometimes after.
+    if (server.listenerCount('upgrade') > 0) track();
+    else {
+      server.on('newListener', (event: string | symbol) => {
+        if (event === 'upgrade' && !tracking) track();
+      });
+    }
+  }
+
+  /**
+   * Ends the connections that never end by themselves — server-sent event streams and
+   * WebSockets — so a reload does not wait the whole graceful timeout for them.
+   */
+  closeLongLived(): void {
+    for (const response of this.responses) {
+      if (!String(response.getHeader('content-type') ?? '').startsWith('text/event-stream')) continue;
+      response.shouldKeepAlive = false; // the connection closes with the stream
+      response.end();
+    }
+    for (const socket of this.upgraded) socket.destroy();
   }
 
   /** The app may call close() itself after the worker already stopped accepting: that must not fail. */

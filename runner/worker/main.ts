@@ -13,6 +13,7 @@ import { ControlChannel } from './control-channel';
 import { HookReporter } from './hook-reporter';
 import { exportedHandler, loadApp } from './load-app';
 import { ObservedHandlers } from './observed-handlers';
+import { Readiness } from './readiness';
 import { Shutdown } from './shutdown';
 import { ShutdownHooks } from './shutdown-hooks';
 
@@ -63,10 +64,12 @@ function onOrphaned(): void {
 
 async function boot(message: BootMessage): Promise<void> {
   booted = true;
+  const readiness = new Readiness(() => send({ type: 'ready' }));
   servers = new AppServers({
     port: message.port,
     fds: message.listenFds,
-    onListening: () => send({ type: 'ready' }),
+    onListening: () => readiness.markListening(),
+    deferListen: (listen) => readiness.whenUnheld(listen),
     onRequest: () => {
       if (message.maxRequests > 0 && servers!.served === message.maxRequests) {
         send({ type: 'retire', reason: `served ${message.maxRequests} requests (max-requests)` });
@@ -74,7 +77,15 @@ async function boot(message: BootMessage): Promise<void> {
     },
     notice: (text) => send({ type: 'notice', level: 'warn', message: text }),
   });
-  shutdown = new Shutdown({ servers, reporter, handlers, shutdownHooks, send, exit: realExit });
+  shutdown = new Shutdown({
+    servers,
+    reporter,
+    handlers,
+    shutdownHooks,
+    send,
+    exit: realExit,
+    longLivedGraceMs: message.longLivedGraceMs ?? 1000,
+  });
 
   // The runtime's own handlers go first, before the app can register any.
   process.on('SIGTERM', () => stop('graceful'));
@@ -96,6 +107,7 @@ async function boot(message: BootMessage): Promise<void> {
   servers.install();
   globalThis.arbiter = {
     onShutdown: (name, fn, options) => shutdownHooks.register(name, fn, options),
+    holdReady: (reason) => readiness.hold(reason),
     worker: Object.freeze({ id: message.id, generation: message.generation }),
   };
 

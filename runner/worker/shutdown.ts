@@ -21,6 +21,8 @@ type Deps = {
   send: (message: WorkerMessage) => void;
   /** The real process.exit, before the worker wrapped it. */
   exit: (code: number) => never;
+  /** SSE and WebSocket connections never finish by themselves: they are closed after this. */
+  longLivedGraceMs: number;
 };
 
 /** How long after its shutdown work an app that owns its exit may take before it is called lingering. */
@@ -64,7 +66,9 @@ export class Shutdown {
     const signal = this.appSignal(this.mode!);
     if (signal) handlers.deliver(signal, signal);
     if (this.mode === 'graceful') {
+      const grace = setTimeout(() => servers.closeLongLived(), this.deps.longLivedGraceMs);
       await Promise.race([drained, new Promise<void>((resolve) => (this.escalate = resolve))]);
+      clearTimeout(grace);
     }
     await shutdownHooks.runAll();
     await reporter.settled();
