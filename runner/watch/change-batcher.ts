@@ -21,8 +21,8 @@ export class ChangeBatcher {
   add(file: string): void {
     this.files.add(file);
     this.longest ??= setTimeout(() => this.close(), this.options.maxWaitMs);
-    if (this.quiet) this.quiet.refresh();
-    else this.quiet = setTimeout(() => this.close(), this.options.quietMs);
+    clearTimeout(this.quiet);
+    this.quiet = setTimeout(() => this.close(), this.options.quietMs);
   }
 
   private close(): void {

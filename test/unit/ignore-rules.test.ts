@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { IgnoreRules } from '../../runner/watch/ignore-rules';
+
+function project(): string {
+  const root = mkdtempSync(join(tmpdir(), 'arbiter-ignore-'));
+  writeFileSync(join(root, '.gitignore'), 'logs/\n*.log\n!keep.log\n');
+  mkdirSync(join(root, 'pkg'));
+  writeFileSync(join(root, 'pkg', '.gitignore'), 'generated.js\n');
+  return root;
+}
+
+test('default folders, editor temp files and .gitignore rules (nested ones relative to their folder)', () => {
+  const root = project();
+  const rules = new IgnoreRules(root);
+  const table: [string, boolean | undefined, boolean][] = [
+    ['node_modules', true, true],
+    ['src/node_modules', true, true],
+    ['.git', true, true],
+    ['dist', true, true],
+    ['.venv', true, true],
+    ['__pycache__', true, true],
+    ['src', true, false],
+    ['server.js', false, false],
+    ['.server.js.swp', false, true],
+    ['server.js~', false, true],
+    ['4913', false, true],
+    ['logs', true, true],
+    ['app.log', false, true],
+    ['keep.log', false, false],
+    ['pkg/generated.js', false, true],
+    ['generated.js', false, false],
+    ['pkg/other.js', false, false],
+  ];
+  for (const [path, isDirectory, ignored] of table) {
+    assert.equal(rules.isIgnored(join(root, path), isDirectory), ignored, path);
+  }
+  assert.equal(rules.isIgnored(root, true), false, 'the root itself is watched');
+});
+
+test('--ignore globs, and --watch globs deciding what triggers', () => {
+  const root = project();
+  const rules = new IgnoreRules(root, { ignore: ['data/**', '**/*.csv'], watch: ['src/**'] });
+  assert.equal(rules.isIgnored(join(root, 'data', 'x.json'), false), true);
+  assert.equal(rules.isIgnored(join(root, 'src', 'a.csv'), false), true);
+  assert.equal(rules.isIgnored(join(root, 'src', 'a.js'), false), false);
+  assert.equal(rules.triggers(join(root, 'src', 'deep', 'a.js')), true);
+  assert.equal(rules.triggers(join(root, 'server.js')), false);
+});
+
+test('an edited .gitignore takes effect once invalidated', () => {
+  const root = project();
+  const rules = new IgnoreRules(root);
+  assert.equal(rules.isIgnored(join(root, 'tmp.txt'), false), false);
+  writeFileSync(join(root, '.gitignore'), 'tmp.txt\n');
+  rules.invalidate(join(root, '.gitignore'));
+  assert.equal(rules.isIgnored(join(root, 'tmp.txt'), false), true);
+});
