@@ -21,6 +21,18 @@ export type Arrival<E extends ArbiterEvent = ArbiterEvent> = { event: E; at: num
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
+/** How the CLI is started; the defaults are those of the throughput and HUP measurements. */
+export type ArbiterOptions = {
+  /** The arbiter's cwd, which is also the watched root [the app's directory]. */
+  cwd?: string;
+  /** `-b` [127.0.0.1:0]. */
+  bind?: string;
+  /** Watch the project and cycle on change [false: `--no-reload`]. */
+  reload?: boolean;
+  /** Own process group, killed as a whole on stop [false]. */
+  detached?: boolean;
+};
+
 export class ArbiterServer {
   readonly arrivals: Arrival[] = [];
   readonly child: ChildProcess;
@@ -29,14 +41,28 @@ export class ArbiterServer {
   private hasExited = false;
   private readonly subscribers = new Set<(arrival: Arrival) => void>();
 
-  private constructor(app: string, workers: number) {
+  private readonly detached: boolean;
+
+  private constructor(app: string, workers: number, options: ArbiterOptions) {
+    this.detached = options.detached ?? false;
     this.child = spawn(
       process.execPath,
-      [CLI, '--events', '/dev/fd/3', '-w', String(workers), '-b', '127.0.0.1:0', '--no-reload', app],
+      [
+        CLI,
+        '--events',
+        '/dev/fd/3',
+        '-w',
+        String(workers),
+        '-b',
+        options.bind ?? '127.0.0.1:0',
+        options.reload ? '--reload' : '--no-reload',
+        app,
+      ],
       {
-        cwd: resolve(app, '..'),
+        cwd: options.cwd ?? resolve(app, '..'),
         env: { ...process.env, NO_COLOR: '1' },
         stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        detached: this.detached,
       },
     );
     this.exited = new Promise((resolveExit) =>
@@ -63,8 +89,13 @@ export class ArbiterServer {
   }
 
   /** Starts an arbiter with `workers` workers of `app` and waits until all serve. */
-  static async start(app: string, workers: number, deadlineMs = 20_000): Promise<ArbiterServer> {
-    const server = new ArbiterServer(app, workers);
+  static async start(
+    app: string,
+    workers: number,
+    deadlineMs = 20_000,
+    options: ArbiterOptions = {},
+  ): Promise<ArbiterServer> {
+    const server = new ArbiterServer(app, workers, options);
     try {
       const ready = (arrival: Arrival) =>
         arrival.event.type === 'worker.state' &&
@@ -163,8 +194,12 @@ export class ArbiterServer {
       this.child.kill('SIGKILL');
       exit = await this.exited;
     }
-    for (const pid of this.all('worker.spawned').map((event) => event.pid)) {
-      if (!isAlive(pid)) continue;
+    const groups = this.all('worker.spawned')
+      .map((event) => event.pid)
+      .filter((pid) => isAlive(pid));
+    // The arbiter's own group may outlive it (its orphan reaper): killed whether or not it is alive.
+    if (this.detached && this.child.pid) groups.push(this.child.pid);
+    for (const pid of groups) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {

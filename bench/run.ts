@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: the arbiter side by side with Node's own cluster module, in one run, on
  * this machine. Measures throughput (hello world, 2 workers each), the arbiter's idle CPU,
- * its memory, and how long a HUP takes to put a new generation in service; writes the table
- * to bench/results.md and prints it. Every process it starts is stopped before it exits,
+ * its memory, and how long a HUP takes to put a new generation in service; then reload on
+ * save against nodemon, `node --watch` and gunicorn (bench/reload-peers.ts). Writes the tables
+ * to bench/results.md and prints them. Every process it starts is stopped before it exits,
  * whether the run succeeds or fails.
  */
 import { writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { LOAD, measureThroughput, type LoadResult } from './load';
 import { cpuDuring, memoryOf, type MemorySnapshot } from './measure';
 import { CLOCK_TICKS } from './proc';
 import { measureReload } from './reload';
+import { measureReloadPeers, renderReloadPeers, stopPeers, type PeerFigures } from './reload-peers';
 import { renderReport, type Figures, type LoadRun } from './report';
 
 const APP = resolve(__dirname, 'fixtures/hello.mjs');
@@ -113,7 +115,9 @@ async function loadCluster(server: ClusterServer, figures: Figures): Promise<voi
   log(`cluster: ${Math.round(run!.requestsPerSecond)} req/s`);
 }
 
-async function main(): Promise<Figures> {
+type Outcome = { figures: Figures; peers: PeerFigures[]; peersSeconds: number };
+
+async function main(): Promise<Outcome> {
   const startedAt = performance.now();
   const figures: Figures = {
     arbiterRuns: [],
@@ -192,14 +196,19 @@ async function main(): Promise<Figures> {
     },
   );
 
+  log('reload on save: arbiter, nodemon, node --watch, gunicorn');
+  const peersStartedAt = performance.now();
+  const peers = await measureReloadPeers(log);
+  const peersSeconds = (performance.now() - peersStartedAt) / 1000;
+
   figures.elapsedSeconds = (performance.now() - startedAt) / 1000;
-  return figures;
+  return { figures, peers, peersSeconds };
 }
 
 async function stopEverything(): Promise<void> {
   const servers = [...running];
   running.clear();
-  await Promise.allSettled(servers.map((server) => server.stop()));
+  await Promise.allSettled([...servers.map((server) => server.stop()), stopPeers()]);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -210,7 +219,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 main().then(
-  (figures) => {
+  ({ figures, peers, peersSeconds }) => {
     const report = renderReport(figures, {
       date: new Date().toISOString(),
       node: process.version,
@@ -224,7 +233,7 @@ main().then(
       reloads: RELOADS,
       settleSeconds: SETTLE_MS / 1000,
       disturbedPercent: DISTURBED_PERCENT,
-    });
+    }).concat('\n', renderReloadPeers(peers, peersSeconds));
     writeFileSync(RESULTS, report);
     process.stdout.write(report);
     log(`written to ${RESULTS}`);

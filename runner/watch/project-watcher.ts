@@ -36,12 +36,19 @@ export class ProjectWatcher {
   private readonly watcher: FSWatcher;
   private readonly batcher: ChangeBatcher;
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
+  /** Each file's fingerprint when its last batch closed. */
+  private readonly flushed = new Map<string, string>();
   readonly ready: Promise<void>;
 
   constructor(options: ProjectWatcherOptions) {
     const { root, rules, alwaysWatched } = options;
     const always = new Set(alwaysWatched);
-    this.batcher = new ChangeBatcher(options.onBatch, options.batch ?? DEFAULT_BATCH);
+    this.batcher = new ChangeBatcher((files) => {
+      // What the cycle will read: a later look compares against this, not against the moment
+      // of the event (which can fall between an in-place save's truncate and its write).
+      for (const file of files) this.flushed.set(file, fingerprint(file));
+      options.onBatch(files);
+    }, options.batch ?? DEFAULT_BATCH);
     const outside = alwaysWatched.filter((file) => relative(root, file).startsWith('..'));
     this.watcher = watch([root, ...outside], {
       ignoreInitial: true,
@@ -61,18 +68,18 @@ export class ProjectWatcher {
   /**
    * chokidar drops (it does not defer) a second change to a file within 50 ms of the first, so
    * an editor's save followed at once by a formatter's rewrite would leave the first version
-   * live. Once that window has passed, the file is looked at once more; if it changed again
-   * since its event, that is a change of its own.
+   * live. Once that window has passed, the file is looked at once more; if it differs from
+   * what its batch saw, that is a change of its own.
    */
   private recheckAfterThrottle(path: string): void {
-    const seen = fingerprint(path);
     clearTimeout(this.rechecks.get(path));
     const timer = setTimeout(() => {
       this.rechecks.delete(path);
-      if (fingerprint(path) !== seen) {
-        this.batcher.add(path);
-        this.recheckAfterThrottle(path);
-      }
+      const seen = this.flushed.get(path);
+      // Not flushed yet: the batch still pending covers it.
+      if (seen === undefined || fingerprint(path) === seen) return;
+      this.batcher.add(path);
+      this.recheckAfterThrottle(path);
     }, CHOKIDAR_THROTTLE_MS + 10);
     this.rechecks.set(path, timer);
   }

@@ -1,105 +1,521 @@
+/**
+ * The watcher, end to end: real files edited in a fresh project, the built arbiter watching it
+ * (watching is on by default), and what it reports and serves. Each project is a small
+ * CommonJS server whose body names its version and whose `x-worker-pid` header names the worker.
+ *
+ * Nothing here sleeps: every wait is on an event, with a deadline. "Nothing happened" is proved
+ * by a later positive event: the cycle that a real edit starts must carry only that edit.
+ */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { get } from '../support/http';
+import type { ArbiterEventType, EventOf } from '../../runner/protocol/events';
+import { get, load } from '../support/http';
 import { startArbiter, type ArbiterRun } from '../support/arbiter-run';
 
-/** A project whose server answers with its version; `version(n)` rewrites it. */
-function project(): { dir: string; app: string; version: (v: string) => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'arbiter-watch-'));
-  const app = join(dir, 'server.js');
-  const version = (v: string) =>
-    writeFileSync(
-      app,
-      [
-        `const http = require('node:http');`,
-        `const VERSION = '${v}';`,
-        `http.createServer((q, s) => { s.setHeader('x-worker-pid', String(process.pid)); s.end(VERSION); })`,
-        `  .listen(process.env.PORT);`,
-        ``,
-      ].join('\n'),
-    );
-  version('v1');
-  return { dir, app, version };
+type TestContext = { after: (fn: () => Promise<void> | void) => void };
+
+const SLOW_MS = 1500;
+
+/** The app's source as lines; `extra` goes right after the VERSION line (line 3). */
+function appLines(version: string, extra: readonly string[] = [], versionFrom?: string): string[] {
+  return [
+    `'use strict';`,
+    `const http = require('node:http');`,
+    versionFrom
+      ? `const VERSION = require(${JSON.stringify(versionFrom)});`
+      : `const VERSION = '${version}';`,
+    ...extra,
+    `const server = http.createServer((request, response) => {`,
+    `  response.setHeader('x-worker-pid', String(process.pid));`,
+    `  if (request.url === '/slow') {`,
+    `    response.write('start;');`,
+    `    setTimeout(() => response.end('done ' + VERSION), ${SLOW_MS});`,
+    `    return;`,
+    `  }`,
+    `  response.end('version=' + VERSION + ' pid=' + process.pid);`,
+    `});`,
+    `server.listen(process.env.PORT);`,
+  ];
 }
 
-async function serving(run: ArbiterRun, body: string): Promise<void> {
+const appSource = (version: string, extra: readonly string[] = []) =>
+  appLines(version, extra).join('\n') + '\n';
+
+/** The version a response body names. */
+function versionOf(body: string): string | undefined {
+  return /^version=(\S+) pid=\d+$/.exec(body)?.[1];
+}
+
+type Project = { dir: string; app: string; write: (rel: string, content: string) => string };
+
+/** A fresh project dir with server.js (version v1) and `files` (relative path → content). */
+function project(files: Record<string, string> = {}): Project {
+  // The real path: it is what the arbiter's cwd, chokidar and Node's module loader report.
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'arbiter-watch-')));
+  const write = (rel: string, content: string) => {
+    const path = join(dir, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+    return path;
+  };
+  const app = write('server.js', appSource('v1'));
+  for (const [rel, content] of Object.entries(files)) write(rel, content);
+  return { dir, app, write };
+}
+
+type Started = { run: ArbiterRun; port: number; generation: number; pids: number[] };
+
+/**
+ * Starts the arbiter in `project` and returns once it serves and its watcher demonstrably
+ * sees changes. The arbiter reports no "watching" event, so the proof is a first save (the
+ * same content again, of `warmUp`, the app by default) and the cycle it starts; the caller's
+ * own edits start from the generation that cycle made.
+ */
+async function start(
+  t: TestContext,
+  { dir, app }: Project,
+  options: { workers?: number; args?: readonly string[]; warmUp?: { file: string; content: string } } = {},
+): Promise<Started> {
+  const workers = options.workers ?? 1;
+  const args = [...(options.workers === undefined ? [] : ['-w', String(workers)]), ...(options.args ?? [])];
+  const run = startArbiter(t, ['-b', '127.0.0.1:0', ...args, 'server.js'], { cwd: dir });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await run.ready(workers, 1);
   const port = await run.port();
-  assert.equal((await get(port)).body, body);
+  const mark = run.events.length;
+  const warmUp = options.warmUp ?? { file: app, content: appSource('v1') };
+  writeFileSync(warmUp.file, warmUp.content);
+  const completed = await next(run, mark, 'reload', (e) => e.phase === 'completed');
+  assert.equal(completed.generation, 2, 'the warm-up save is the first cycle');
+  const ready = await run.ready(workers, completed.generation);
+  return { run, port, generation: completed.generation, pids: ready.map((e) => e.pid) };
 }
 
-test('an edit becomes one cycle and the new code is served; the old generation exits', async (t) => {
-  const { dir, app, version } = project();
-  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', 'server.js'], { cwd: dir });
-  const old = await run.ready(2);
-  version('v2');
-  const completed = await run.waitFor('reload', (e) => e.phase === 'completed');
-  const triggered = run.all('reload').filter((e) => e.phase === 'triggered');
-  assert.equal(triggered.length, 1);
-  assert.deepEqual(triggered[0]!.files, [app]);
-  await run.ready(2, completed.generation);
-  await serving(run, 'v2');
-  for (const worker of old) {
-    assert.equal((await run.waitFor('worker.exited', (e) => e.pid === worker.pid)).state, 'exited');
+/** The first event of `type` matching `test` at index `mark` or later of the run's events. */
+function next<T extends ArbiterEventType>(
+  run: ArbiterRun,
+  mark: number,
+  type: T,
+  test: (event: EventOf<T>) => boolean = () => true,
+  deadlineMs?: number,
+): Promise<EventOf<T>> {
+  const matches = (event: EventOf<T>) => event.type === type && test(event);
+  const seen = run.events.slice(mark).find((event) => matches(event as EventOf<T>));
+  if (seen) return Promise.resolve(seen as EventOf<T>);
+  return run.waitForNext(type, test, deadlineMs);
+}
+
+/** The reload events at index `mark` or later. */
+const reloadsSince = (run: ArbiterRun, mark: number) =>
+  run.events.slice(mark).filter((e): e is EventOf<'reload'> => e.type === 'reload');
+
+/** The cycle after `mark`: its triggered and completed events, once its workers are all ready. */
+async function cycle(run: ArbiterRun, mark: number, workers = 1) {
+  const triggered = await next(run, mark, 'reload', (e) => e.phase === 'triggered');
+  const completed = await next(
+    run,
+    mark,
+    'reload',
+    (e) => e.phase !== 'triggered' && e.generation === triggered.generation,
+  );
+  assert.equal(completed.phase, 'completed', JSON.stringify(completed.error));
+  const ready = await run.ready(workers, completed.generation);
+  return { triggered, completed, pids: ready.map((e) => e.pid) };
+}
+
+/** Waits until each of `pids` has exited, and checks that each left by itself, gracefully. */
+async function exitedGracefully(run: ArbiterRun, pids: readonly number[]): Promise<void> {
+  for (const pid of pids) {
+    const exited = await run.waitFor('worker.exited', (e) => e.pid === pid);
+    assert.equal(exited.state, 'exited', `worker ${pid}: ${exited.reason}`);
   }
+}
+
+/** GET / answers with `version` from one of `pids`. */
+async function serves(port: number, version: string, pids: readonly number[]): Promise<void> {
+  const response = await get(port);
+  assert.equal(response.status, 200);
+  assert.equal(versionOf(response.body), version, response.body);
+  assert.ok(pids.includes(response.pid!), `answered by ${response.pid}, not one of ${pids.join(', ')}`);
+}
+
+/**
+ * Proves that nothing else is on its way: a real save of the app as `version` starts the very
+ * next generation, and that cycle carries the app alone.
+ */
+async function onlyThisSaveCycles(
+  run: ArbiterRun,
+  app: string,
+  version: string,
+  expectedGeneration: number,
+): Promise<{ triggered: EventOf<'reload'>; pids: number[] }> {
+  const mark = run.events.length;
+  writeFileSync(app, appSource(version));
+  const { triggered, pids } = await cycle(run, mark);
+  assert.equal(triggered.generation, expectedGeneration, 'no other cycle came in between');
+  assert.deepEqual(triggered.files, [app]);
+  return { triggered, pids };
+}
+
+test('an edit: exactly one cycle, the new code serves, the old workers exit by themselves', async (t) => {
+  const p = project();
+  const { run, port, generation, pids: oldPids } = await start(t, p, { workers: 2 });
+  const mark = run.events.length;
+
+  writeFileSync(p.app, appSource('v2'));
+  const { triggered, completed, pids } = await cycle(run, mark, 2);
+  assert.equal(triggered.generation, generation + 1);
+  assert.equal(triggered.trigger, 'file change');
+  assert.deepEqual(triggered.files, [p.app]);
+  assert.equal(completed.generation, generation + 1);
+  await exitedGracefully(run, oldPids);
+  await serves(port, 'v2', pids);
+
+  // The old generation's exit came after the completion: any second cycle would have
+  // started by then (a change that arrives during a cycle starts right after it).
+  assert.deepEqual(
+    reloadsSince(run, mark).map((e) => `${e.phase} ${e.generation}`),
+    [`triggered ${generation + 1}`, `completed ${generation + 1}`],
+  );
+  assert.deepEqual(run.invalidLines, []);
 });
 
-test('a burst of 200 writes and an editor save-by-rename become one cycle; ignored paths none', async (t) => {
-  const { dir, app, version } = project();
-  writeFileSync(join(dir, '.gitignore'), 'logs/\n*.log\n');
-  mkdirSync(join(dir, 'node_modules'));
-  mkdirSync(join(dir, 'logs'));
-  mkdirSync(join(dir, 'lib'));
-  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', 'server.js'], { cwd: dir });
-  await run.ready(1);
-  // Ignored: nothing of these may appear in a cycle.
-  writeFileSync(join(dir, 'node_modules', 'dep.js'), '1');
-  writeFileSync(join(dir, 'logs', 'today.txt'), '1');
-  writeFileSync(join(dir, 'app.log'), '1');
-  writeFileSync(join(dir, '.server.js.swp'), '1');
-  // A burst, then the app saved the way editors do: a temp file renamed over it.
-  for (let i = 0; i < 200; i++) writeFileSync(join(dir, 'lib', `m${i}.js`), `module.exports = ${i};\n`);
-  const source = readFileSync(app, 'utf8').replace("'v1'", "'v2'");
-  writeFileSync(`${app}.tmp-save`, source);
-  renameSync(`${app}.tmp-save`, app);
-  const completed = await run.waitFor('reload', (e) => e.phase === 'completed');
-  await run.ready(1, completed.generation);
-  await serving(run, 'v2');
-  // One more real edit proves the watcher is quiet otherwise: its cycle is the second, and
-  // no cycle ever named an ignored file.
-  version('v3');
-  await run.waitFor('reload', (e) => e.phase === 'completed' && e.generation > completed.generation);
-  const triggered = run.all('reload').filter((e) => e.phase === 'triggered');
-  assert.equal(triggered.length, 2, JSON.stringify(triggered.map((e) => e.files?.length)));
-  const named = triggered.flatMap((e) => e.files ?? []);
-  assert.ok(!named.some((file) => /node_modules|logs|\.log$|\.swp$/.test(file)), named.join(', '));
-  await serving(run, 'v3');
+test('a burst of 200 written files and the app edit: exactly one cycle', async (t) => {
+  const p = project({ 'lib/index.js': 'module.exports = {};\n' });
+  const { run, port, generation } = await start(t, p);
+  const mark = run.events.length;
+
+  const written: string[] = [];
+  for (let i = 0; i < 200; i++) written.push(p.write(`lib/module-${i}.js`, `module.exports = ${i};\n`));
+  writeFileSync(p.app, appSource('v2'));
+  const { triggered, pids } = await cycle(run, mark);
+  assert.equal(triggered.generation, generation + 1);
+  assert.deepEqual(
+    new Set(triggered.files),
+    new Set([...written, p.app]),
+    'every written file, in one batch',
+  );
+  await serves(port, 'v2', pids);
+
+  const after = await onlyThisSaveCycles(run, p.app, 'v3', generation + 2);
+  assert.equal(reloadsSince(run, mark).filter((e) => e.phase === 'triggered').length, 2);
+  await exitedGracefully(run, pids);
+  await serves(port, 'v3', after.pids);
 });
 
-test('a syntax error keeps the old generation serving and is reported at its line; the fix recovers', async (t) => {
-  const { dir, app, version } = project();
-  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', 'server.js'], { cwd: dir });
-  await run.ready(2);
-  writeFileSync(app, readFileSync(app, 'utf8').replace("const VERSION = 'v1';", "const VERSION = 'v2';;}"));
-  const failed = await run.waitFor('reload', (e) => e.phase === 'failed');
-  assert.equal(failed.error?.file, app);
-  assert.equal(failed.error?.line, 2);
-  await serving(run, 'v1');
-  version('v3');
-  const completed = await run.waitFor('reload', (e) => e.phase === 'completed');
-  await run.ready(2, completed.generation);
-  await serving(run, 'v3');
+test('an editor-style save (write a temp file, rename it over the app): one cycle, and later saves still count', async (t) => {
+  const p = project();
+  const { run, port, generation, pids: firstPids } = await start(t, p);
+
+  // JetBrains' safe write: the new content goes to a temp file, which replaces the original.
+  let mark = run.events.length;
+  const temp = `${p.app}___jb_tmp___`;
+  writeFileSync(temp, appSource('v2'));
+  renameSync(temp, p.app);
+  const first = await cycle(run, mark);
+  assert.equal(first.triggered.generation, generation + 1);
+  assert.deepEqual(first.triggered.files, [p.app]);
+  await exitedGracefully(run, firstPids);
+  await serves(port, 'v2', first.pids);
+  assert.equal(reloadsSince(run, mark).length, 2, 'one cycle');
+
+  // The app is a new file (inode) now: a plain save of it must still be seen.
+  mark = run.events.length;
+  writeFileSync(p.app, appSource('v3'));
+  const second = await cycle(run, mark);
+  assert.equal(second.triggered.generation, generation + 2);
+  assert.deepEqual(second.triggered.files, [p.app]);
+  await exitedGracefully(run, first.pids);
+  await serves(port, 'v3', second.pids);
+  assert.equal(reloadsSince(run, mark).length, 2, 'one cycle');
 });
 
-test('editing the config file re-reads it', async (t) => {
-  const { dir } = project();
-  const config = join(dir, 'arbiter.config.mjs');
-  writeFileSync(config, 'export default { workers: 1 };\n');
-  const run = startArbiter(t, ['-b', '127.0.0.1:0', 'server.js'], { cwd: dir });
-  await run.ready(1);
+test('ignored paths never start a cycle: node_modules, .git, .gitignore matches, editor swap files', async (t) => {
+  const p = project({
+    '.gitignore': 'logs/\n*.log\n',
+    'node_modules/dep/index.js': 'module.exports = 1;\n',
+    '.git/HEAD': 'ref: refs/heads/main\n',
+    'logs/.keep': '',
+  });
+  const { run, port, generation, pids: oldPids } = await start(t, p);
+  const mark = run.events.length;
+
+  p.write('node_modules/dep/index.js', 'module.exports = 2;\n');
+  p.write('node_modules/new-dep/index.js', 'module.exports = 3;\n');
+  p.write('.git/HEAD', 'ref: refs/heads/feature\n');
+  p.write('.git/index', 'index');
+  p.write('logs/app.txt', 'a log line\n');
+  p.write('debug.log', 'a log line\n');
+  p.write('lib/trace.log', 'a log line\n');
+  p.write('.server.js.swp', 'vim swap');
+  p.write('server.js~', 'backup');
+  writeFileSync(p.app, appSource('v2'));
+
+  const { triggered, pids } = await cycle(run, mark);
+  assert.equal(triggered.generation, generation + 1);
+  assert.deepEqual(triggered.files, [p.app], 'the real edit alone');
+  await exitedGracefully(run, oldPids);
+  await serves(port, 'v2', pids);
+  assert.equal(reloadsSince(run, mark).length, 2, 'one cycle');
+  await onlyThisSaveCycles(run, p.app, 'v3', generation + 2);
+});
+
+test('--ignore GLOB: changes under it never start a cycle', async (t) => {
+  const p = project({ 'data/seed.json': '{}\n' });
+  const { run, generation } = await start(t, p, { args: ['--ignore', 'data/**'] });
+  const mark = run.events.length;
+
+  p.write('data/seed.json', '{"changed":true}\n');
+  p.write('data/nested/new.json', '{}\n');
+  writeFileSync(p.app, appSource('v2'));
+
+  const { triggered } = await cycle(run, mark);
+  assert.equal(triggered.generation, generation + 1);
+  assert.deepEqual(triggered.files, [p.app]);
+  assert.equal(reloadsSince(run, mark).length, 2, 'one cycle');
+  await onlyThisSaveCycles(run, p.app, 'v3', generation + 2);
+});
+
+test('--watch GLOB: a change outside it does not start a cycle, a change inside does', async (t) => {
+  const p = project({ 'src/version.js': `module.exports = 'v1';\n`, 'README.md': '# app\n' });
+  const versionFile = join(p.dir, 'src', 'version.js');
+  writeFileSync(p.app, appLines('', [], './src/version.js').join('\n') + '\n');
+  const {
+    run,
+    port,
+    generation,
+    pids: oldPids,
+  } = await start(t, p, {
+    args: ['--watch', 'src/**'],
+    warmUp: { file: versionFile, content: `module.exports = 'v1';\n` },
+  });
+  const mark = run.events.length;
+
+  p.write('README.md', '# app, documented\n');
+  p.write('notes.txt', 'outside src\n');
+  writeFileSync(p.app, appLines('', [`// edited outside src`], './src/version.js').join('\n') + '\n');
+  writeFileSync(versionFile, `module.exports = 'v2';\n`);
+
+  const { triggered, pids } = await cycle(run, mark);
+  assert.equal(triggered.generation, generation + 1);
+  assert.deepEqual(triggered.files, [versionFile], 'the change inside src alone');
+  await exitedGracefully(run, oldPids);
+  await serves(port, 'v2', pids);
+  assert.equal(reloadsSince(run, mark).length, 2, 'one cycle');
+
+  // And once more inside: the next generation, carrying that file alone.
+  const again = run.events.length;
+  writeFileSync(versionFile, `module.exports = 'v3';\n`);
+  const last = await cycle(run, again);
+  assert.equal(last.triggered.generation, generation + 2);
+  assert.deepEqual(last.triggered.files, [versionFile]);
+  await exitedGracefully(run, pids);
+  await serves(port, 'v3', last.pids);
+});
+
+/**
+ * A save that breaks the app: the old generation keeps serving, the failure names the app
+ * and the line; the next save that fixes it cycles with no restart by hand.
+ */
+async function breakThenFix(t: TestContext, brokenLines: string[], expectedLine: number, message: RegExp) {
+  const p = project();
+  const { run, port, generation, pids: oldPids } = await start(t, p, { workers: 2 });
+  let mark = run.events.length;
+
+  writeFileSync(p.app, brokenLines.join('\n') + '\n');
+  const failed = await next(run, mark, 'reload', (e) => e.phase === 'failed');
+  assert.equal(failed.generation, generation + 1);
+  assert.deepEqual(
+    reloadsSince(run, mark).map((e) => e.phase),
+    ['triggered', 'failed'],
+  );
+  assert.match(failed.error?.message ?? '', message);
+  assert.equal(failed.error?.file, p.app);
+  assert.equal(failed.error?.line, expectedLine, JSON.stringify(failed.error));
+  for (let i = 0; i < 6; i++) await serves(port, 'v1', oldPids);
+  const oldExits = run.all('worker.exited').filter((e) => oldPids.includes(e.pid));
+  assert.deepEqual(oldExits, [], 'the old generation is untouched');
+  // The failed generation's workers are gone (none is left booting in the background).
+  for (const spawned of run.all('worker.spawned').filter((e) => e.generation === failed.generation))
+    await run.waitFor('worker.exited', (e) => e.id === spawned.id);
+
+  mark = run.events.length;
+  writeFileSync(p.app, appSource('v3'));
+  const fixed = await cycle(run, mark, 2);
+  assert.equal(fixed.triggered.generation, generation + 2);
+  assert.deepEqual(fixed.triggered.files, [p.app]);
+  await exitedGracefully(run, oldPids);
+  await serves(port, 'v3', fixed.pids);
+  assert.equal(run.child.exitCode, null, 'the arbiter never stopped');
+}
+
+test('a syntax error: the old generation keeps serving, the error names file and line; fixing it cycles', async (t) => {
+  const lines = appLines('v2');
+  const at = lines.findIndex((line) => line.includes(`response.end('version='`));
+  lines[at] = `  response.end('version=' + VERSION +);`;
+  await breakThenFix(t, lines, at + 1, /Unexpected token/);
+});
+
+test('an exception at import: the old generation keeps serving, the error is at the throw; fixing it cycles', async (t) => {
+  const lines = appLines('v2', [
+    `const settings = { retries: 3, mode: 'strict' };`,
+    `function check(value) {`,
+    `  if (value > 2) {`,
+    `    throw new Error('too many retries: ' + value);`,
+    `  }`,
+    `}`,
+    `check(settings.retries);`,
+  ]);
+  const at = lines.findIndex((line) => line.includes('throw new Error'));
+  await breakThenFix(t, lines, at + 1, /too many retries: 3/);
+});
+
+test('a config file edit (workers: 1 → 2) cycles to a generation of two workers', async (t) => {
+  const p = project({ 'arbiter.config.mjs': 'export default { workers: 1 };\n' });
+  const config = join(p.dir, 'arbiter.config.mjs');
+  const { run, port, generation, pids: oldPids } = await start(t, p);
+  assert.equal((await run.waitFor('arbiter.started')).config.workers, 1);
+  const mark = run.events.length;
+
   writeFileSync(config, 'export default { workers: 2 };\n');
-  const completed = await run.waitFor('reload', (e) => e.phase === 'completed');
-  assert.equal((await run.ready(2, completed.generation)).length, 2);
+  const { triggered, completed, pids } = await cycle(run, mark, 2);
+  assert.equal(triggered.generation, generation + 1);
+  assert.deepEqual(triggered.files, [config]);
+  const spawned = run.all('worker.spawned').filter((e) => e.generation === completed.generation);
+  assert.equal(spawned.length, 2, 'the new generation has two workers');
+  assert.equal(new Set(pids).size, 2);
+  await exitedGracefully(run, oldPids);
+  await serves(port, 'v1', pids);
+  assert.equal(reloadsSince(run, mark).length, 2, 'one cycle');
+});
+
+/** A GET that resolves `started` once the first body byte arrives. */
+function slowGet(port: number, path: string) {
+  let started!: () => void;
+  const firstByte = new Promise<void>((resolve) => (started = resolve));
+  const response = new Promise<{ status: number; body: string; pid: number }>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+          started();
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body, pid: Number(res.headers['x-worker-pid']) }),
+        );
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+  return { firstByte, response };
+}
+
+test('a slow request in flight survives an edit-triggered reload', async (t) => {
+  const p = project();
+  const { run, port, generation, pids } = await start(t, p);
+  const slow = slowGet(port, '/slow');
+  await slow.firstByte; // an old worker is in the middle of it; which one, its counters say
+  const busy = await run.waitFor('worker.stats', (e) => e.inflight === 1 && pids.includes(e.pid));
+  const old = busy.pid;
+  const mark = run.events.length;
+
+  writeFileSync(p.app, appSource('v2'));
+  const { completed, pids: newPids } = await cycle(run, mark);
+  assert.equal(completed.generation, generation + 1);
+  const draining = await next(run, mark, 'worker.state', (e) => e.pid === old && e.state === 'draining');
+  const response = await slow.response;
+  const endedAt = Date.now();
+  assert.ok(draining.ts < endedAt, 'the old worker was already told to stop while it answered');
+  assert.equal(response.status, 200);
+  assert.equal(response.body, 'start;done v1');
+  assert.equal(response.pid, old);
+  await exitedGracefully(run, [old]);
+  await serves(port, 'v2', newPids);
+});
+
+test('50 edit-triggered reloads under continuous load: zero failed requests', async (t) => {
+  const p = project();
+  const { run, port, generation } = await start(t, p, { workers: 2 });
+  const mark = run.events.length;
+  let stopLoad!: () => void;
+  const traffic = load(port, new Promise<void>((resolve) => (stopLoad = resolve)), 4);
+  const RELOADS = 50;
+  let pids: number[] = [];
+  try {
+    for (let i = 1; i <= RELOADS; i++) {
+      const before = run.events.length;
+      writeFileSync(p.app, appSource(`v${i + 1}`));
+      const done = await cycle(run, before, 2);
+      assert.equal(
+        done.triggered.generation,
+        generation + i,
+        JSON.stringify(reloadsSince(run, mark).slice(-6), null, 1) + run.output.slice(-3000),
+      );
+      assert.deepEqual(done.triggered.files, [p.app]);
+      pids = done.pids;
+    }
+    // The old generations leave under load too.
+    const last = generation + RELOADS;
+    const old = run.all('worker.spawned').filter((e) => e.generation < last);
+    await exitedGracefully(
+      run,
+      old.map((e) => e.pid),
+    );
+  } finally {
+    stopLoad();
+  }
+  const result = await traffic;
+  assert.equal(result.failed, 0, `failed requests: ${result.errors.slice(0, 5).join(', ')}`);
+  assert.ok(result.ok > 100, `only ${result.ok} requests went through`);
+  const reloads = reloadsSince(run, mark);
+  assert.equal(reloads.filter((e) => e.phase === 'triggered').length, RELOADS);
+  assert.equal(reloads.filter((e) => e.phase === 'completed').length, RELOADS);
+  await serves(port, `v${RELOADS + 1}`, pids);
+});
+
+test('saves during a cycle fold into one follow-up cycle', async (t) => {
+  const p = project();
+  const { run, port, generation } = await start(t, p);
+  const mark = run.events.length;
+
+  writeFileSync(p.app, appSource('v2'));
+  const first = await next(run, mark, 'reload', (e) => e.phase === 'triggered');
+  writeFileSync(p.app, appSource('v3'));
+  writeFileSync(p.app, appSource('v4'));
+  assert.ok(
+    !reloadsSince(run, mark).some((e) => e.phase === 'completed'),
+    'the two saves landed while the first cycle ran',
+  );
+  assert.equal(first.generation, generation + 1);
+  assert.deepEqual(first.files, [p.app]);
+
+  const completed = await next(run, mark, 'reload', (e) => e.phase !== 'triggered');
+  assert.equal(completed.phase, 'completed');
+  const followUp = await cycle(run, run.events.indexOf(completed));
+  assert.equal(followUp.triggered.generation, generation + 2);
+  assert.deepEqual(followUp.triggered.files, [p.app]);
+  const firstPids = run.all('worker.spawned').filter((e) => e.generation === generation + 1);
+  await exitedGracefully(
+    run,
+    firstPids.map((e) => e.pid),
+  );
+  await serves(port, 'v4', followUp.pids);
+  assert.deepEqual(
+    reloadsSince(run, mark).map((e) => `${e.phase} ${e.generation}`),
+    [
+      `triggered ${generation + 1}`,
+      `completed ${generation + 1}`,
+      `triggered ${generation + 2}`,
+      `completed ${generation + 2}`,
+    ],
+    'two cycles for three saves',
+  );
+  // And nothing more was pending: the next save starts the very next generation.
+  await onlyThisSaveCycles(run, p.app, 'v5', generation + 3);
 });
