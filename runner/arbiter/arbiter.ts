@@ -25,7 +25,8 @@ import { ProjectWatcher } from '../watch/project-watcher';
 import { isTypeScript, TypeScriptBuild } from '../typescript/typescript-build';
 import { OrphanReaper } from './orphan-reaper';
 import { bindAll, urlOf, type BoundSocket } from './sockets';
-import { WorkerProcess } from './worker-process';
+import { StandbyPool } from './standby-pool';
+import { spawnWorkerChild, WorkerProcess } from './worker-process';
 
 /** Exit codes of the arbiter (gunicorn's numbering where it has one). */
 export const EXIT = {
@@ -78,6 +79,8 @@ export class Arbiter {
   private readonly workers = new Map<number, WorkerProcess>();
   private sockets: BoundSocket[] = [];
   private reaper: OrphanReaper | undefined;
+  /** Worker processes started ahead of the next cycle (`standby` setting). */
+  private standby: StandbyPool | undefined;
   private phase: Phase = 'starting';
   /** The generation that serves. */
   private generation = 0;
@@ -134,6 +137,7 @@ export class Arbiter {
     await this.hooks.run('onStarting', this.info);
     this.sockets = await bindAll(this.settings.bind.map(parseBindAddress));
     this.reaper = new OrphanReaper();
+    if (this.settings.standby) this.standby = this.createStandbyPool();
     this.installSignalHandlers();
     const listeners = this.sockets.map((socket) => socket.listener);
     this.events.emit({
@@ -166,6 +170,7 @@ export class Arbiter {
     this.phase = 'running';
     this.generation = this.lastGeneration;
     this.reloadPending(); // changes saved while the first generation booted
+    this.fillStandby();
     const urls = listeners.map(
       (listener) => urlOf(listener) ?? `unix:${'path' in listener ? listener.path : ''}`,
     );
@@ -281,6 +286,7 @@ export class Arbiter {
     this.target = 0;
     this.events.emit({ type: 'arbiter.workers', count: 0, reason: 'SIGWINCH' });
     for (const worker of this.liveWorkers()) this.stopWorker(worker, 'graceful', 'SIGWINCH');
+    this.fillStandby(); // none are wanted now
   }
 
   private setWorkerCount(count: number, reason: string): void {
@@ -290,6 +296,7 @@ export class Arbiter {
     this.events.emit({ type: 'arbiter.workers', count, reason });
     void this.hooks.run('workersChanged', this.info, { from, to: count });
     this.manageWorkers();
+    if (count < from) this.fillStandby(); // more are topped up once the new worker is ready
   }
 
   // ---- generations -----------------------------------------------------------------------
@@ -362,6 +369,32 @@ export class Arbiter {
     const pending = this.pendingReload;
     this.pendingReload = undefined;
     if (pending) void this.reload(pending.trigger, pending);
+    else this.fillStandby();
+  }
+
+  private createStandbyPool(): StandbyPool {
+    return new StandbyPool({
+      spawn: () => spawnWorkerChild(this.childOptions()),
+      onStarted: (pid) => {
+        this.reaper?.watch(pid);
+        this.events.emit({ type: 'standby', pid, phase: 'started' });
+      },
+      onEnded: (pid, died) => {
+        this.reaper?.forget(pid);
+        this.events.emit({ type: 'standby', pid, phase: 'ended', reason: died ?? 'not needed' });
+        if (died) this.log.warn(`a standby worker (pid ${pid}) ${died} before it was needed`);
+      },
+      onGaveUp: (reason) =>
+        this.log.warn(`${reason}: workers start cold from now on (--no-standby silences this)`),
+    });
+  }
+
+  /**
+   * Tops the standbys up to one per worker, so that the next cycle starts none cold. Not while
+   * a cycle boots: they would take CPU from the workers it waits for.
+   */
+  private fillStandby(): void {
+    if (this.phase === 'running' && !this.cycling) this.standby?.fill(this.target);
   }
 
   /** Starts the one watcher; its batches become reloads (a config change also re-reads it). */
@@ -448,17 +481,25 @@ export class Arbiter {
 
   // ---- workers ---------------------------------------------------------------------------
 
+  /** How every worker process starts, cold or as a standby. */
+  private childOptions() {
+    return {
+      app: this.settings.app,
+      cwd: this.options.cwd,
+      env: { ...process.env, PORT: this.primaryPort() },
+      listenFds: this.sockets.map((socket) => socket.fd),
+    };
+  }
+
   private spawnWorker(generation: number): WorkerProcess {
     const id = this.nextWorkerId++;
     void this.hooks.run('preFork', this.info, { id, generation });
     const port = this.primaryPort();
+    const standby = this.standby?.take();
     const worker = new WorkerProcess({
       id,
       generation,
-      app: this.settings.app,
-      cwd: this.options.cwd,
-      env: { ...process.env, PORT: port },
-      listenFds: this.sockets.map((socket) => socket.fd),
+      child: standby ?? spawnWorkerChild(this.childOptions()),
       onMessage: (w, message) => this.handleWorkerMessage(w, message),
       onInvalidMessage: (w, error) =>
         this.log.worker(w.id, w.pid, 'warn', `malformed control message skipped: ${error}`),
@@ -467,7 +508,7 @@ export class Arbiter {
     });
     this.workers.set(id, worker);
     if (!worker.pid) return worker; // spawn failed; 'exit' follows and reaps it
-    this.reaper?.watch(worker.pid);
+    if (!standby) this.reaper?.watch(worker.pid);
     const jitter =
       this.settings.maxRequestsJitter > 0
         ? Math.floor(Math.random() * (this.settings.maxRequestsJitter + 1))
@@ -596,6 +637,7 @@ export class Arbiter {
     switch (next) {
       case 'ready':
         this.log.worker(worker.id, worker.pid, 'info', `ready (generation ${worker.generation})`);
+        this.fillStandby(); // a replacement outside a cycle (crash, max-requests, TTIN) is up
         break;
       case 'draining':
         break;
@@ -838,6 +880,7 @@ export class Arbiter {
     this.phase = 'stopping';
     this.stopMode = mode;
     clearTimeout(this.respawnTimer);
+    void this.standby?.close();
     this.cycle?.settle({ ok: false, error: { message: `stopped (${reason})` } });
     if (this.workers.size === 0) {
       void this.finish(EXIT.OK, `${mode} stop`);
@@ -850,6 +893,7 @@ export class Arbiter {
   killNow(reason: string): void {
     this.phase = 'stopping';
     this.stopMode = undefined;
+    void this.standby?.close();
     for (const worker of this.workers.values()) this.killWorker(worker, reason);
     if (this.workers.size === 0) void this.finish(EXIT.KILLED, reason);
   }
@@ -866,6 +910,7 @@ export class Arbiter {
     if (code !== EXIT.KILLED) await this.hooks.idle();
     // Workers of a failed boot were just killed: let their exits be reported first.
     await Promise.all([...this.workers.values()].map((worker) => worker.whenExited));
+    await this.standby?.close();
     await this.hooks.run('onExit', this.info);
     for (const socket of this.sockets) socket.close();
     this.reaper?.close();

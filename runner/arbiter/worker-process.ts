@@ -17,15 +17,20 @@ import {
 } from '../protocol/control';
 import type { ErrorInfo, WorkerState } from '../protocol/events';
 
-export type WorkerSpawnOptions = {
-  id: number;
-  generation: number;
+export type WorkerChildOptions = {
   /** The app, shown in the worker's command line so `ps` says what each worker runs. */
   app: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** Listening fds, passed as fds 4, 5, ... */
   listenFds: number[];
+};
+
+export type WorkerOptions = {
+  id: number;
+  generation: number;
+  /** The process, spawned by `spawnWorkerChild` (just now, or ahead of time as a standby). */
+  child: ChildProcess;
   onMessage: (worker: WorkerProcess, message: WorkerMessage) => void;
   onInvalidMessage: (worker: WorkerProcess, error: string) => void;
   onOutput: (worker: WorkerProcess, stream: 'stdout' | 'stderr', line: string) => void;
@@ -37,10 +42,34 @@ export const NODE_WORKER_ENTRY = join(__dirname, 'worker.js');
 /** Lines of stderr kept to explain a crash. */
 const STDERR_TAIL = 20;
 
+/**
+ * Starts the worker runtime, which waits for its boot message before it loads anything of the
+ * app. Its own process group (detached): the terminal's Ctrl+C reaches the arbiter alone, and
+ * the whole tree the worker starts can be signalled at once.
+ */
+export function spawnWorkerChild(options: WorkerChildOptions): ChildProcess {
+  const child = spawn(process.execPath, [...process.execArgv, NODE_WORKER_ENTRY, options.app], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...options.listenFds],
+    detached: true,
+  });
+  child.once('error', () => {
+    // spawn failed (ENOMEM, EAGAIN): reported through 'exit' with no pid; nothing else to do.
+  });
+  return child;
+}
+
+/** Whether the process has exited (its 'exit' event may still be on its way). */
+export function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
 export class WorkerProcess {
   readonly id: number;
   readonly generation: number;
   readonly child: ChildProcess;
+  /** When it became this worker (a standby's process may be older). */
   readonly spawnedAt = Date.now();
   state: WorkerState = 'booting';
   readyAt: number | undefined;
@@ -66,27 +95,16 @@ export class WorkerProcess {
   exited = false;
   readonly whenExited: Promise<void>;
 
-  constructor(options: WorkerSpawnOptions) {
+  constructor(options: WorkerOptions) {
     this.id = options.id;
     this.generation = options.generation;
-    const listenStdio = options.listenFds;
-    // Its own process group (detached): the terminal's Ctrl+C reaches the arbiter alone, and
-    // the whole tree the worker starts can be signalled at once.
-    this.child = spawn(process.execPath, [...process.execArgv, NODE_WORKER_ENTRY, options.app], {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...listenStdio],
-      detached: true,
-    });
+    this.child = options.child;
     let resolveExit: () => void;
     this.whenExited = new Promise((resolve) => (resolveExit = resolve));
     this.child.once('exit', (code, signal) => {
       this.exited = true;
       options.onExit(this, code, signal);
       resolveExit();
-    });
-    this.child.once('error', () => {
-      // spawn failed (ENOMEM, EAGAIN): reported through 'exit' with no pid; nothing else to do.
     });
 
     const control = this.child.stdio[CONTROL_FD] as Readable & Writable;

@@ -104,6 +104,13 @@ export const SETTING_DEFINITIONS = {
     metavar: 'MODE',
     help: 'graceful: the new generation boots beside the old; replace: stop the old, then start the new (for apps that cannot run twice at once)',
   }),
+  standby: define({
+    checker: boolean,
+    default: true,
+    flag: 'standby',
+    negatable: true,
+    help: 'keep one started worker process per worker waiting for the next cycle, so a reload skips Node’s start-up (--no-standby saves their memory)',
+  }),
   longLivedGrace: define({
     checker: seconds,
     default: 1,

@@ -157,6 +157,18 @@ const workersCount = s.object({
   reason: s.string(),
 });
 
+/**
+ * A standby worker process (started ahead of the next cycle, no app loaded yet) started or
+ * ended unused. One that becomes a worker is not `ended`: a `worker.spawned` with its pid follows.
+ */
+const standbyEvent = s.object({
+  ...base,
+  type: s.literal('standby'),
+  pid: s.integer(1),
+  phase: s.oneOf(['started', 'ended'] as const),
+  reason: s.optional(s.string()),
+});
+
 /** The arbiter is gone; nothing follows this line. */
 const arbiterExited = s.object({
   ...base,
@@ -176,6 +188,7 @@ export const eventSchema = s.tagged([
   hookEvent,
   reloadEvent,
   workersCount,
+  standbyEvent,
   arbiterExited,
 ]);
 

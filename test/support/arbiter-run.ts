@@ -29,6 +29,7 @@ export class ArbiterRun {
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly waiters = new Set<Waiter>();
+  private readonly outputWaiters = new Set<() => void>();
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   constructor(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
@@ -54,7 +55,10 @@ export class ArbiterRun {
     stream.on('data', (chunk: string) => lines.push(chunk));
     for (const out of [this.child.stdout!, this.child.stderr!]) {
       out.setEncoding('utf8');
-      out.on('data', (chunk: string) => (this.output += chunk));
+      out.on('data', (chunk: string) => {
+        this.output += chunk;
+        for (const check of this.outputWaiters) check();
+      });
     }
     this.exited = new Promise((resolveExit) =>
       this.child.once('exit', (code, signal) => {
@@ -103,6 +107,24 @@ export class ArbiterRun {
         );
       }, deadlineMs);
       this.waiters.add(waiter);
+    });
+  }
+
+  /** Waits until the arbiter's output (stdout and stderr) matches `pattern`. */
+  waitForOutput(pattern: RegExp, deadlineMs = DEFAULT_DEADLINE_MS): Promise<void> {
+    return new Promise((resolveWait, reject) => {
+      const check = () => {
+        if (!pattern.test(this.output)) return;
+        this.outputWaiters.delete(check);
+        clearTimeout(timer);
+        resolveWait();
+      };
+      const timer = setTimeout(() => {
+        this.outputWaiters.delete(check);
+        reject(new Error(`no output matching ${pattern} within ${deadlineMs} ms\n${this.output}`));
+      }, deadlineMs);
+      this.outputWaiters.add(check);
+      check();
     });
   }
 
@@ -166,10 +188,33 @@ export class ArbiterRun {
     return this.all('worker.spawned').map((event) => event.pid);
   }
 
+  /** Pids of the standbys waiting now (started, neither ended nor become workers). */
+  idleStandbys(): number[] {
+    const gone = new Set([
+      ...this.workerPids(),
+      ...this.all('standby')
+        .filter((event) => event.phase === 'ended')
+        .map((event) => event.pid),
+    ]);
+    return this.all('standby')
+      .filter((event) => event.phase === 'started' && !gone.has(event.pid))
+      .map((event) => event.pid);
+  }
+
+  /** Waits until `count` standbys wait; returns their pids. */
+  async standbys(count: number, deadlineMs = DEFAULT_DEADLINE_MS): Promise<number[]> {
+    const deadline = Date.now() + deadlineMs;
+    while (this.idleStandbys().length < count) {
+      await this.waitForNext('standby', () => true, Math.max(1, deadline - Date.now()));
+    }
+    return this.idleStandbys();
+  }
+
   /** Kills the arbiter and every worker group it reported, and waits for the arbiter to be gone. */
   async cleanup(): Promise<void> {
     if (!this.exitInfo) this.child.kill('SIGKILL');
-    for (const pid of this.workerPids()) {
+    const standbys = this.all('standby').map((event) => event.pid);
+    for (const pid of [...this.workerPids(), ...standbys]) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
@@ -206,5 +251,19 @@ export function isAlive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false; // gone between the two checks
+  }
+}
+
+/** Resolves once every pid is gone, with how long that took; rejects after the deadline. */
+export async function waitGone(pids: number[], deadlineMs: number): Promise<number> {
+  const started = Date.now();
+  // Nothing reports the death of a process we did not spawn, so this checks at a fine grain
+  // until the deadline: it measures a deadline, it does not wait for one.
+  for (;;) {
+    const alive = pids.filter(isAlive);
+    if (alive.length === 0) return Date.now() - started;
+    if (Date.now() - started > deadlineMs)
+      throw new Error(`still alive after ${deadlineMs} ms: ${alive.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
