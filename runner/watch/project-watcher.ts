@@ -2,23 +2,32 @@
  * The arbiter's one watcher (never one per worker): chokidar over the project, with the ignore
  * rules applied while it walks — an ignored folder such as node_modules is never read — and
  * events batched into reload requests.
+ *
+ * Two sources feed the batches. chokidar's own events are complete but can lag: it finds new
+ * files by re-reading their folder, in waves tens of milliseconds apart, and drops a second
+ * change to a file within 50 ms of the first. Its raw events (the kernel's, as they arrive)
+ * name the touched file at once and are never throttled, so they open and extend a batch
+ * straight away. Either may repeat what the other said; a file counts as changed only when it
+ * differs from what the last batch holding it saw.
  */
 import { watch, type FSWatcher } from 'chokidar';
 import { statSync } from 'node:fs';
-import { basename, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { ChangeBatcher, DEFAULT_BATCH, type BatchOptions } from './change-batcher';
 import type { IgnoreRules } from './ignore-rules';
 
-/** chokidar's per-file throttle on change events. */
-const CHOKIDAR_THROTTLE_MS = 50;
+const MISSING = 'missing';
+const DIRECTORY = 'directory';
+/** A file chokidar knew and reports gone, never read by a batch: its deletion counts. */
+const KNOWN = 'known';
 
-/** What a file looks like from outside: enough to tell that it was written again. */
+/** What a path looks like from outside: enough to tell that a file was written again. */
 function fingerprint(path: string): string {
   try {
     const stat = statSync(path);
-    return `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+    return stat.isDirectory() ? DIRECTORY : `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
   } catch {
-    return 'missing';
+    return MISSING;
   }
 }
 
@@ -35,57 +44,70 @@ export type ProjectWatcherOptions = {
 export class ProjectWatcher {
   private readonly watcher: FSWatcher;
   private readonly batcher: ChangeBatcher;
-  private readonly rechecks = new Map<string, NodeJS.Timeout>();
-  /** Each file's fingerprint when its last batch closed. */
-  private readonly flushed = new Map<string, string>();
+  /** Each file's fingerprint when the last batch holding it closed: what its cycle read. */
+  private readonly seen = new Map<string, string>();
+  private readonly always: ReadonlySet<string>;
+  /** Resolves once the initial scan is done: from then on every file is watched. */
   readonly ready: Promise<void>;
 
-  constructor(options: ProjectWatcherOptions) {
+  constructor(private readonly options: ProjectWatcherOptions) {
     const { root, rules, alwaysWatched } = options;
-    const always = new Set(alwaysWatched);
-    this.batcher = new ChangeBatcher((files) => {
-      // What the cycle will read: a later look compares against this, not against the moment
-      // of the event (which can fall between an in-place save's truncate and its write).
-      for (const file of files) this.flushed.set(file, fingerprint(file));
-      options.onBatch(files);
-    }, options.batch ?? DEFAULT_BATCH);
+    this.always = new Set(alwaysWatched);
+    this.batcher = new ChangeBatcher((files) => this.flush(files), options.batch ?? DEFAULT_BATCH);
     const outside = alwaysWatched.filter((file) => relative(root, file).startsWith('..'));
     this.watcher = watch([root, ...outside], {
       ignoreInitial: true,
-      ignored: (path, stats) => !always.has(path) && rules.isIgnored(path, stats?.isDirectory()),
+      ignored: (path, stats) => !this.always.has(path) && rules.isIgnored(path, stats?.isDirectory()),
     });
     this.watcher.on('all', (event, path) => {
-      if (event === 'addDir') return;
-      if (basename(path) === '.gitignore') rules.invalidate(path);
-      if (!always.has(path) && !rules.triggers(path)) return;
-      this.batcher.add(path);
-      if (event === 'change' || event === 'add') this.recheckAfterThrottle(path);
+      if (event !== 'addDir' && event !== 'unlinkDir') this.consider(path, true);
+    });
+    this.watcher.on('raw', (_event, name, details) => {
+      const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
+      if (!watched || !name) return;
+      // A folder's watcher names a child; a file's watcher names the file itself.
+      this.consider(join(watched, name), false);
+      if (basename(watched) === name) this.consider(watched, false);
     });
     this.watcher.on('error', (error) => options.onError(error as Error));
     this.ready = new Promise((resolve) => this.watcher.once('ready', () => resolve()));
   }
 
-  /**
-   * chokidar drops (it does not defer) a second change to a file within 50 ms of the first, so
-   * an editor's save followed at once by a formatter's rewrite would leave the first version
-   * live. Once that window has passed, the file is looked at once more; if it differs from
-   * what its batch saw, that is a change of its own.
-   */
-  private recheckAfterThrottle(path: string): void {
-    clearTimeout(this.rechecks.get(path));
-    const timer = setTimeout(() => {
-      this.rechecks.delete(path);
-      const seen = this.flushed.get(path);
-      // Not flushed yet: the batch still pending covers it.
-      if (seen === undefined || fingerprint(path) === seen) return;
-      this.batcher.add(path);
-      this.recheckAfterThrottle(path);
-    }, CHOKIDAR_THROTTLE_MS + 10);
-    this.rechecks.set(path, timer);
+  /** A path something happened to: a change, if it is watched and not what was last read. */
+  private consider(path: string, fromChokidar: boolean): void {
+    if (basename(path) === '.gitignore') this.options.rules.invalidate(path);
+    if (this.batcher.has(path)) return this.batcher.touch();
+    if (!this.always.has(path)) {
+      const { rules } = this.options;
+      if (rules.isIgnored(path, false) || !rules.triggers(path)) return;
+    }
+    const now = fingerprint(path);
+    if (now === DIRECTORY) return;
+    const last = this.seen.get(path);
+    if (now === last) return; // a batch already covered this version
+    // A raw event about a path with nothing there and no history: a name that came and went
+    // (an editor's temp file), or the file-watcher half of a folder event. chokidar reports
+    // deletions of files it knew.
+    if (now === MISSING && last === undefined) {
+      if (!fromChokidar) return;
+      this.seen.set(path, KNOWN);
+    }
+    this.batcher.add(path);
+  }
+
+  private flush(files: string[]): void {
+    const changed: string[] = [];
+    for (const file of files) {
+      const now = fingerprint(file);
+      // Created and deleted within the batch (a temp file): nothing of it is left to load.
+      if (now === MISSING && !this.seen.has(file)) continue;
+      this.seen.set(file, now);
+      changed.push(file);
+    }
+    if (changed.length > 0) this.options.onBatch(changed);
   }
 
   async close(): Promise<void> {
-    for (const timer of this.rechecks.values()) clearTimeout(timer);
     this.batcher.dispose();
     await this.watcher.close();
   }

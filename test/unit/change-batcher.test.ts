@@ -2,30 +2,81 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChangeBatcher } from '../../runner/watch/change-batcher';
 
-test('a burst becomes one batch once the tree is quiet', (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+const OPTIONS = { quietMs: 20, burstQuietMs: 60, maxWaitMs: 1000 };
+
+/** Fires the quiet timer and the turn after it (the batch closes once pending I/O was seen). */
+function quietFor(t: { mock: { timers: { tick(ms: number): void } } }, ms: number): void {
+  t.mock.timers.tick(ms);
+  t.mock.timers.tick(0);
+}
+
+test('a single save closes after the short quiet period', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setImmediate'] });
   const batches: string[][] = [];
-  const batcher = new ChangeBatcher((files) => batches.push(files), { quietMs: 30, maxWaitMs: 1000 });
+  const batcher = new ChangeBatcher((files) => batches.push(files), OPTIONS);
+  batcher.add('app.js');
+  batcher.add('app.js');
+  quietFor(t, 19);
+  assert.equal(batches.length, 0);
+  quietFor(t, 1);
+  assert.deepEqual(batches, [['app.js']]);
+});
+
+test('a burst becomes one batch once the tree is quiet for the longer burst period', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setImmediate'] });
+  const batches: string[][] = [];
+  const batcher = new ChangeBatcher((files) => batches.push(files), OPTIONS);
   for (let i = 0; i < 500; i++) {
+    // A tool pausing between writes for longer than a single save's quiet period.
+    if (i > 0) t.mock.timers.tick(i % 100 === 0 ? 50 : 1);
     batcher.add(`f${i % 200}.js`);
-    t.mock.timers.tick(1);
   }
   assert.equal(batches.length, 0);
-  t.mock.timers.tick(29);
+  quietFor(t, 59);
+  assert.equal(batches.length, 0);
+  quietFor(t, 1);
   assert.equal(batches.length, 1);
   assert.equal(batches[0]!.length, 200, 'each file once');
 });
 
-test('a writer that never stops still gets a batch at the longest wait', (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+test('activity on a file already in the batch keeps it open', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setImmediate'] });
   const batches: string[][] = [];
-  const batcher = new ChangeBatcher((files) => batches.push(files), { quietMs: 30, maxWaitMs: 100 });
+  const batcher = new ChangeBatcher((files) => batches.push(files), OPTIONS);
+  batcher.touch(); // nothing open: nothing to extend
+  quietFor(t, 100);
+  assert.equal(batches.length, 0);
+  batcher.add('app.js');
+  for (let i = 0; i < 5; i++) {
+    quietFor(t, 15);
+    batcher.touch();
+  }
+  assert.equal(batches.length, 0);
+  quietFor(t, 20);
+  assert.deepEqual(batches, [['app.js']]);
+});
+
+test('an event handled in the same loop turn as the quiet timer still joins the batch', async () => {
+  // Real timers: what matters is Node's loop order. A second timer with the same delay, set
+  // right after, expires in the same turn, the way I/O queued during a busy moment would.
+  const batch = await new Promise<string[]>((flushed) => {
+    const batcher = new ChangeBatcher(flushed, OPTIONS);
+    batcher.add('a.js');
+    setTimeout(() => batcher.add('b.js'), OPTIONS.quietMs);
+  });
+  assert.deepEqual(batch, ['a.js', 'b.js']);
+});
+
+test('a writer that never stops still gets a batch at the longest wait', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setImmediate'] });
+  const batches: string[][] = [];
+  const batcher = new ChangeBatcher((files) => batches.push(files), { ...OPTIONS, maxWaitMs: 100 });
   for (let i = 0; i < 25; i++) {
     batcher.add('busy.log');
     t.mock.timers.tick(10);
   }
   assert.equal(batches.length, 2, '250 ms of writes every 10 ms: two 100 ms batches so far');
   batcher.dispose();
-  t.mock.timers.tick(1000);
+  quietFor(t, 1000);
   assert.equal(batches.length, 2, 'nothing after dispose');
 });
