@@ -1,4 +1,4 @@
-// Bundles the runner (CLI + Node worker runtime) and the extension, each as its own entry.
+// Bundles the runner (CLI, Node worker runtime, watcher thread) and the extension, each as its own entry.
 // Type checking is `tsc --noEmit` (npm run typecheck); esbuild only transpiles and bundles.
 import { readFileSync } from 'node:fs';
 import { context, build } from 'esbuild';
@@ -30,6 +30,7 @@ const entries = [
     banner: { js: '#!/usr/bin/env node' },
   },
   { ...common, entryPoints: ['runner/worker/main.ts'], outfile: 'out/runner/worker.js' },
+  { ...common, entryPoints: ['runner/watch/watcher-thread.ts'], outfile: 'out/runner/watcher.js' },
   {
     ...common,
     entryPoints: ['extension/extension.ts'],

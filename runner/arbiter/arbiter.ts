@@ -20,8 +20,7 @@ import { describeExit, describeBootFailure } from './exit-reasons';
 import { HookRunner } from './hook-runner';
 import { LIVE_STATES, transition, type LifecycleInput } from './lifecycle';
 import { relative } from 'node:path';
-import { IgnoreRules } from '../watch/ignore-rules';
-import { ProjectWatcher } from '../watch/project-watcher';
+import { WatcherHandle } from '../watch/watcher-handle';
 import { isTypeScript, TypeScriptBuild } from '../typescript/typescript-build';
 import { OrphanReaper } from './orphan-reaper';
 import { bindAll, urlOf, type BoundSocket } from './sockets';
@@ -90,7 +89,7 @@ export class Arbiter {
   private cycle: Cycle | undefined;
   /** A reload asked for while a cycle ran: folded into one follow-up. */
   private pendingReload: ReloadRequest | undefined;
-  private watcher: ProjectWatcher | undefined;
+  private watcher: WatcherHandle | undefined;
   /** A reload is under way (from its first await on: config, hooks, build, boot). */
   private cycling = false;
   /** Replace mode: the old generation is being stopped; nothing is respawned meanwhile. */
@@ -401,11 +400,13 @@ export class Arbiter {
   private startWatching(): void {
     const root = this.options.cwd;
     const configFile = this.options.configFile;
-    this.watcher = new ProjectWatcher({
+    this.watcher = new WatcherHandle({
       root,
-      rules: new IgnoreRules(root, { ignore: this.settings.ignore, watch: this.settings.watch }),
+      ignore: this.settings.ignore,
+      watch: this.settings.watch,
       alwaysWatched: configFile ? [configFile] : [],
       onBatch: (files) => {
+        if (this.phase === 'stopping' || this.phase === 'done') return;
         const shown = files.slice(0, 3).map((file) => relative(root, file) || file);
         const more = files.length > 3 ? ` and ${files.length - 3} more` : '';
         this.log.info(`changed: ${shown.join(', ')}${more}`);
@@ -414,7 +415,12 @@ export class Arbiter {
           rereadConfig: configFile !== undefined && files.includes(configFile),
         });
       },
-      onError: (error) => this.log.warn(`watcher: ${error.message}`),
+      onReady: ({ files, folders, durationMs }) => {
+        if (this.phase === 'stopping' || this.phase === 'done') return;
+        this.events.emit({ type: 'watcher.ready', root, files, folders, durationMs });
+        this.log.info(`watching ${files} files in ${folders} folders (${durationMs} ms)`);
+      },
+      onWarning: (message) => this.log.warn(message),
     });
   }
 

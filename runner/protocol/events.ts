@@ -157,6 +157,16 @@ const workersCount = s.object({
   reason: s.string(),
 });
 
+/** The watcher's first walk is done: from now on every change under `root` counts. */
+const watcherReady = s.object({
+  ...base,
+  type: s.literal('watcher.ready'),
+  root: s.string(),
+  files: s.integer(0),
+  folders: s.integer(0),
+  durationMs: s.integer(0),
+});
+
 /**
  * A standby worker process (started ahead of the next cycle, no app loaded yet) started or
  * ended unused. One that becomes a worker is not `ended`: a `worker.spawned` with its pid follows.
@@ -189,6 +199,7 @@ export const eventSchema = s.tagged([
   reloadEvent,
   workersCount,
   standbyEvent,
+  watcherReady,
   arbiterExited,
 ]);
 

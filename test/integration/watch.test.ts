@@ -69,44 +69,25 @@ function project(files: Record<string, string> = {}): Project {
 
 type Started = { run: ArbiterRun; port: number; generation: number; pids: number[] };
 
-/**
- * Starts the arbiter in `project` and returns once it serves and its watcher demonstrably
- * sees changes. The arbiter reports no "watching" event, so the proof is a first save (the
- * same content again, of `warmUp`, the app by default) and the cycle it starts; the caller's
- * own edits start from the generation that cycle made.
- */
+/** Starts the arbiter in `project`; returns once it serves and its watcher's first walk is done. */
 async function start(
   t: TestContext,
-  { dir, app }: Project,
+  { dir }: Project,
   options: {
     workers?: number;
     /** The project's config file sets the worker count (`workers`); the command line does not. */
     configured?: boolean;
     args?: readonly string[];
-    warmUp?: { file: string; content: string };
   } = {},
-): Promise<Started> {
+): Promise<Started & { watching: EventOf<'watcher.ready'> }> {
   const workers = options.workers ?? 1;
   const args = [...(options.configured ? [] : ['-w', String(workers)]), ...(options.args ?? [])];
   const run = startArbiter(t, ['-b', '127.0.0.1:0', ...args, 'server.js'], { cwd: dir });
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  await run.ready(workers, 1);
-  const port = await run.port();
-  const mark = run.events.length;
-  const warmUp = options.warmUp ?? { file: app, content: appSource('v1') };
-  writeFileSync(warmUp.file, warmUp.content);
-  const completed = await next(run, mark, 'reload', (e) => e.phase === 'completed');
-  assert.equal(completed.generation, 2, 'the warm-up save is the first cycle');
-  const ready = await run.ready(workers, completed.generation);
-  const spawned = run.all('worker.spawned').filter((e) => e.generation === completed.generation);
-  assert.equal(spawned.length, workers);
-  // Only the warm-up's generation is left: every request now goes to one of `pids`.
-  const first = run.all('worker.spawned').filter((e) => e.generation === 1);
-  await exitedGracefully(
-    run,
-    first.map((e) => e.pid),
-  );
-  return { run, port, generation: completed.generation, pids: ready.map((e) => e.pid) };
+  const ready = await run.ready(workers, 1);
+  const watching = await run.waitFor('watcher.ready');
+  assert.equal(watching.root, dir);
+  return { run, port: await run.port(), generation: 1, pids: ready.map((e) => e.pid), watching };
 }
 
 /** The first event of `type` matching `test` at index `mark` or later of the run's events. */
@@ -267,6 +248,63 @@ test('an editor-style save (write a temp file, rename it over the app): one cycl
   assert.equal(reloadsSince(run, mark).length, 2, 'one cycle');
 });
 
+test('the watcher reports its first walk: the files it judges and the folders it watches, ignored ones left out', async (t) => {
+  const p = project({
+    'lib/a.js': '',
+    'lib/deep/b.js': '',
+    'node_modules/pkg/index.js': '',
+    'dist/bundle.js': '',
+    '.git/HEAD': '',
+  });
+  const { watching } = await start(t, p);
+  assert.equal(watching.files, 3, 'server.js, lib/a.js, lib/deep/b.js');
+  assert.equal(watching.folders, 3, 'the project, lib, lib/deep');
+});
+
+test('a deleted file is a change: one cycle, the failure it causes is reported, restoring it recovers', async (t) => {
+  const p = project({ 'lib/version.js': `module.exports = 'v2';\n` });
+  const { run, port, generation } = await start(t, p);
+  const version = join(p.dir, 'lib', 'version.js');
+  let mark = run.events.length;
+  writeFileSync(p.app, appLines('', [], './lib/version.js').join('\n') + '\n');
+  const { pids } = await cycle(run, mark);
+  await serves(port, 'v2', pids);
+
+  mark = run.events.length;
+  rmSync(version);
+  const triggered = await next(run, mark, 'reload', (e) => e.phase === 'triggered');
+  assert.deepEqual(triggered.files, [version]);
+  const failed = await next(run, mark, 'reload', (e) => e.phase !== 'triggered');
+  assert.equal(failed.phase, 'failed');
+  assert.match(failed.error?.message ?? '', /Cannot find module '\.\/lib\/version\.js'/);
+  await serves(port, 'v2', pids); // the last good generation keeps serving
+
+  mark = run.events.length;
+  writeFileSync(version, `module.exports = 'v3';\n`);
+  const recovered = await cycle(run, mark);
+  assert.equal(recovered.triggered.generation, generation + 3);
+  await serves(port, 'v3', recovered.pids);
+});
+
+test('a folder moved into the project with files in it: one cycle naming each of them', async (t) => {
+  const p = project();
+  const { run, generation } = await start(t, p);
+  // Written outside the watched tree, then moved in: no watcher saw these files being written.
+  const outside = realpathSync(mkdtempSync(join(tmpdir(), 'arbiter-moved-')));
+  t.after(() => rmSync(outside, { recursive: true, force: true }));
+  for (const name of ['a.js', 'b.js', 'c.js'])
+    writeFileSync(join(outside, name), `module.exports = '${name}';\n`);
+  const mark = run.events.length;
+  renameSync(outside, join(p.dir, 'moved'));
+  const { triggered } = await cycle(run, mark);
+  assert.equal(triggered.generation, generation + 1);
+  assert.deepEqual(
+    new Set(triggered.files),
+    new Set(['a.js', 'b.js', 'c.js'].map((name) => join(p.dir, 'moved', name))),
+  );
+  await onlyThisSaveCycles(run, p.app, 'v2', generation + 2);
+});
+
 test('ignored paths never start a cycle: node_modules, .git, .gitignore matches, editor swap files', async (t) => {
   const p = project({
     '.gitignore': 'logs/\n*.log\n',
@@ -324,7 +362,6 @@ test('--watch GLOB: a change outside it does not start a cycle, a change inside 
     pids: oldPids,
   } = await start(t, p, {
     args: ['--watch', 'src/**'],
-    warmUp: { file: versionFile, content: `module.exports = 'v1';\n` },
   });
   const mark = run.events.length;
 

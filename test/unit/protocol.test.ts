@@ -82,6 +82,7 @@ const EVENTS: ArbiterEvent[] = [
   { ...envelope, type: 'arbiter.workers', count: 3, reason: 'TTIN' },
   { ...envelope, type: 'standby', pid: 55, phase: 'started' },
   { ...envelope, type: 'standby', pid: 55, phase: 'ended', reason: 'killed by SIGKILL' },
+  { ...envelope, type: 'watcher.ready', root: '/srv', files: 120, folders: 9, durationMs: 31 },
   { ...envelope, type: 'arbiter.exited', code: 0, reason: 'graceful stop' },
 ];
 

@@ -1,0 +1,44 @@
+/**
+ * Between the arbiter and its watcher thread: what the thread is asked to watch (its
+ * `workerData`) and what it reports back (`postMessage`). Both sides are our code, but they
+ * are separately bundled and cross a structured clone, so each side validates what it gets.
+ */
+import * as s from './schema';
+
+/** What to watch, given to the thread when it starts. */
+const watcherStartSchema = s.object({
+  root: s.string(),
+  /** `--ignore` and `--watch` globs. */
+  ignore: s.array(s.string()),
+  watch: s.array(s.string()),
+  /** Files that always count even where the rules would skip them (the config file). */
+  alwaysWatched: s.array(s.string()),
+});
+export type WatcherStart = s.Infer<typeof watcherStartSchema>;
+
+const batchMessage = s.object({ type: s.literal('batch'), files: s.array(s.string()) });
+const readyMessage = s.object({
+  type: s.literal('ready'),
+  files: s.integer(0),
+  folders: s.integer(0),
+  durationMs: s.integer(0),
+});
+/** Not fatal: chokidar reports a folder it could not watch, and goes on. */
+const errorMessage = s.object({ type: s.literal('error'), message: s.string() });
+
+const watcherMessageSchema = s.tagged([batchMessage, readyMessage, errorMessage]);
+export type WatcherMessage = s.Infer<typeof watcherMessageSchema>;
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function check<T>(schema: s.Schema<T>, value: unknown): Checked<T> {
+  try {
+    return { ok: true, value: schema.parse(value) };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+}
+
+export const checkWatcherStart = (value: unknown): Checked<WatcherStart> => check(watcherStartSchema, value);
+export const checkWatcherMessage = (value: unknown): Checked<WatcherMessage> =>
+  check(watcherMessageSchema, value);

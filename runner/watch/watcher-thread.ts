@@ -1,0 +1,31 @@
+/**
+ * The watcher thread's entry (bundled as out/runner/watcher.js). The project watcher runs
+ * here rather than on the arbiter's own loop: walking a tree of 20,000 files takes a second of
+ * CPU that would otherwise delay the arbiter's answer to a signal or a worker's ready message,
+ * and the garbage of that walk stays in this thread's small heap.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { checkWatcherStart, type WatcherMessage } from '../protocol/watcher';
+import { IgnoreRules } from './ignore-rules';
+import { ProjectWatcher } from './project-watcher';
+import { releaseMemory } from './release-memory';
+
+const post = (message: WatcherMessage) => parentPort!.postMessage(message);
+
+const start = checkWatcherStart(workerData);
+if (!start.ok) throw new Error(`watcher thread: bad start options: ${start.error}`);
+const { root, ignore, watch, alwaysWatched } = start.value;
+
+const startedAt = performance.now();
+const watcher = new ProjectWatcher({
+  root,
+  rules: new IgnoreRules(root, { ignore, watch }),
+  alwaysWatched,
+  onBatch: (files) => post({ type: 'batch', files }),
+  onError: (error) => post({ type: 'error', message: error.message }),
+});
+void watcher.ready.then(() => {
+  const durationMs = Math.round(performance.now() - startedAt);
+  post({ type: 'ready', ...watcher.counts(), durationMs });
+  releaseMemory();
+});
