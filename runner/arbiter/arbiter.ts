@@ -361,7 +361,20 @@ export class Arbiter {
         `reload failed, generation ${this.generation} keeps serving: ${formatError(result.error)}`,
       );
     }
+    this.pruneBuilds();
     this.reloadPending();
+  }
+
+  /**
+   * Deletes the TypeScript outputs nothing will load again: those of generations that neither
+   * serve, nor run a worker, nor are the latest build (booting, or kept for the next retry).
+   */
+  private pruneBuilds(): void {
+    if (!this.typescript) return;
+    const needed = new Set([this.generation, this.lastGeneration]);
+    for (const worker of this.workers.values()) needed.add(worker.generation);
+    for (const generation of this.typescript.generations())
+      if (!needed.has(generation)) this.typescript.remove(generation);
   }
 
   private reloadPending(): void {
@@ -463,7 +476,7 @@ export class Arbiter {
     const generation = ++this.lastGeneration;
     if (this.typescript) {
       // A syntax error is caught here, before a single worker is spawned.
-      const built = await this.typescript.build();
+      const built = await this.typescript.build(generation);
       if (!built.ok) return built;
       if (this.phase === 'stopping' || this.phase === 'done')
         return { ok: false, error: { message: 'stopped' } };
@@ -523,7 +536,7 @@ export class Arbiter {
       type: 'boot',
       id,
       generation,
-      app: this.typescript?.outfile ?? this.settings.app,
+      app: this.typescript?.outputOf(generation) ?? this.settings.app,
       sourceMaps: this.typescript !== undefined,
       longLivedGraceMs: Math.round(this.settings.longLivedGrace * 1000),
       port,
@@ -843,6 +856,7 @@ export class Arbiter {
     }
     this.cleanUpGroup(worker);
     this.workers.delete(worker.id);
+    this.pruneBuilds();
 
     const exitInfo: WorkerExitInfo = { ...this.ref(worker), code, signal, state: worker.state, reason };
     void this.hooks.run('childExit', this.info, exitInfo);

@@ -1,14 +1,15 @@
 /**
  * Runs TypeScript entry points with no build step of the user's: before each generation the
  * arbiter bundles the app with esbuild (incrementally: a rebuild reads only what changed), so a
- * syntax error is reported — file, line, column — before a single worker is spawned, and the
- * last good output stays in place for the generation that serves.
+ * syntax error is reported — file, line, column — before a single worker is spawned. Each
+ * generation gets an output of its own: a worker that replaces a crashed one of the serving
+ * generation loads that generation's code, never a later build that failed to boot.
  *
  * Bundling moves the code, so each module is given back its own `__dirname`, `__filename` and
  * `import.meta.url`: an app that reads files beside its sources still finds them. Packages
  * stay external and load from node_modules as usual. Types are not checked (that is tsc's job).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -31,8 +32,11 @@ type EsbuildFailure = {
 
 export class TypeScriptBuild {
   private context: BuildContext | undefined;
-  readonly outfile: string;
+  /** Where esbuild thinks it writes; the real files carry the generation in their names. */
+  private readonly outfile: string;
   private readonly format: 'esm' | 'cjs';
+  /** The outputs on disk, by generation. */
+  private readonly outputs = new Map<number, string>();
 
   constructor(
     private readonly entry: string,
@@ -47,18 +51,47 @@ export class TypeScriptBuild {
     );
   }
 
-  async build(): Promise<BuildResult> {
+  /** Builds the app for `generation`; its output stays until `remove(generation)`. */
+  async build(generation: number): Promise<BuildResult> {
+    let built;
     try {
       this.context ??= await this.createContext();
-      await this.context.rebuild();
-      return { ok: true, outfile: this.outfile };
+      built = await this.context.rebuild();
     } catch (error) {
       return { ok: false, error: describeFailure(error, this.root) };
     }
+    const ext = extname(this.outfile);
+    const outfile = `${this.outfile.slice(0, -ext.length)}.${generation}${ext}`;
+    const map = `${outfile}.map`;
+    for (const output of built.outputFiles ?? []) {
+      if (output.path.endsWith('.map')) writeFileSync(map, output.contents);
+      else writeFileSync(outfile, pointAtMap(output.text, basename(map)));
+    }
+    this.outputs.set(generation, outfile);
+    return { ok: true, outfile };
+  }
+
+  /** The output a worker of `generation` loads. */
+  outputOf(generation: number): string | undefined {
+    return this.outputs.get(generation);
+  }
+
+  /** The generations whose output is on disk. */
+  generations(): number[] {
+    return [...this.outputs.keys()];
+  }
+
+  remove(generation: number): void {
+    const outfile = this.outputs.get(generation);
+    if (!outfile) return;
+    this.outputs.delete(generation);
+    rmSync(outfile, { force: true });
+    rmSync(`${outfile}.map`, { force: true });
   }
 
   async dispose(): Promise<void> {
     await this.context?.dispose();
+    for (const generation of this.generations()) this.remove(generation);
   }
 
   private async createContext(): Promise<BuildContext> {
@@ -76,9 +109,16 @@ export class TypeScriptBuild {
       sourcemap: 'linked',
       sourcesContent: true,
       logLevel: 'silent',
+      // Written by build(), under a name per generation.
+      write: false,
       plugins: [originalLocations],
     });
   }
+}
+
+/** The bundle's last line names its map; the map was renamed with the bundle. */
+function pointAtMap(code: string, mapName: string): string {
+  return code.replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${mapName}\n`);
 }
 
 /**

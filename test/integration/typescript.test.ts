@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -64,4 +64,35 @@ test('editing a TypeScript app reloads it; a syntax error is reported at its .ts
   assert.deepEqual(completed.generation, failed.generation + 1);
   await run.ready(2, completed.generation);
   assert.match((await get(port)).body, /^v2 /);
+});
+
+test('a crashed worker of the serving generation comes back with its own code, not a later build that failed to boot; outputs go with the arbiter', async (t) => {
+  const { dir, app } = tsProject();
+  const source = readFileSync(app, 'utf8').replace(
+    `if (request.url === '/stack')`,
+    `if (request.url === '/crash') process.exit(3);\n    if (request.url === '/stack')`,
+  );
+  writeFileSync(app, source);
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', 'server.ts'], { cwd: dir });
+  const [first] = await run.ready(1);
+  await run.waitFor('watcher.ready');
+  const port = await run.port();
+
+  // Builds fine, throws at import: generation 2 fails, generation 1 keeps serving.
+  writeFileSync(app, `throw new Error('broken at import');\n${source}`);
+  const failed = await run.waitFor('reload', (event) => event.phase === 'failed');
+  assert.match(failed.error?.message ?? '', /broken at import/);
+
+  await get(port, '/crash').catch(() => undefined); // the worker exits mid-request
+  const crashed = await run.waitFor('worker.exited', (e) => e.pid === first!.pid);
+  assert.equal(crashed.state, 'crashed');
+  const replacement = await run.waitFor('worker.state', (e) => e.state === 'ready' && e.pid !== first!.pid);
+  assert.equal(replacement.generation, 1);
+  assert.match((await get(port)).body, /^v1 /);
+
+  const outputs = () => readdirSync(join(tmpdir(), 'arbiter-ts')).filter((f) => f.includes(`.${run.pid}.`));
+  assert.ok(outputs().length > 0);
+  run.signal('SIGTERM');
+  assert.equal((await run.waitExit()).code, 0);
+  assert.deepEqual(outputs(), []);
 });
