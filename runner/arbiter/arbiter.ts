@@ -45,6 +45,8 @@ export const EXIT = {
 const STABLE_MS = 10_000;
 /** After a worker exits, leftovers in its process group get SIGTERM, then SIGKILL this much later. */
 const GROUP_KILL_DELAY_MS = 1_000;
+/** How long a worker has to answer a stop message before the stop's signal is sent too. */
+const STOP_ANSWER_MS = 100;
 /** After a heartbeat timeout's SIGABRT, how long the worker gets before SIGKILL. */
 const ABORT_GRACE_MS = 1_000;
 
@@ -601,17 +603,20 @@ export class Arbiter {
     clearTimeout(worker.timers.boot);
     clearTimeout(worker.timers.heartbeat); // a stopping worker is bounded by its deadline instead
     worker.send({ type: 'stop', mode, reason });
-    const signal: NodeJS.Signals = mode === 'graceful' ? 'SIGTERM' : 'SIGINT';
-    if (worker.signal(signal)) {
+    // The signal is the second channel: only for a worker that does not answer the message.
+    clearTimeout(worker.timers.signal);
+    worker.timers.signal = setTimeout(() => {
+      const signal: NodeJS.Signals = mode === 'graceful' ? 'SIGTERM' : 'SIGINT';
+      if (!worker.signal(signal)) return;
       this.events.emit({
         ...this.ref(worker),
         type: 'signal',
         direction: 'sent',
         signal,
-        reason: `${mode} stop: ${reason}`,
+        reason: `${mode} stop: ${reason} (no answer to the stop message within ${STOP_ANSWER_MS} ms)`,
       });
-    }
-    // The deadline counts from the signal, so it is taken after the signal went out.
+    }, STOP_ANSWER_MS);
+    // The deadline counts from the request, so it is taken after the message went out.
     const seconds = mode === 'graceful' ? this.settings.gracefulTimeout : this.settings.quickTimeout;
     const deadline = Math.min(Date.now() + seconds * 1000, worker.stopDeadline ?? Infinity);
     worker.stopMode = mode;
@@ -724,6 +729,9 @@ export class Arbiter {
         return;
       case 'hook':
         return this.reportWorkerHook(worker, message);
+      case 'stopping':
+        if (message.mode === worker.stopMode) clearTimeout(worker.timers.signal);
+        return;
       case 'retire':
         if (worker.retiring || worker.state !== 'ready') return;
         worker.retiring = message.reason;

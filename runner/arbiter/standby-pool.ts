@@ -30,6 +30,7 @@ export class StandbyPool {
   >();
   private deaths = 0;
   private gaveUp = false;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: StandbyPoolOptions) {}
 
@@ -52,7 +53,7 @@ export class StandbyPool {
   /** Starts standbys until `count` wait, or stops the extra ones. */
   fill(count: number): void {
     while (this.idle.size > count) void this.discard(this.idle.keys().next().value!);
-    while (!this.gaveUp && this.idle.size < count) {
+    while (!this.gaveUp && !this.closing && this.idle.size < count) {
       const child = this.options.spawn();
       const pid = child.pid;
       if (!pid) return void this.giveUp('a standby worker could not be started');
@@ -68,10 +69,12 @@ export class StandbyPool {
     }
   }
 
-  /** Stops every standby and resolves once all are gone. */
-  async close(): Promise<void> {
-    const children = [...this.idle.keys()];
-    await Promise.all(children.map((child) => this.discard(child)));
+  /** Stops every standby and starts no more; resolves once all are gone (every caller waits). */
+  close(): Promise<void> {
+    this.closing ??= Promise.all([...this.idle.keys()].map((child) => this.discard(child))).then(
+      () => undefined,
+    );
+    return this.closing;
   }
 
   /** Kills a standby (nothing of the app runs in it yet, so nothing is lost). */

@@ -90,6 +90,8 @@ export class WorkerProcess {
     heartbeat?: NodeJS.Timeout;
     /** The kill deadline of a stop. */
     stop?: Deadline;
+    /** Sends the stop's signal if the worker does not answer the stop message. */
+    signal?: NodeJS.Timeout;
     kill?: NodeJS.Timeout;
   } = {};
   exited = false;
@@ -169,6 +171,7 @@ export class WorkerProcess {
     clearTimeout(this.timers.boot);
     clearTimeout(this.timers.heartbeat);
     clearTimeout(this.timers.kill);
+    clearTimeout(this.timers.signal);
     this.timers.stop?.cancel();
   }
 }

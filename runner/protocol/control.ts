@@ -83,6 +83,14 @@ const hookMessage = s.object({
   error: s.optional(s.string()),
 });
 
+/**
+ * The worker got a stop message and is acting on it. Without this answer the arbiter sends the
+ * stop's signal as well, for a worker that does not read its channel (frozen, or a runtime
+ * that never will); with it, no signal is needed, and none is sent — a signal that arrives
+ * while Node is tearing the process down kills it, even with handlers installed.
+ */
+const stoppingMessage = s.object({ type: s.literal('stopping'), mode: s.oneOf(['graceful', 'quick']) });
+
 /** The worker asks to be replaced (it reached max-requests). */
 const retireMessage = s.object({ type: s.literal('retire'), reason: s.string() });
 
@@ -102,6 +110,7 @@ export const workerMessageSchema = s.tagged([
   bootErrorMessage,
   fatalMessage,
   hookMessage,
+  stoppingMessage,
   retireMessage,
   lingeringMessage,
   noticeMessage,

@@ -41,6 +41,7 @@ function onMessage(message: ArbiterMessage): void {
       if (!booted) void boot(message);
       return;
     case 'stop':
+      send({ type: 'stopping', mode: message.mode });
       stop(message.mode);
       return;
     case 'reopen-logs':

@@ -61,10 +61,16 @@ test('a worker that ignores TERM is killed at the graceful timeout, within 100 m
   );
   const [worker] = await run.ready(1);
   run.signal('SIGTERM');
-  const term = await run.waitFor('signal', (e) => e.direction === 'sent' && e.signal === 'SIGTERM');
+  const draining = await run.waitFor('worker.state', (e) => e.state === 'draining');
   const kill = await run.waitFor('signal', (e) => e.direction === 'sent' && e.signal === 'SIGKILL');
-  const late = kill.ts - term.ts - 1000;
+  const late = kill.ts - draining.deadline!;
   assert.ok(late >= 0 && late <= 100, `SIGKILL came ${late} ms after the deadline`);
+  assert.ok(draining.deadline! - draining.ts >= 1000 - 5, 'the deadline is the graceful timeout away');
+  // The worker answered the stop message: no signal was needed.
+  assert.deepEqual(
+    run.all('signal').filter((e) => e.direction === 'sent' && e.signal === 'SIGTERM'),
+    [],
+  );
   const exited = await run.waitFor('worker.exited', (e) => e.pid === worker!.pid);
   assert.equal(exited.state, 'killed');
   assert.equal(exited.signal, 'SIGKILL');
@@ -75,6 +81,35 @@ test('a worker that ignores TERM is killed at the graceful timeout, within 100 m
   );
   assert.equal(handler[1]!.outcome, 'killed');
   assert.match(exited.reason, /Timeout/); // the interval that kept it alive is named
+  assert.equal((await run.waitExit()).code, 0);
+});
+
+test('a worker that does not answer the stop message gets the signal too, then SIGKILL at the deadline', async (t) => {
+  const run = startArbiter(t, [
+    '-w',
+    '1',
+    '-b',
+    '127.0.0.1:0',
+    '--no-reload',
+    '--graceful-timeout',
+    '1',
+    '--timeout',
+    '0',
+    'app.js',
+  ]);
+  const [worker] = await run.ready(1);
+  await get(await run.port(), '/freeze'); // answers, then spins forever: it reads nothing more
+  run.signal('SIGTERM');
+  const draining = await run.waitFor('worker.state', (e) => e.state === 'draining');
+  const term = await run.waitFor('signal', (e) => e.direction === 'sent' && e.signal === 'SIGTERM');
+  assert.equal(term.pid, worker!.pid);
+  assert.match(term.reason, /no answer to the stop message within 100 ms/);
+  assert.ok(
+    term.ts - draining.ts >= 100 - 5,
+    `the signal followed ${term.ts - draining.ts} ms after the message`,
+  );
+  const exited = await run.waitFor('worker.exited', (e) => e.pid === worker!.pid);
+  assert.equal(exited.state, 'killed');
   assert.equal((await run.waitExit()).code, 0);
 });
 
@@ -90,15 +125,15 @@ test('Ctrl+C ladder: graceful, then quick, then kill', async (t) => {
   run.signal('SIGINT');
   for (const worker of workers) {
     await run.waitFor(
-      'signal',
-      (e) => e.signal === 'SIGTERM' && e.direction === 'sent' && e.pid === worker.pid,
+      'worker.state',
+      (e) => e.state === 'draining' && /^graceful stop/.test(e.reason) && e.pid === worker.pid,
     );
   }
   run.signal('SIGINT');
   for (const worker of workers) {
     await run.waitFor(
-      'signal',
-      (e) => e.signal === 'SIGINT' && e.direction === 'sent' && e.pid === worker.pid,
+      'worker.state',
+      (e) => e.state === 'draining' && /^quick stop/.test(e.reason) && e.pid === worker.pid,
     );
   }
   // The hanging SIGTERM handler keeps the quick stop waiting; the third Ctrl+C ends it.

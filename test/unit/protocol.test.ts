@@ -199,6 +199,7 @@ void test('worker messages: valid lines parse, unknown fields are kept', () => {
     { type: 'fatal', error: { message: 'TypeError: x', stack: 'TypeError: x\n    at f (/srv/a.js:1:1)' } },
     { type: 'hook', run: 1, name: 'SIGTERM handler', phase: 'start' },
     { type: 'hook', run: 1, name: 'SIGTERM handler', phase: 'end', outcome: 'ok', durationMs: 3 },
+    { type: 'stopping', mode: 'quick' },
     { type: 'retire', reason: 'served 100 requests (max-requests)' },
     { type: 'lingering', resources: ['Timeout'] },
     { type: 'notice', level: 'warn', message: 'listened on port 3999, not on PORT' },
@@ -214,7 +215,7 @@ void test('worker messages: bad lines are refused with the type list or the fiel
   const table: [line: string, expected: string][] = [
     [
       '{"type":"boot"}',
-      "type: expected one of ready, heartbeat, boot-error, fatal, hook, retire, lingering, notice, got 'boot'",
+      "type: expected one of ready, heartbeat, boot-error, fatal, hook, stopping, retire, lingering, notice, got 'boot'",
     ],
     ['{"type":"heartbeat","served":-1,"inflight":0}', 'served: expected a whole number from 0, got number'],
     ['{"type":"heartbeat","served":1}', 'inflight: expected a whole number from 0, got undefined'],
