@@ -270,7 +270,8 @@ export class Arbiter {
         type: 'signal',
         direction: 'sent',
         signal: 'SIGUSR1',
-        reason: 'reopen log files (sent as a control message)',
+        via: 'message',
+        reason: 'reopen log files',
       });
     }
   }
@@ -602,17 +603,28 @@ export class Arbiter {
     if (!escalating && transition(worker.state, { kind: 'stop' }) !== 'draining') return; // failed or being killed
     clearTimeout(worker.timers.boot);
     clearTimeout(worker.timers.heartbeat); // a stopping worker is bounded by its deadline instead
+    // What the worker gets is the stop's signal, as far as the app can tell (the runtime runs
+    // its handlers for it); it travels as a message first, and as a real signal only if the
+    // worker does not answer the message.
+    const signal: NodeJS.Signals = mode === 'graceful' ? 'SIGTERM' : 'SIGINT';
     worker.send({ type: 'stop', mode, reason });
-    // The signal is the second channel: only for a worker that does not answer the message.
+    this.events.emit({
+      ...this.ref(worker),
+      type: 'signal',
+      direction: 'sent',
+      signal,
+      via: 'message',
+      reason: `${mode} stop: ${reason}`,
+    });
     clearTimeout(worker.timers.signal);
     worker.timers.signal = setTimeout(() => {
-      const signal: NodeJS.Signals = mode === 'graceful' ? 'SIGTERM' : 'SIGINT';
       if (!worker.signal(signal)) return;
       this.events.emit({
         ...this.ref(worker),
         type: 'signal',
         direction: 'sent',
         signal,
+        via: 'os',
         reason: `${mode} stop: ${reason} (no answer to the stop message within ${STOP_ANSWER_MS} ms)`,
       });
     }, STOP_ANSWER_MS);
@@ -643,7 +655,14 @@ export class Arbiter {
   /** Kills a worker's whole process group now. */
   private killWorker(worker: WorkerProcess, reason: string): void {
     if (worker.signalGroup('SIGKILL')) {
-      this.events.emit({ ...this.ref(worker), type: 'signal', direction: 'sent', signal: 'SIGKILL', reason });
+      this.events.emit({
+        ...this.ref(worker),
+        type: 'signal',
+        direction: 'sent',
+        signal: 'SIGKILL',
+        via: 'os',
+        reason,
+      });
     }
   }
 
@@ -686,6 +705,7 @@ export class Arbiter {
             type: 'signal',
             direction: 'sent',
             signal: 'SIGABRT',
+            via: 'os',
             reason,
           });
         }

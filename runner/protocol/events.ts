@@ -120,6 +120,11 @@ const signalEvent = s.object({
   pid: s.integer(),
   reason: s.string(),
   workerId: s.optional(s.integer()),
+  /**
+   * How a signal sent to a worker travelled: `message` — as a stop on its control channel,
+   * where the worker runtime runs the app's handlers for that signal; `os` — as a real signal.
+   */
+  via: s.optional(s.oneOf(['message', 'os'])),
 });
 
 /** One run of a hook: a `start` and later an `end` with outcome and duration. */
