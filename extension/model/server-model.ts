@@ -1,0 +1,276 @@
+/**
+ * What one arbiter is doing, folded from its event stream: generations and their workers, the
+ * signals each worker got, every hook run, every reload. Pure data, no `vscode`: the tree, the
+ * status bar and the tests all read the same model, and a unit test can build it from a list
+ * of events.
+ */
+import type {
+  ArbiterEvent,
+  ErrorInfo,
+  EventOf,
+  HookOutcome,
+  Listener,
+  WorkerState,
+} from '../../runner/protocol/events';
+
+/** Retired generations kept for the tree besides the serving and the booting one. */
+export const RETIRED_GENERATIONS_KEPT = 3;
+/** Reload rows kept. */
+export const RELOADS_KEPT = 20;
+
+export type SignalRow = { ts: number; signal: string; reason: string; via?: 'message' | 'os' };
+
+export type HookRow = {
+  name: string;
+  startedAt: number;
+  /** `running` until its end event. */
+  outcome: HookOutcome | 'running';
+  durationMs?: number;
+  error?: string;
+};
+
+export type WorkerRow = {
+  id: number;
+  pid: number;
+  generation: number;
+  state: WorkerState;
+  /** Why it is in that state, as the runner said. */
+  reason: string;
+  /** When it entered that state. */
+  since: number;
+  spawnedAt: number;
+  /** When a draining worker will be killed (epoch ms). */
+  deadline?: number;
+  served?: number;
+  inflight?: number;
+  /** What kept it alive after its shutdown work. */
+  lingering?: string[];
+  exit?: { code: number | null; signal: string | null; reason: string; at: number };
+  signals: SignalRow[];
+  hooks: HookRow[];
+};
+
+export type GenerationStatus = 'booting' | 'serving' | 'draining' | 'retired' | 'failed';
+
+export type GenerationRow = { generation: number; workers: WorkerRow[] };
+
+export type ReloadRow = {
+  generation: number;
+  trigger: string;
+  files?: string[];
+  phase: 'triggered' | 'completed' | 'failed';
+  startedAt: number;
+  durationMs?: number;
+  error?: ErrorInfo;
+};
+
+export type ServerPhase = 'starting' | 'running' | 'stopping' | 'exited';
+
+export class ServerModel {
+  phase: ServerPhase = 'starting';
+  pid: number | undefined;
+  listeners: Listener[] = [];
+  /** The generation that serves (0 until the first is ready). */
+  serving = 0;
+  targetWorkers = 0;
+  exitCode: number | undefined;
+  watching: EventOf<'watcher.ready'> | undefined;
+  readonly generations = new Map<number, GenerationRow>();
+  readonly reloads: ReloadRow[] = [];
+  /** Signals the arbiter itself received (Ctrl+C, HUP, …). */
+  readonly arbiterSignals: SignalRow[] = [];
+  /** Arbiter-side hook runs (config-file hooks). */
+  readonly arbiterHooks: HookRow[] = [];
+  /** Events applied so far; a tree refresh compares this to know whether anything changed. */
+  version = 0;
+
+  private readonly workersByPid = new Map<number, WorkerRow>();
+
+  apply(event: ArbiterEvent): void {
+    this.version++;
+    switch (event.type) {
+      case 'arbiter.started':
+        this.pid = event.pid;
+        this.listeners = event.listeners;
+        this.targetWorkers = event.config.workers;
+        return;
+      case 'worker.spawned':
+        return void this.addWorker(event);
+      case 'worker.state':
+        return this.workerState(event);
+      case 'worker.stats': {
+        const worker = this.workersByPid.get(event.pid);
+        if (worker) Object.assign(worker, { served: event.served, inflight: event.inflight });
+        return;
+      }
+      case 'worker.lingering': {
+        const worker = this.workersByPid.get(event.pid);
+        if (worker) worker.lingering = event.resources;
+        return;
+      }
+      case 'worker.exited':
+        return this.workerExited(event);
+      case 'signal':
+        return this.signal(event);
+      case 'hook':
+        return this.hook(event);
+      case 'reload':
+        return this.reload(event);
+      case 'arbiter.workers':
+        this.targetWorkers = event.count;
+        return;
+      case 'watcher.ready':
+        this.watching = event;
+        return;
+      case 'standby':
+        return;
+      case 'arbiter.exited':
+        this.phase = 'exited';
+        this.exitCode = event.code;
+        return;
+    }
+  }
+
+  /** Generations, the newest first: booting, serving, then the last few retired ones. */
+  generationList(): GenerationRow[] {
+    return [...this.generations.values()].sort((a, b) => b.generation - a.generation);
+  }
+
+  statusOf(row: GenerationRow): GenerationStatus {
+    const states = row.workers.map((worker) => worker.state);
+    if (row.generation === this.serving && this.phase !== 'exited') return 'serving';
+    if (states.some((state) => state === 'booting' || state === 'ready')) {
+      return row.generation > this.serving ? 'booting' : 'serving';
+    }
+    if (states.includes('draining')) return 'draining';
+    if (row.workers.length > 0 && states.every((state) => state === 'boot-failed')) return 'failed';
+    return 'retired';
+  }
+
+  worker(pid: number): WorkerRow | undefined {
+    return this.workersByPid.get(pid);
+  }
+
+  /** Workers that run now (not exited), of every generation. */
+  liveWorkers(): WorkerRow[] {
+    return [...this.workersByPid.values()].filter((worker) => !worker.exit);
+  }
+
+  private addWorker(event: EventOf<'worker.spawned'>): WorkerRow {
+    const worker: WorkerRow = {
+      id: event.id,
+      pid: event.pid,
+      generation: event.generation,
+      state: 'booting',
+      reason: `generation ${event.generation}`,
+      since: event.ts,
+      spawnedAt: event.ts,
+      signals: [],
+      hooks: [],
+    };
+    this.workersByPid.set(event.pid, worker);
+    let generation = this.generations.get(event.generation);
+    if (!generation) {
+      generation = { generation: event.generation, workers: [] };
+      this.generations.set(event.generation, generation);
+      this.forgetOldGenerations();
+    }
+    generation.workers.push(worker);
+    return worker;
+  }
+
+  private workerState(event: EventOf<'worker.state'>): void {
+    const worker = this.workersByPid.get(event.pid) ?? this.addWorker({ ...event, type: 'worker.spawned' });
+    worker.state = event.state;
+    worker.reason = event.reason;
+    worker.since = event.ts;
+    if (event.deadline !== undefined) worker.deadline = event.deadline;
+    if (event.state === 'ready' && this.serving === 0) {
+      this.serving = event.generation;
+      this.phase = 'running';
+    }
+  }
+
+  private workerExited(event: EventOf<'worker.exited'>): void {
+    const worker = this.workersByPid.get(event.pid);
+    if (!worker) return;
+    worker.state = event.state;
+    worker.exit = { code: event.code, signal: event.signal, reason: event.reason, at: event.ts };
+    worker.since = event.ts;
+    worker.inflight = 0;
+    for (const hook of worker.hooks) {
+      // Its end never came: the worker was gone first.
+      if (hook.outcome === 'running') hook.outcome = worker.state === 'killed' ? 'killed' : 'interrupted';
+    }
+    this.forgetOldGenerations();
+  }
+
+  private signal(event: EventOf<'signal'>): void {
+    const row: SignalRow = {
+      ts: event.ts,
+      signal: event.signal,
+      reason: event.reason,
+      ...(event.via ? { via: event.via } : {}),
+    };
+    if (event.direction === 'received') {
+      this.arbiterSignals.push(row);
+      if (event.signal === 'SIGTERM' || event.signal === 'SIGINT' || event.signal === 'SIGQUIT')
+        this.phase = this.phase === 'exited' ? 'exited' : 'stopping';
+      return;
+    }
+    this.workersByPid.get(event.pid)?.signals.push(row);
+  }
+
+  private hook(event: EventOf<'hook'>): void {
+    const list =
+      event.scope === 'arbiter' ? this.arbiterHooks : (this.workersByPid.get(event.pid)?.hooks ?? undefined);
+    if (!list) return;
+    if (event.phase === 'start') {
+      list.push({ name: event.name, startedAt: event.ts, outcome: 'running' });
+      return;
+    }
+    const open = [...list].reverse().find((hook) => hook.name === event.name && hook.outcome === 'running');
+    const hook = open ?? { name: event.name, startedAt: event.ts, outcome: 'running' };
+    if (!open) list.push(hook);
+    hook.outcome = event.outcome ?? 'ok';
+    if (event.durationMs !== undefined) hook.durationMs = event.durationMs;
+    if (event.error !== undefined) hook.error = event.error;
+  }
+
+  private reload(event: EventOf<'reload'>): void {
+    if (event.phase === 'triggered') {
+      this.reloads.unshift({
+        generation: event.generation,
+        trigger: event.trigger,
+        phase: 'triggered',
+        startedAt: event.ts,
+        ...(event.files ? { files: event.files } : {}),
+      });
+      this.reloads.splice(RELOADS_KEPT);
+      return;
+    }
+    const row = this.reloads.find((reload) => reload.generation === event.generation);
+    if (row) {
+      row.phase = event.phase;
+      if (event.durationMs !== undefined) row.durationMs = event.durationMs;
+      if (event.error) row.error = event.error;
+    }
+    if (event.phase === 'completed') {
+      this.serving = event.generation;
+      this.forgetOldGenerations();
+    }
+  }
+
+  /** Keeps the newest generations: the serving one, anything newer, and a few retired ones. */
+  private forgetOldGenerations(): void {
+    const old = [...this.generations.keys()]
+      .filter((generation) => generation < this.serving)
+      .sort((a, b) => b - a);
+    for (const generation of old.slice(RETIRED_GENERATIONS_KEPT)) {
+      const row = this.generations.get(generation)!;
+      if (row.workers.some((worker) => !worker.exit)) continue; // still draining: keep showing it
+      for (const worker of row.workers) this.workersByPid.delete(worker.pid);
+      this.generations.delete(generation);
+    }
+  }
+}
