@@ -5,7 +5,7 @@ import type { ArbiterEvent, EventBody } from '../../runner/protocol/events';
 
 /** Events as the arbiter writes them, one millisecond apart from t = 1000. */
 function stream(bodies: EventBody[]): ArbiterEvent[] {
-  return bodies.map((body, index) => ({ v: 1, ts: 1000 + index, ...body }) as ArbiterEvent);
+  return bodies.map((body, index) => ({ v: 1, ts: 1000 + index, ...body }));
 }
 
 const ref = (id: number, generation: number) => ({ id, pid: 100 + id, generation });
