@@ -67,7 +67,17 @@ async function main(argv: string[]): Promise<number> {
       ...(configFile ? { configFile } : {}),
       ...(configFile ? { reloadConfig: async () => resolveSettings({ ...parsed, configFile }, cwd) } : {}),
     });
+    if (settings.stopOnStdinClose) {
+      // The tool that started us holds the other end; it is gone when the pipe closes, even if
+      // it was killed and could not stop us itself.
+      process.stdin.once('close', () => {
+        log.info('stdin closed: graceful stop');
+        arbiter.stop('graceful', 'stdin closed');
+      });
+      process.stdin.resume();
+    }
     const code = await arbiter.run();
+    if (settings.stopOnStdinClose) process.stdin.destroy();
     events.close();
     return code;
   } catch (error) {

@@ -132,6 +132,12 @@ export const SETTING_DEFINITIONS = {
     metavar: 'GLOB',
     help: 'never watch files matching GLOB (repeatable; node_modules, .git, build output and .gitignore are ignored already)',
   }),
+  stopOnStdinClose: define({
+    checker: boolean,
+    default: false,
+    flag: 'stop-on-stdin-close',
+    help: 'stop gracefully when stdin closes: for tools that start the arbiter through a pipe, so it never outlives them',
+  }),
   events: define({
     checker: textList,
     default: [] as string[],

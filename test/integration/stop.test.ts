@@ -201,3 +201,20 @@ test('onShutdown hooks: each reported with its outcome — ok, error, timeout', 
     .map((e) => e.name);
   assert.deepEqual(order, ['hook-slow', 'hook-error', 'hook-ok']);
 });
+
+test('--stop-on-stdin-close: when the tool that started the arbiter goes, it stops gracefully', async (t) => {
+  const run = startArbiter(
+    t,
+    ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', '--stop-on-stdin-close', 'app.js'],
+    { stdin: 'pipe' },
+  );
+  const workers = await run.ready(2);
+  run.child.stdin!.end(); // as when the parent dies: its end of the pipe closes
+  assert.equal((await run.waitExit()).code, 0);
+  for (const worker of workers) {
+    const exited = await run.waitFor('worker.exited', (e) => e.pid === worker.pid);
+    assert.equal(exited.state, 'exited');
+  }
+  assert.equal(run.all('arbiter.exited')[0]?.reason, 'graceful stop');
+  assert.match(run.output, /stdin closed/);
+});

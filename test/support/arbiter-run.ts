@@ -20,6 +20,8 @@ export const CLI = resolve(ROOT, 'out/runner/cli.js');
 export const FIXTURES = resolve(ROOT, 'test/fixtures');
 const DEFAULT_DEADLINE_MS = 15_000;
 
+export type ArbiterRunOptions = { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: 'ignore' | 'pipe' };
+
 type Waiter = { test: (event: ArbiterEvent) => boolean; resolve: (event: ArbiterEvent) => void };
 
 export class ArbiterRun {
@@ -32,11 +34,11 @@ export class ArbiterRun {
   private readonly outputWaiters = new Set<() => void>();
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
-  constructor(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  constructor(args: readonly string[], options: ArbiterRunOptions = {}) {
     this.child = spawn(process.execPath, [CLI, '--events', '/dev/fd/3', ...args], {
       cwd: options.cwd ?? FIXTURES,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', 'pipe'],
     });
     const lines = new LineSplitter((line) => {
       if (!line) return;
@@ -229,7 +231,7 @@ export class ArbiterRun {
 export function startArbiter(
   t: { after: (fn: () => Promise<void>) => void },
   args: readonly string[],
-  options?: { cwd?: string; env?: NodeJS.ProcessEnv },
+  options?: ArbiterRunOptions,
 ): ArbiterRun {
   const run = new ArbiterRun(args, options);
   t.after(() => run.cleanup());
