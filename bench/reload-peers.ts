@@ -117,7 +117,7 @@ export async function stopPeers(): Promise<void> {
   await Promise.allSettled(peers.map((peer) => peer.stop()));
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -131,7 +131,7 @@ function freePort(): Promise<number> {
 type Response = { status: number; body: string };
 
 /** One GET on a fresh connection. */
-function get(port: number, path: string): Promise<Response> {
+export function get(port: number, path: string): Promise<Response> {
   return new Promise((resolveResponse, reject) => {
     const request = http.get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
       let body = '';
@@ -172,7 +172,7 @@ function whenLive(port: number, version: number, deadlineMs = LIVE_DEADLINE_MS):
 }
 
 /** A process in its own group, with the tail of its output kept to explain a failure. */
-function spawnGroup(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+export function spawnGroup(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   const child = spawn(command, args, {
     cwd,
     env: { ...process.env, NO_COLOR: '1', ...env },
@@ -190,7 +190,7 @@ function spawnGroup(command: string, args: string[], cwd: string, env: NodeJS.Pr
 }
 
 /** SIGTERM to the whole group, then SIGKILL to it after a few seconds whatever happened. */
-async function killGroup(child: ChildProcess, exited: Promise<void>): Promise<void> {
+export async function killGroup(child: ChildProcess, exited: Promise<void>): Promise<void> {
   const signal = (name: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, name);

@@ -2,14 +2,15 @@
  * `npm run bench`: the arbiter side by side with Node's own cluster module, in one run, on
  * this machine. Measures throughput (hello world, 2 workers each), the arbiter's idle CPU,
  * its memory, and how long a HUP takes to put a new generation in service; then reload on
- * save against nodemon, `node --watch` and gunicorn (bench/reload-peers.ts). Writes the tables
- * to bench/results.md and prints them. Every process it starts is stopped before it exits,
- * whether the run succeeds or fails.
+ * save against nodemon, `node --watch` and gunicorn (bench/reload-peers.ts), and a 40,000-file
+ * project against nodemon (bench/big-tree.ts). Writes the tables to bench/results.md and prints
+ * them. Every process it starts is stopped before it exits, whether the run succeeds or fails.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { ArbiterServer, ROOT } from './arbiter-server';
+import { measureBigTree, renderBigTree, stopBigTree, type BigTreeFigures } from './big-tree';
 import { ClusterServer } from './cluster-server';
 import { pause } from './deadline';
 import { LOAD, measureThroughput, type LoadResult } from './load';
@@ -115,7 +116,13 @@ async function loadCluster(server: ClusterServer, figures: Figures): Promise<voi
   log(`cluster: ${Math.round(run!.requestsPerSecond)} req/s`);
 }
 
-type Outcome = { figures: Figures; peers: PeerFigures[]; peersSeconds: number };
+type Outcome = {
+  figures: Figures;
+  peers: PeerFigures[];
+  peersSeconds: number;
+  bigTree: BigTreeFigures;
+  bigTreeSeconds: number;
+};
 
 async function main(): Promise<Outcome> {
   const startedAt = performance.now();
@@ -201,14 +208,19 @@ async function main(): Promise<Outcome> {
   const peers = await measureReloadPeers(log);
   const peersSeconds = (performance.now() - peersStartedAt) / 1000;
 
+  log('big tree: 20,000 project files + 20,000 in node_modules, arbiter vs. nodemon');
+  const bigTreeStartedAt = performance.now();
+  const bigTree = await measureBigTree(log);
+  const bigTreeSeconds = (performance.now() - bigTreeStartedAt) / 1000;
+
   figures.elapsedSeconds = (performance.now() - startedAt) / 1000;
-  return { figures, peers, peersSeconds };
+  return { figures, peers, peersSeconds, bigTree, bigTreeSeconds };
 }
 
 async function stopEverything(): Promise<void> {
   const servers = [...running];
   running.clear();
-  await Promise.allSettled([...servers.map((server) => server.stop()), stopPeers()]);
+  await Promise.allSettled([...servers.map((server) => server.stop()), stopPeers(), stopBigTree()]);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -219,7 +231,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 main().then(
-  ({ figures, peers, peersSeconds }) => {
+  ({ figures, peers, peersSeconds, bigTree, bigTreeSeconds }) => {
     const report = renderReport(figures, {
       date: new Date().toISOString(),
       node: process.version,
@@ -233,7 +245,7 @@ main().then(
       reloads: RELOADS,
       settleSeconds: SETTLE_MS / 1000,
       disturbedPercent: DISTURBED_PERCENT,
-    }).concat('\n', renderReloadPeers(peers, peersSeconds));
+    }).concat('\n', renderReloadPeers(peers, peersSeconds), '\n', renderBigTree(bigTree, bigTreeSeconds));
     writeFileSync(RESULTS, report);
     process.stdout.write(report);
     log(`written to ${RESULTS}`);
