@@ -1,2 +1,46 @@
-export function activate(): void {}
-export function deactivate(): void {}
+/**
+ * The composition root: builds the services and wires them; every piece lives in its own
+ * file. `activate` returns the API the extension tests drive.
+ */
+import * as vscode from 'vscode';
+import { registerServerCommands } from './server-commands';
+import { ServerManager } from './server/server-manager';
+import { ReloadDiagnostics } from './views/reload-diagnostics';
+import { StatusBar } from './views/status-bar';
+import { WorkerTree } from './views/worker-tree';
+
+export type ArbiterApi = {
+  manager: ServerManager;
+  tree: WorkerTree;
+  diagnostics: ReloadDiagnostics;
+};
+
+let manager: ServerManager | undefined;
+
+export function activate(context: vscode.ExtensionContext): ArbiterApi {
+  manager = new ServerManager(context.workspaceState);
+  const tree = new WorkerTree(() => manager!.sessions());
+  const statusBar = new StatusBar();
+  const diagnostics = new ReloadDiagnostics();
+  context.subscriptions.push(
+    manager,
+    tree,
+    statusBar,
+    diagnostics,
+    vscode.window.createTreeView('arbiter.workers', { treeDataProvider: tree, showCollapseAll: true }),
+    manager.onDidChange(() => {
+      tree.schedule();
+      statusBar.update(manager!.sessions());
+    }),
+    manager.onDidStart((session) =>
+      context.subscriptions.push(session.onEvent((event) => diagnostics.onEvent(event))),
+    ),
+  );
+  registerServerCommands(context, manager);
+  return { manager, tree, diagnostics };
+}
+
+/** The window closes or reloads: every server stops gracefully, its hooks run, nothing is left. */
+export async function deactivate(): Promise<void> {
+  await manager?.stopAll();
+}

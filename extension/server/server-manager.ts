@@ -1,0 +1,91 @@
+/**
+ * The servers of this window, one per workspace folder at most: starts them, finds them for a
+ * command, and stops them all when the window goes. An arbiter that dies on its own is
+ * reported once, with the end of its output, and never restarted in a loop.
+ */
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { findApp } from '../app/find-app';
+import { settingsArgs } from './settings-args';
+import { ServerSession } from './server-session';
+
+/** The runner's CLI bundle, next to the extension's own bundle. */
+const CLI = join(__dirname, '..', 'runner', 'cli.js');
+/** Lines of output shown when an arbiter dies unasked. */
+const CRASH_TAIL_LINES = 15;
+
+export class ServerManager implements vscode.Disposable {
+  private readonly byFolder = new Map<string, ServerSession>();
+  private readonly stopping = new Set<ServerSession>();
+  private readonly started = new vscode.EventEmitter<ServerSession>();
+  private readonly changed = new vscode.EventEmitter<ServerSession>();
+  readonly onDidStart = this.started.event;
+  /** Any server's model changed, or a server came or went. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly state: vscode.Memento) {}
+
+  sessions(): ServerSession[] {
+    return [...this.byFolder.values()];
+  }
+
+  sessionFor(folder: vscode.WorkspaceFolder): ServerSession | undefined {
+    return this.byFolder.get(folder.uri.toString());
+  }
+
+  /** Starts the folder's server, or returns the one that runs. */
+  async start(folder: vscode.WorkspaceFolder): Promise<ServerSession | undefined> {
+    const running = this.sessionFor(folder);
+    if (running && running.model.phase !== 'exited') return running;
+    const choice = await findApp(folder, this.state);
+    if (!choice) return undefined;
+    const config = vscode.workspace.getConfiguration('arbiter', folder.uri);
+    const session = new ServerSession({
+      folder,
+      node: config.get<string>('nodePath') || 'node',
+      cli: CLI,
+      args: [...settingsArgs(config), ...(choice.configFile ? ['--config', choice.configFile] : [])],
+      ...(choice.app ? { app: choice.app } : {}),
+    });
+    running?.dispose();
+    this.byFolder.set(folder.uri.toString(), session);
+    session.onDidChange(() => this.changed.fire(session));
+    void session.exited.then((exit) => {
+      if (this.stopping.has(session) || exit.code === 0) return;
+      const tail = session.outputSoFar.trimEnd().split('\n').slice(-CRASH_TAIL_LINES).join('\n');
+      const how = exit.error
+        ? exit.error.message
+        : exit.code !== null
+          ? `exit code ${exit.code}`
+          : `${exit.signal}`;
+      void vscode.window.showErrorMessage(`Arbiter: the server for ${folder.name} stopped (${how}).`, {
+        modal: false,
+        detail: tail,
+      });
+    });
+    this.started.fire(session);
+    this.changed.fire(session);
+    return session;
+  }
+
+  /** Graceful stop of one server; resolves once its arbiter exited. */
+  async stop(session: ServerSession): Promise<void> {
+    this.stopping.add(session);
+    await session.stop();
+  }
+
+  /** Every server stops gracefully (hooks run); used when the window closes. */
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      this.sessions()
+        .filter((s) => s.process.running)
+        .map((s) => this.stop(s)),
+    );
+  }
+
+  dispose(): void {
+    for (const session of this.sessions()) session.dispose();
+    this.started.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,18 @@
+/** The extension's settings as the runner's command-line options (unset ones are left out). */
+import type * as vscode from 'vscode';
+
+export function settingsArgs(config: vscode.WorkspaceConfiguration): string[] {
+  const args: string[] = [];
+  const value = <T>(key: string) => config.get<T>(key);
+  const bind = value<string>('bind');
+  if (bind) args.push('--bind', bind);
+  const workers = value<number>('workers');
+  if (workers) args.push('--workers', String(workers));
+  const graceful = value<number>('gracefulTimeout');
+  if (graceful !== undefined && graceful !== null) args.push('--graceful-timeout', String(graceful));
+  const timeout = value<number>('timeout');
+  if (timeout !== undefined && timeout !== null) args.push('--timeout', String(timeout));
+  for (const glob of value<string[]>('watch') ?? []) args.push('--watch', glob);
+  for (const glob of value<string[]>('ignore') ?? []) args.push('--ignore', glob);
+  return args;
+}

@@ -1,0 +1,101 @@
+/**
+ * The words and numbers the tree shows, as pure functions of the model: tested without VS Code.
+ */
+import type {
+  GenerationRow,
+  GenerationStatus,
+  HookRow,
+  ReloadRow,
+  ServerModel,
+  WorkerRow,
+} from '../model/server-model';
+
+/** 950 → "950 ms", 12_400 → "12.4 s", 125_000 → "2 min 5 s". */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 60) return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+export function workerLabel(worker: WorkerRow): string {
+  return `worker ${worker.id} · pid ${worker.pid}`;
+}
+
+export function workerDescription(worker: WorkerRow, now: number): string {
+  const parts: string[] = [worker.state];
+  if (worker.exit) parts.push(worker.exit.reason);
+  else if (worker.state === 'draining' && worker.deadline !== undefined)
+    parts.push(`killed in ${duration(Math.max(0, worker.deadline - now))} if still running`);
+  else parts.push(`up ${duration(now - worker.spawnedAt)}`);
+  if (worker.served !== undefined) parts.push(`${worker.served} served`);
+  if (worker.inflight) parts.push(`${worker.inflight} in flight`);
+  if (worker.lingering?.length) parts.push(`kept alive by ${worker.lingering.join(', ')}`);
+  return parts.join(' · ');
+}
+
+export function generationDescription(model: ServerModel, row: GenerationRow, now: number): string {
+  const status: GenerationStatus = model.statusOf(row);
+  const live = row.workers.filter((worker) => !worker.exit).length;
+  const deadlines = row.workers.filter((w) => w.state === 'draining' && w.deadline).map((w) => w.deadline!);
+  const countdown = deadlines.length
+    ? ` · ${duration(Math.max(0, Math.min(...deadlines) - now))} to the deadline`
+    : '';
+  return `${status} · ${live} of ${row.workers.length} running${countdown}`;
+}
+
+export function hookDescription(hook: HookRow, now: number): string {
+  switch (hook.outcome) {
+    case 'running':
+      return `running for ${duration(now - hook.startedAt)}`;
+    case 'ok':
+      return `ok in ${duration(hook.durationMs ?? 0)}`;
+    case 'error':
+      return `failed${hook.durationMs !== undefined ? ` after ${duration(hook.durationMs)}` : ''}: ${hook.error ?? 'error'}`;
+    case 'timeout':
+      return `timed out${hook.durationMs !== undefined ? ` after ${duration(hook.durationMs)}` : ''}`;
+    case 'killed':
+      return 'never finished: the worker was killed';
+    case 'interrupted':
+      return 'never finished: the worker exited';
+  }
+}
+
+export function reloadLabel(reload: ReloadRow, root: string): string {
+  const files = reload.files?.map((file) =>
+    file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file,
+  );
+  const what = files?.length
+    ? `${files.slice(0, 2).join(', ')}${files.length > 2 ? ` +${files.length - 2}` : ''}`
+    : '';
+  return `generation ${reload.generation} ← ${reload.trigger}${what ? ` (${what})` : ''}`;
+}
+
+export function reloadDescription(reload: ReloadRow, now: number): string {
+  switch (reload.phase) {
+    case 'triggered':
+      return `booting for ${duration(now - reload.startedAt)}`;
+    case 'completed':
+      return `live in ${duration(reload.durationMs ?? 0)}`;
+    case 'failed': {
+      const error = reload.error;
+      const where = error?.file ? ` (${error.file.split('/').pop()}:${error.line ?? '?'})` : '';
+      return `failed: ${error?.message ?? 'unknown error'}${where}`;
+    }
+  }
+}
+
+export function serverDescription(model: ServerModel, url: string | undefined): string {
+  if (model.phase === 'exited')
+    return `exited${model.exitCode !== undefined ? ` (code ${model.exitCode})` : ''}`;
+  const serving = model.generations.get(model.serving);
+  const ready = serving?.workers.filter((worker) => worker.state === 'ready').length ?? 0;
+  const parts = [
+    model.phase,
+    `generation ${model.serving || '–'}`,
+    `${ready}/${model.targetWorkers} workers`,
+  ];
+  if (url) parts.push(url);
+  return parts.join(' · ');
+}
