@@ -9,6 +9,19 @@ const RUNNERS = new Set(['node', 'nodemon', 'tsx', 'ts-node', 'ts-node-dev', 'ar
 /** Runner words that come before the file (`tsx watch app.ts`). */
 const SUBCOMMANDS = new Set(['watch', 'run']);
 const SCRIPT_FILE = /\.(c|m)?(j|t)sx?$/;
+/** Flags after which there is no file to run: the code is inline. */
+const INLINE_CODE = new Set(['-e', '--eval', '-p', '--print']);
+/** Flags whose value is the next word, not the entry. */
+const TAKES_VALUE = new Set([
+  '-r',
+  '--require',
+  '--import',
+  '--loader',
+  '--experimental-loader',
+  '--env-file',
+  '-C',
+  '--conditions',
+]);
 
 export function appFromPackageJson(pkg: { main?: unknown; scripts?: unknown }): string | undefined {
   const start = (pkg.scripts as Record<string, unknown> | undefined)?.start;
@@ -29,8 +42,10 @@ export function entryOfCommand(command: string): string | undefined {
   if (i < 0) return undefined;
   for (i++; i < words.length; i++) {
     const word = words[i]!;
+    if (INLINE_CODE.has(word)) return undefined;
+    if (TAKES_VALUE.has(word)) i++;
     if (word.startsWith('-') || SUBCOMMANDS.has(word)) continue;
-    return SCRIPT_FILE.test(word) || !word.includes('.') ? word : undefined;
+    return /^[\w./@-]+$/.test(word) && (SCRIPT_FILE.test(word) || !word.includes('.')) ? word : undefined;
   }
   return undefined;
 }
