@@ -27,6 +27,11 @@ const IDLE_SECONDS = 10;
 const RELOADS = 20;
 /** Reloads timed by their event alone, without the polling's load on the 2 cores. */
 const QUIET_RELOADS = 10;
+/**
+ * Between two timed HUPs: long enough for the standbys started after the last cycle to be up,
+ * as between two saves. Back-to-back HUPs would find them still starting and time a cold boot.
+ */
+const RELOAD_GAP_MS = 300;
 /** After boot, before anything is measured: lets start-up work (JIT, GC, first heartbeats) settle. */
 const SETTLE_MS = 2_000;
 /** After a load run: long enough for every worker's next heartbeat to report its final count. */
@@ -182,6 +187,7 @@ async function main(): Promise<Outcome> {
     figures.arbiterMemory.afterLoad.push(await loadArbiter(server, figures));
     let generation = 1;
     for (let i = 0; i < RELOADS; i++, generation++) {
+      await pause(RELOAD_GAP_MS);
       const sample = await measureReload(server, generation, { poll: true });
       figures.reloads.push(sample);
       log(
@@ -189,6 +195,7 @@ async function main(): Promise<Outcome> {
       );
     }
     for (let i = 0; i < QUIET_RELOADS; i++, generation++) {
+      await pause(RELOAD_GAP_MS);
       figures.quietReloads.push(await measureReload(server, generation, { poll: false }));
     }
     figures.arbiterMemory.afterReloads = memoryOf(server.pid);
