@@ -890,7 +890,8 @@ export class Arbiter {
     void this.hooks.run('childExit', this.info, exitInfo);
     if (before === 'draining' || before === 'killed') void this.hooks.run('workerExit', this.info, exitInfo);
 
-    if (cycle?.workers.has(worker) && before === 'booting') {
+    // Never ready: it exited while booting, or was killed at the boot timeout.
+    if (cycle?.workers.has(worker) && (before === 'booting' || before === 'boot-failed')) {
       cycle.settle({ ok: false, error: worker.bootError ?? describeBootFailure(worker, code, signal) });
     }
     if (worker.generation === this.generation && LIVE_STATES.has(before) && !worker.retiring) {

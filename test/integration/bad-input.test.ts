@@ -209,6 +209,17 @@ void test('APP with a syntax error (ES module): the file and the line', async (t
   });
 });
 
+void test('an APP that never listens: exit 3 at the boot timeout, saying what it waited for', async (t) => {
+  const dir = project(t, { 'app.js': 'setInterval(() => {}, 1000);\n' });
+  const outcome = await runCli(
+    t,
+    ['-w', '2', '-b', '127.0.0.1:0', '--boot-timeout', '1', '--events', join(dir, 'events.ndjson'), 'app.js'],
+    dir,
+  );
+  assertCleanFailure(outcome, dir, { code: 3, says: ['not ready within 1 s', 'listen() on PORT'] });
+  assertExitEvent(dir, 3);
+});
+
 void test('port already in use', async (t) => {
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => {

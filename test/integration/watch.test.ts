@@ -391,9 +391,15 @@ test('--watch GLOB: a change outside it does not start a cycle, a change inside 
  * A save that breaks the app: the old generation keeps serving, the failure names the app
  * and the line; the next save that fixes it cycles with no restart by hand.
  */
-async function breakThenFix(t: TestContext, brokenLines: string[], expectedLine: number, message: RegExp) {
+async function breakThenFix(
+  t: TestContext,
+  brokenLines: string[],
+  expectedLine: number | undefined,
+  message: RegExp,
+  args: readonly string[] = [],
+) {
   const p = project();
-  const { run, port, generation, pids: oldPids } = await start(t, p, { workers: 2 });
+  const { run, port, generation, pids: oldPids } = await start(t, p, { workers: 2, args });
   let mark = run.events.length;
 
   writeFileSync(p.app, brokenLines.join('\n') + '\n');
@@ -404,8 +410,10 @@ async function breakThenFix(t: TestContext, brokenLines: string[], expectedLine:
     ['triggered', 'failed'],
   );
   assert.match(failed.error?.message ?? '', message);
-  assert.equal(failed.error?.file, p.app);
-  assert.equal(failed.error?.line, expectedLine, JSON.stringify(failed.error));
+  if (expectedLine !== undefined) {
+    assert.equal(failed.error?.file, p.app);
+    assert.equal(failed.error?.line, expectedLine, JSON.stringify(failed.error));
+  }
   for (let i = 0; i < 6; i++) await serves(port, 'v1', oldPids);
   const oldExits = run.all('worker.exited').filter((e) => oldPids.includes(e.pid));
   assert.deepEqual(oldExits, [], 'the old generation is untouched');
@@ -442,6 +450,19 @@ test('an exception at import: the old generation keeps serving, the error is at 
   ]);
   const at = lines.findIndex((line) => line.includes('throw new Error'));
   await breakThenFix(t, lines, at + 1, /too many retries: 3/);
+});
+
+test('a crash before ready: the old generation keeps serving, the exit is reported; fixing it cycles', async (t) => {
+  const lines = appLines('v2').filter((line) => !line.startsWith('server.listen'));
+  lines.push(`setTimeout(() => process.exit(7), 20);`);
+  await breakThenFix(t, lines, undefined, /exit code 7|code 7/);
+});
+
+test('a readiness timeout: the old generation keeps serving, the timeout is reported; fixing it cycles', async (t) => {
+  // Loads fine and stays up, but never listens: only the boot timeout can tell.
+  const lines = appLines('v2').filter((line) => !line.startsWith('server.listen'));
+  lines.push(`setInterval(() => {}, 1000);`);
+  await breakThenFix(t, lines, undefined, /not ready within 1 s/, ['--boot-timeout', '1']);
 });
 
 test('a config file edit (workers: 1 → 2) cycles to a generation of two workers', async (t) => {
