@@ -6,11 +6,15 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { findApp } from '../app/find-app';
+import { executeCommand } from '../commands';
 import { settingsArgs } from './settings-args';
+import type { ArbiterExit } from './arbiter-process';
 import { ServerSession } from './server-session';
 
 /** The runner's CLI bundle, next to the extension's own bundle. */
 const CLI = join(__dirname, '..', 'runner', 'cli.js');
+/** Colour codes in the arbiter's output, left out of a notification. */
+const ANSI_COLOR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 /** Lines of output shown when an arbiter dies unasked. */
 const CRASH_TAIL_LINES = 15;
 
@@ -50,22 +54,27 @@ export class ServerManager implements vscode.Disposable {
     running?.dispose();
     this.byFolder.set(folder.uri.toString(), session);
     session.onDidChange(() => this.changed.fire(session));
-    void session.exited.then((exit) => {
-      if (this.stopping.has(session) || exit.code === 0) return;
-      const tail = session.outputSoFar.trimEnd().split('\n').slice(-CRASH_TAIL_LINES).join('\n');
-      const how = exit.error
-        ? exit.error.message
-        : exit.code !== null
-          ? `exit code ${exit.code}`
-          : `${exit.signal}`;
-      void vscode.window.showErrorMessage(`Arbiter: the server for ${folder.name} stopped (${how}).`, {
-        modal: false,
-        detail: tail,
-      });
-    });
+    void session.exited.then((exit) => this.reportUnaskedExit(session, exit));
     this.started.fire(session);
     this.changed.fire(session);
     return session;
+  }
+
+  /** Says once that a server stopped without being asked, with its last words; no restart. */
+  private async reportUnaskedExit(session: ServerSession, exit: ArbiterExit): Promise<void> {
+    if (this.stopping.has(session) || exit.code === 0) return;
+    const last = session.outputSoFar.trimEnd().split('\n').slice(-CRASH_TAIL_LINES);
+    const how = exit.error
+      ? exit.error.message
+      : exit.code !== null
+        ? `exit code ${exit.code}`
+        : `${exit.signal}`;
+    const lastLine = last.at(-1)?.replace(ANSI_COLOR, '').trim();
+    const choice = await vscode.window.showErrorMessage(
+      `Arbiter: the server for ${session.folder.name} stopped (${how})${lastLine ? `: ${lastLine}` : ''}`,
+      'Show Output',
+    );
+    if (choice === 'Show Output') await executeCommand('arbiter.showTerminal', { kind: 'server', session });
   }
 
   /** Graceful stop of one server; resolves once its arbiter exited. */
