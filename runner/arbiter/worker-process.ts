@@ -39,6 +39,11 @@ export type WorkerOptions = {
 
 /** The bundled Node worker runtime, next to the CLI bundle. */
 export const NODE_WORKER_ENTRY = join(__dirname, 'worker.js');
+/**
+ * After a worker's exit, how long its control channel may take to deliver what is left in it.
+ * It normally closes with the process; a grandchild that inherited it could hold it open.
+ */
+const CONTROL_DRAIN_MS = 200;
 /** Lines of stderr kept to explain a crash. */
 const STDERR_TAIL = 20;
 
@@ -103,13 +108,21 @@ export class WorkerProcess {
     this.child = options.child;
     let resolveExit: () => void;
     this.whenExited = new Promise((resolve) => (resolveExit = resolve));
+    const control = this.child.stdio[CONTROL_FD] as Readable & Writable;
+    // What the worker wrote just before it exited (a hook's end) may still be in the pipe when
+    // the exit is reported: it is read first, so the exit is the worker's last word.
+    const controlDone = new Promise<void>((resolve) => control.once('close', () => resolve()));
     this.child.once('exit', (code, signal) => {
       this.exited = true;
-      options.onExit(this, code, signal);
-      resolveExit();
+      let timer: NodeJS.Timeout | undefined;
+      const drained = new Promise<void>((resolve) => (timer = setTimeout(resolve, CONTROL_DRAIN_MS)));
+      void Promise.race([controlDone, drained]).then(() => {
+        clearTimeout(timer);
+        options.onExit(this, code, signal);
+        resolveExit();
+      });
     });
 
-    const control = this.child.stdio[CONTROL_FD] as Readable & Writable;
     control.setEncoding('utf8');
     const lines = new LineSplitter((line) => {
       if (!line) return;
