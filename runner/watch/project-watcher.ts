@@ -51,6 +51,12 @@ export class ProjectWatcher {
   /** Every watched file the walk found: a name that vanishes from this set was deleted. */
   private readonly files = new Set<string>();
   private scanned = false;
+  /**
+   * When the walk began: a file it finds written after that changed while it walked. Rounded
+   * up, so a file written in the same millisecond before it never counts; a file's mtime comes
+   * from the kernel's coarse clock (a few ms behind), so a save in the first few ms may not.
+   */
+  private readonly walkStartedAt = Date.now() + 1;
   /** Resolves once the initial scan is done: from then on every file is watched. */
   readonly ready: Promise<void>;
 
@@ -66,7 +72,7 @@ export class ProjectWatcher {
         if (rules.isIgnored(path, stats?.isDirectory())) return true;
         // Asked again once chokidar has the stats; a file is left to its folder's watcher.
         if (!stats?.isFile()) return false;
-        this.found(path);
+        this.found(path, stats.mtimeMs);
         return true;
       },
     });
@@ -103,12 +109,14 @@ export class ProjectWatcher {
   /**
    * A file the walk came across. After the initial scan, a file not seen before is new — in a
    * folder that appeared with files already in it (a checkout, a `mv`), which no watcher saw
-   * being written.
+   * being written. During the scan, one written since the walk began was saved before its
+   * folder's watcher existed (chokidar watches a folder before reading it, so later saves are
+   * seen as they happen).
    */
-  private found(path: string): void {
+  private found(path: string, mtimeMs: number): void {
     if (this.files.has(path)) return;
     this.files.add(path);
-    if (this.scanned) this.consider(path, true);
+    if (this.scanned || mtimeMs > this.walkStartedAt) this.consider(path, true);
   }
 
   /** A path something happened to: a change, if it is watched and not what was last read. */

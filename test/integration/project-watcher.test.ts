@@ -80,3 +80,33 @@ test('ignored files never make a batch; a change next to them does, alone', asyn
   writeFileSync(join(root, 'app.js'), 'changed\n');
   assert.deepEqual(await nextBatch(), [join(root, 'app.js')]);
 });
+
+test('a save made while the first walk runs, before its folder is watched, still counts', async (t) => {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'arbiter-pw-walk-')));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  for (let d = 0; d < 20; d++) {
+    mkdirSync(join(root, `d${d}`));
+    for (let f = 0; f < 50; f++) writeFileSync(join(root, `d${d}`, `m${f}.js`), 'initial\n');
+  }
+  const batches: string[][] = [];
+  const watcher = new ProjectWatcher({
+    root,
+    rules: new IgnoreRules(root),
+    alwaysWatched: [],
+    onBatch: (batch) => batches.push(batch),
+    onError: (error) => assert.fail(error),
+  });
+  t.after(() => watcher.close());
+  // The walk starts on the next turn, so until this test yields, no folder is watched. Holding
+  // the loop for a few ms (not waiting: nothing can happen meanwhile) puts the save clearly
+  // after the walk's start on the kernel's coarse file clock.
+  const until = Date.now() + 15;
+  while (Date.now() < until);
+  const saved = join(root, 'd19', 'm49.js');
+  writeFileSync(saved, 'saved during the walk\n');
+  await watcher.ready;
+  const deadline = Date.now() + DEADLINE_MS;
+  while (batches.length === 0 && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(batches, [[saved]]);
+});
