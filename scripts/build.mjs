@@ -37,6 +37,13 @@ const entries = [
     outfile: 'out/extension/extension.js',
     external: ['vscode', 'esbuild'],
   },
+  // The extension tests' entry, which a real VS Code runs in its extension host.
+  {
+    ...common,
+    entryPoints: ['test/vscode/suite/index.ts'],
+    outfile: 'out/test/vscode/index.js',
+    external: ['vscode'],
+  },
 ];
 
 if (watch) {

@@ -1,0 +1,255 @@
+/**
+ * The extension's tests, run by a real VS Code in its extension host (test/vscode/run-vscode-tests.ts
+ * starts it). Each test drives the extension through its commands and reads what a user would
+ * see — the tree's rows, Problems — and what the runner reports; every wait is on an event of
+ * the server's stream, with a deadline.
+ */
+import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import * as vscode from 'vscode';
+import type { ArbiterApi } from '../../../extension/extension';
+import type { ServerSession } from '../../../extension/server/server-session';
+import type { TreeNode } from '../../../extension/views/worker-tree';
+
+const DEADLINE_MS = 20_000;
+const RESULTS = process.env.ARBITER_VSCODE_RESULTS;
+
+function say(line: string): void {
+  console.log(`[arbiter-test] ${line}`);
+  if (RESULTS) appendFileSync(RESULTS, `${line}\n`);
+}
+
+/** Resolves once `check` holds for the session, re-checked on every change; fails at the deadline. */
+function until(session: ServerSession, what: string, check: () => boolean): Promise<void> {
+  if (check()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      subscription.dispose();
+      reject(new Error(`not within ${DEADLINE_MS} ms: ${what}`));
+    }, DEADLINE_MS);
+    const subscription = session.onDidChange(() => {
+      if (!check()) return;
+      clearTimeout(timer);
+      subscription.dispose();
+      resolve();
+    });
+  });
+}
+
+function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
+
+/** Whether a process runs (a zombie does not). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** The ready workers of the serving generation, as the tree shows them. */
+function treeWorkers(api: ArbiterApi, session: ServerSession): { pid: number; description: string }[] {
+  const server = api.tree.getChildren().find((node) => node.kind === 'server' && node.session === session);
+  assert.ok(server, 'the server row');
+  const generations = api.tree.getChildren(server).filter((node) => node.kind === 'generation');
+  const serving = generations.find((node) =>
+    api.tree.getTreeItem(node).description?.toString().startsWith('serving'),
+  );
+  assert.ok(serving, `a serving generation among ${generations.length}`);
+  return api.tree
+    .getChildren(serving)
+    .filter((node): node is Extract<TreeNode, { kind: 'worker' }> => node.kind === 'worker')
+    .filter((node) => node.worker.state === 'ready')
+    .map((node) => ({ pid: node.worker.pid, description: String(api.tree.getTreeItem(node).description) }));
+}
+
+const readyInServing = (session: ServerSession) =>
+  session.model.generations.get(session.model.serving)?.workers.filter((w) => w.state === 'ready').length ??
+  0;
+
+type Context = {
+  api: ArbiterApi;
+  folder: vscode.WorkspaceFolder;
+  session?: ServerSession;
+  spawned: number[];
+};
+
+const tests: [string, (context: Context) => Promise<void>][] = [
+  [
+    'Start Server: the tree shows 2 ready workers with the pids the runner reports, and the app answers',
+    async (context) => {
+      await vscode.commands.executeCommand('arbiter.startServer', context.folder);
+      const session = context.api.manager.sessionFor(context.folder);
+      assert.ok(session, 'a session for the folder');
+      context.session = session;
+      session.onEvent((event) => event.type === 'worker.spawned' && context.spawned.push(event.pid));
+      await until(session, '2 ready workers', () => readyInServing(session) === 2);
+      const rows = treeWorkers(context.api, session);
+      const reported = session.model.generations.get(1)!.workers.map((w) => w.pid);
+      assert.deepEqual(rows.map((row) => row.pid).sort(), [...reported].sort());
+      for (const row of rows) assert.match(row.description, /^ready · up /);
+      assert.match(await get(session.url!), /^hello v1 from \d+$/);
+    },
+  ],
+  [
+    'a save in the editor: a new generation serves, the old one shows its shutdown hooks with outcome and duration',
+    async ({ api, folder, session }) => {
+      assert.ok(session);
+      const uri = vscode.Uri.joinPath(folder.uri, 'server.js');
+      const document = await vscode.workspace.openTextDocument(uri);
+      const edit = new vscode.WorkspaceEdit();
+      const text = document.getText();
+      const at = text.indexOf(`'v1'`);
+      edit.replace(uri, new vscode.Range(document.positionAt(at), document.positionAt(at + 4)), `'v2'`);
+      await vscode.workspace.applyEdit(edit);
+      await document.save();
+      await until(
+        session,
+        'generation 2 serves',
+        () => session.model.serving === 2 && readyInServing(session) === 2,
+      );
+      const old = session.model.generations.get(1)!;
+      await until(session, 'the old workers gone', () => old.workers.every((worker) => worker.exit));
+      for (const worker of old.workers) {
+        assert.deepEqual(
+          worker.hooks.map((hook) => [hook.name, hook.outcome]),
+          [['close pool', 'ok']],
+        );
+        assert.ok(worker.signals.some((signal) => signal.signal === 'SIGTERM'));
+      }
+      const server = api.tree.getChildren().find((node) => node.kind === 'server')!;
+      const retired = api.tree
+        .getChildren(server)
+        .find((node) => node.kind === 'generation' && node.row.generation === 1)!;
+      const worker = api.tree.getChildren(retired)[0]!;
+      const hookRow = api.tree.getChildren(worker).find((node) => node.kind === 'hook')!;
+      assert.match(String(api.tree.getTreeItem(hookRow).description), /^ok in \d+(\.\d)? (ms|s)$/);
+      assert.match(await get(session.url!), /^hello v2 /);
+    },
+  ],
+  [
+    'a syntax error: a diagnostic at its file and line, the old workers still serve; the fix clears it',
+    async ({ folder, session }) => {
+      assert.ok(session);
+      const uri = vscode.Uri.joinPath(folder.uri, 'server.js');
+      const document = await vscode.workspace.openTextDocument(uri);
+      const good = document.getText();
+      const broken = good.replace(`const VERSION = 'v2';`, `const VERSION = 'v3';;;)`);
+      const replaceAll = async (text: string) => {
+        const edit = new vscode.WorkspaceEdit();
+        edit.replace(
+          uri,
+          new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)),
+          text,
+        );
+        await vscode.workspace.applyEdit(edit);
+        await document.save();
+      };
+      await replaceAll(broken);
+      await until(session, 'the reload failed', () => session.model.reloads[0]?.phase === 'failed');
+      const line = broken.split('\n').findIndex((l) => l.includes(';;;)'));
+      const diagnostics = vscode.languages.getDiagnostics(uri);
+      assert.equal(diagnostics.length, 1, JSON.stringify(diagnostics));
+      assert.equal(diagnostics[0]!.range.start.line, line);
+      assert.equal(diagnostics[0]!.source, 'arbiter');
+      assert.match(await get(session.url!), /^hello v2 /, 'the old generation still serves');
+
+      await replaceAll(good.replace(`'v2'`, `'v4'`));
+      await until(session, 'the fix serves', () => session.model.reloads[0]?.phase === 'completed');
+      assert.deepEqual(vscode.languages.getDiagnostics(uri), []);
+    },
+  ],
+  [
+    'Add Worker, then Remove Worker: 3, then 2 ready workers',
+    async ({ session }) => {
+      assert.ok(session);
+      await vscode.commands.executeCommand('arbiter.addWorker');
+      await until(
+        session,
+        '3 ready',
+        () => readyInServing(session) === 3 && session.model.targetWorkers === 3,
+      );
+      await vscode.commands.executeCommand('arbiter.removeWorker');
+      await until(
+        session,
+        '2 ready',
+        () => readyInServing(session) === 2 && session.model.targetWorkers === 2,
+      );
+    },
+  ],
+  [
+    'Stop Server: every hook shown as run, the arbiter exits 0, no process of it is left',
+    async ({ session, spawned }) => {
+      assert.ok(session);
+      const arbiter = session.process.pid!;
+      await vscode.commands.executeCommand('arbiter.stopServer');
+      const exit = await session.exited;
+      assert.equal(exit.code, 0);
+      for (const worker of session.model.liveWorkers())
+        assert.fail(`worker ${worker.pid} still live in the model`);
+      const hooks = [...session.model.generations.values()].flatMap((g) => g.workers.flatMap((w) => w.hooks));
+      assert.ok(hooks.length > 0);
+      assert.deepEqual(
+        hooks.filter((hook) => hook.outcome !== 'ok'),
+        [],
+      );
+      const left = [arbiter, ...spawned].filter(alive);
+      assert.deepEqual(left, [], 'processes left');
+    },
+  ],
+  [
+    'the window going away (deactivate): every server stops, no process is left',
+    async ({ api, folder }) => {
+      const session = await api.manager.start(folder);
+      assert.ok(session);
+      await until(session, '2 ready workers', () => readyInServing(session) === 2);
+      const pids = [session.process.pid!, ...session.model.liveWorkers().map((w) => w.pid)];
+      await api.manager.stopAll();
+      assert.equal((await session.exited).code, 0);
+      assert.deepEqual(pids.filter(alive), []);
+    },
+  ],
+];
+
+export async function run(): Promise<void> {
+  const extension = vscode.extensions.getExtension<ArbiterApi>('arbiter-dev.arbiter');
+  assert.ok(extension, 'the extension is installed');
+  const startedAt = performance.now();
+  const api = await extension.activate();
+  say(`activation: ${(performance.now() - startedAt).toFixed(1)} ms`);
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'a workspace folder is open');
+  const context: Context = { api, folder, spawned: [] };
+  let passed = 0;
+  let failed = 0;
+  for (const [name, test] of tests) {
+    try {
+      await test(context);
+      passed++;
+      say(`ok - ${name}`);
+    } catch (error) {
+      failed++;
+      say(`not ok - ${name}\n${(error as Error).stack ?? String(error)}`);
+    }
+  }
+  await api.manager.stopAll();
+  say(`${passed} passed, ${failed} failed`);
+  if (failed > 0) throw new Error(`${failed} test(s) failed`);
+}
