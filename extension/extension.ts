@@ -13,11 +13,26 @@ export type ArbiterApi = {
   manager: ServerManager;
   tree: WorkerTree;
   diagnostics: ReloadDiagnostics;
+  /** What activation costs the extension itself, in ms: evaluating its modules, then `activate`. */
+  activationMs: number;
 };
+
+/**
+ * Set by the bundle's first and last lines (scripts/build.mjs): how long evaluating its modules
+ * took. VS Code's own time between loading the module and calling `activate` is not ours.
+ */
+declare const ARBITER_BUNDLE_START: number | undefined;
+declare const ARBITER_BUNDLE_END: number | undefined;
+/** Read once activate runs: the last line of the bundle has run by then. */
+const modulesMs = () =>
+  typeof ARBITER_BUNDLE_START === 'number' && typeof ARBITER_BUNDLE_END === 'number'
+    ? ARBITER_BUNDLE_END - ARBITER_BUNDLE_START
+    : NaN;
 
 let manager: ServerManager | undefined;
 
 export function activate(context: vscode.ExtensionContext): ArbiterApi {
+  const activateStart = performance.now();
   manager = new ServerManager(context.workspaceState);
   const tree = new WorkerTree(() => manager!.sessions());
   const statusBar = new StatusBar();
@@ -37,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): ArbiterApi {
     ),
   );
   registerServerCommands(context, manager);
-  return { manager, tree, diagnostics };
+  return { manager, tree, diagnostics, activationMs: modulesMs() + performance.now() - activateStart };
 }
 
 /** The window closes or reloads: every server stops gracefully, its hooks run, nothing is left. */
