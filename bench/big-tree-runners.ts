@@ -13,7 +13,8 @@ import { ROOT } from './arbiter-server';
 import { killGroups, processGroup } from './big-tree-procs';
 import { pause, within } from './deadline';
 import { processTree } from './proc';
-import { get, killGroup, spawnGroup } from './reload-peers';
+import { killGroup, spawnGroup } from './reload-peers';
+import { whenServed } from './when-served';
 
 const CLI = resolve(ROOT, 'out/runner/cli.js');
 export const NODEMON = resolve(ROOT, 'node_modules/.bin/nodemon');
@@ -134,27 +135,11 @@ export function firstServed(
   running: Running,
   deadlineMs: number,
 ): Promise<number> {
-  let timer: NodeJS.Timeout | undefined;
-  const served = new Promise<number>((resolveServed, reject) => {
-    let inFlight = 0;
-    const poll = () => {
-      if (inFlight >= POLL_MAX_IN_FLIGHT) return;
-      inFlight++;
-      get(port, '/').then(
-        (response) => {
-          inFlight--;
-          if (response.status === 200 && response.body === body) resolveServed(performance.now());
-        },
-        () => inFlight--,
-      );
-    };
-    timer = setInterval(poll, POLL_INTERVAL_MS);
-    poll();
-    void running.exited.then(() => reject(new Error(`exited before serving ${JSON.stringify(body)}`)));
+  return whenServed(port, body, deadlineMs, {
+    intervalMs: POLL_INTERVAL_MS,
+    maxInFlight: POLL_MAX_IN_FLIGHT,
+    gaveUp: running.exited,
+  }).catch((error: Error) => {
+    throw new Error(`${error.message}\n--- output ---\n${running.output()}`, { cause: error });
   });
-  return within(served, deadlineMs, `${JSON.stringify(body)} on :${port}`)
-    .catch((error: Error) => {
-      throw new Error(`${error.message}\n--- output ---\n${running.output()}`, { cause: error });
-    })
-    .finally(() => clearInterval(timer));
 }

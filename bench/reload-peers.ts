@@ -8,13 +8,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { ArbiterServer, ROOT } from './arbiter-server';
 import { pause, within } from './deadline';
 import { median, percentile } from './stats';
+import { get, REQUEST_TIMEOUT_MS } from './fresh-get';
+import { whenServed } from './when-served';
 
 /** Edits timed for edit → live latency, per runner. */
 export const LATENCY_EDITS = 20;
@@ -35,7 +36,6 @@ const QUIET_MS = 300;
 const LOAD_TAIL_MS = 1_000;
 const LIVE_DEADLINE_MS = 20_000;
 const BOOT_DEADLINE_MS = 20_000;
-const REQUEST_TIMEOUT_MS = 5_000;
 /** How long /slow takes, and how far into it the edit is made. */
 const SLOW_MS = 1_000;
 const SLOW_EDIT_AFTER_MS = 200;
@@ -128,47 +128,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-type Response = { status: number; body: string };
-
-/** One GET on a fresh connection. */
-export function get(port: number, path: string): Promise<Response> {
-  return new Promise((resolveResponse, reject) => {
-    const request = http.get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolveResponse({ status: response.statusCode ?? 0, body }));
-      response.on('error', reject);
-    });
-    request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy(new Error('timed out')));
-    request.on('error', reject);
-  });
-}
-
 /**
  * Fresh-connection GETs every POLL_INTERVAL_MS (at most POLL_MAX_IN_FLIGHT at once) until one
  * answers `hello v<version>`; resolves with when that response ended (performance.now()).
  */
 function whenLive(port: number, version: number, deadlineMs = LIVE_DEADLINE_MS): Promise<number> {
-  const expected = `hello v${version}`;
-  let timer: NodeJS.Timeout | undefined;
-  const live = new Promise<number>((resolveLive) => {
-    let inFlight = 0;
-    const poll = () => {
-      if (inFlight >= POLL_MAX_IN_FLIGHT) return;
-      inFlight++;
-      get(port, '/').then(
-        (response) => {
-          inFlight--;
-          if (response.status === 200 && response.body === expected) resolveLive(performance.now());
-        },
-        () => inFlight--,
-      );
-    };
-    timer = setInterval(poll, POLL_INTERVAL_MS);
-    poll();
+  return whenServed(port, `hello v${version}`, deadlineMs, {
+    intervalMs: POLL_INTERVAL_MS,
+    maxInFlight: POLL_MAX_IN_FLIGHT,
   });
-  return within(live, deadlineMs, `version ${version} live on :${port}`).finally(() => clearInterval(timer));
 }
 
 /** A process in its own group, with the tail of its output kept to explain a failure. */
