@@ -33,11 +33,15 @@ if [ ! -f "$SPDLOG" ]; then
   say "code-server $CODE_SERVER_VERSION into $CACHE (compiles native modules against Node $NODE_MAJOR)"
   rm -rf "$CACHE/code-server"
   mkdir -p "$CACHE/code-server"
+  NPM_CLI=$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js
   (
     cd "$CACHE/code-server"
-    npm init -y >/dev/null
-    PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" npm_config_unsafe_perm=true \
-      npm install --no-audit --no-fund --foreground-scripts "code-server@$CODE_SERVER_VERSION" >install.log 2>&1
+    # When this runs under `npm test`, the outer npm's variables (npm_node_execpath, NODE, …)
+    # point at Node 20, and code-server's install scripts refuse it: start from none of them.
+    for variable in $(env | grep -oE '^(npm_[A-Za-z0-9_]+|NODE)=' | tr -d =); do unset "$variable"; done
+    export PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" npm_config_unsafe_perm=true
+    "$NODE_BIN" "$NPM_CLI" init -y >/dev/null
+    "$NODE_BIN" "$NPM_CLI" install --no-audit --no-fund --foreground-scripts "code-server@$CODE_SERVER_VERSION" >install.log 2>&1
   ) || { tail -40 "$CACHE/code-server/install.log"; exit 1; }
 fi
 say "ready: code-server $(XDG_CONFIG_HOME="$CACHE/xdg" "$CACHE/node" "$CACHE/code-server/node_modules/code-server/out/node/entry.js" --version 2>/dev/null | tail -1)"
