@@ -25,13 +25,6 @@ export class ReloadDiagnostics implements vscode.Disposable {
     this.collection.set(vscode.Uri.file(file), [diagnostic]);
   }
 
-  /** What it shows now (tests read it). */
-  entries(): [vscode.Uri, readonly vscode.Diagnostic[]][] {
-    const entries: [vscode.Uri, readonly vscode.Diagnostic[]][] = [];
-    this.collection.forEach((uri, diagnostics) => entries.push([uri, diagnostics]));
-    return entries;
-  }
-
   dispose(): void {
     this.collection.dispose();
   }

@@ -43,8 +43,6 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
   readonly onDidChangeTreeData = this.changed.event;
   private pending: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
-  /** Redraws so far (tests read it to check the coalescing). */
-  refreshes = 0;
 
   constructor(private readonly sessions: () => ServerSession[]) {}
 
@@ -52,7 +50,6 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
   schedule(): void {
     this.pending ??= setTimeout(() => {
       this.pending = undefined;
-      this.refreshes++;
       this.changed.fire(undefined);
       this.tickWhileDraining();
     }, REFRESH_MS);
