@@ -35,22 +35,25 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Polls code-server's health endpoint: it has no other way to say it is up. */
-async function whenUp(base: string, exited: Promise<unknown>): Promise<void> {
-  const deadline = Date.now() + START_DEADLINE_MS;
-  let gone = false;
-  void exited.then(() => (gone = true));
-  while (Date.now() < deadline && !gone) {
-    const up = await fetch(`${base}/healthz`).then(
-      (response) => response.ok,
-      () => false,
+/** Resolves when code-server says it listens; fails if it exits first or at the deadline. */
+function whenUp(output: NodeJS.ReadableStream, exited: Promise<unknown>): Promise<void> {
+  return new Promise((resolveUp, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`code-server not up within ${START_DEADLINE_MS} ms`)),
+      START_DEADLINE_MS,
     );
-    if (up) return;
-    await new Promise((resolveWait) => setTimeout(resolveWait, 250));
-  }
-  throw new Error(
-    gone ? 'code-server exited while starting' : `code-server not up within ${START_DEADLINE_MS} ms`,
-  );
+    let seen = '';
+    output.on('data', (chunk: Buffer) => {
+      seen = (seen + chunk.toString()).slice(-4_000);
+      if (!/HTTP server listening on/.test(seen)) return;
+      clearTimeout(timer);
+      resolveUp();
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error('code-server exited while starting'));
+    });
+  });
 }
 
 /** Processes whose command line mentions `dir` (servers of the test workspace left behind). */
@@ -126,6 +129,8 @@ async function main(): Promise<number> {
   for (const stream of [codeServer.stdout, codeServer.stderr])
     stream.on('data', (chunk: Buffer) => (serverLog = (serverLog + chunk.toString()).slice(-20_000)));
   const exited = new Promise((resolveExit) => codeServer.once('exit', resolveExit));
+  const up = whenUp(codeServer.stdout, exited);
+  up.catch(() => undefined); // awaited below, once the browser is launched
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -141,7 +146,7 @@ async function main(): Promise<number> {
   });
   let code = 1;
   try {
-    await whenUp(base, exited);
+    await up;
     const authority = new URL(base).host;
     const payload = [
       ['extensionDevelopmentPath', `vscode-remote://${authority}${ROOT}`],
