@@ -12,6 +12,7 @@ import type { ArbiterHooks, ArbiterInfo, WorkerExitInfo } from '../config/hooks'
 import type { Settings } from '../config/settings';
 import type { EventSink } from '../log/event-sink';
 import type { Logger } from '../log/logger';
+import type { ArbiterCommand } from '../protocol/commands';
 import type { StopMode, WorkerMessage } from '../protocol/control';
 import type { ErrorInfo } from '../protocol/events';
 import { Backoff } from './backoff';
@@ -289,6 +290,54 @@ export class Arbiter {
     this.events.emit({ type: 'arbiter.workers', count: 0, reason: 'SIGWINCH' });
     for (const worker of this.liveWorkers()) this.stopWorker(worker, 'graceful', 'SIGWINCH');
     this.fillStandby(); // none are wanted now
+  }
+
+  /**
+   * A command from the tool that drives the arbiter (--stdin-commands): what the user asked
+   * for in the editor, done by the arbiter so that the event stream says who asked.
+   */
+  handleCommand(command: ArbiterCommand): void {
+    const reason = command.reason ?? 'asked by the tool that started the arbiter';
+    if (command.type === 'kill-generation') {
+      const workers = [...this.workers.values()].filter(
+        (worker) => worker.generation === command.generation && !worker.exited,
+      );
+      this.log.info(`killing generation ${command.generation} (${workers.length} worker(s)): ${reason}`);
+      for (const worker of workers) this.killOnRequest(worker, reason);
+      return;
+    }
+    const worker = [...this.workers.values()].find((w) => w.pid === command.pid && !w.exited);
+    if (!worker) {
+      this.log.warn(`${command.signal} for pid ${command.pid} ignored: no worker of this arbiter has it`);
+      return;
+    }
+    switch (command.signal) {
+      case 'SIGKILL':
+        this.killOnRequest(worker, reason);
+        return;
+      case 'SIGTERM':
+      case 'SIGINT':
+      case 'SIGQUIT':
+        this.stopWorker(worker, command.signal === 'SIGTERM' ? 'graceful' : 'quick', reason);
+        this.manageWorkers(); // its replacement boots while it drains
+        return;
+      default:
+        if (worker.signal(command.signal))
+          this.events.emit({
+            ...this.ref(worker),
+            type: 'signal',
+            direction: 'sent',
+            signal: command.signal,
+            via: 'os',
+            reason,
+          });
+    }
+  }
+
+  private killOnRequest(worker: WorkerProcess, reason: string): void {
+    worker.killRequest = reason;
+    this.changeState(worker, { kind: 'kill' }, reason);
+    this.manageWorkers(); // a worker of the serving generation is replaced at once
   }
 
   private setWorkerCount(count: number, reason: string): void {
@@ -890,8 +939,9 @@ export class Arbiter {
     void this.hooks.run('childExit', this.info, exitInfo);
     if (before === 'draining' || before === 'killed') void this.hooks.run('workerExit', this.info, exitInfo);
 
-    // Never ready: it exited while booting, or was killed at the boot timeout.
-    if (cycle?.workers.has(worker) && (before === 'booting' || before === 'boot-failed')) {
+    // Never ready: it exited while booting, was killed at the boot timeout or on request.
+    // (One stopped while booting belongs to a stop, which ends the cycle its own way.)
+    if (cycle?.workers.has(worker) && worker.readyAt === undefined && before !== 'draining') {
       cycle.settle({ ok: false, error: worker.bootError ?? describeBootFailure(worker, code, signal) });
     }
     if (worker.generation === this.generation && LIVE_STATES.has(before) && !worker.retiring) {

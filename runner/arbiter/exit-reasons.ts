@@ -8,6 +8,8 @@ type WorkerFacts = {
   stderrTail: readonly string[];
   bootError?: ErrorInfo | undefined;
   lingering?: string[] | undefined;
+  /** Why it was killed when someone asked for it (not its stop deadline). */
+  killRequest?: string | undefined;
 };
 
 function how(code: number | null, signal: string | null): string {
@@ -26,6 +28,7 @@ export function describeExit(
     case 'exited':
       return `exited (${status})`;
     case 'killed':
+      if (worker?.killRequest) return `killed on request: ${worker.killRequest} (${status})`;
       return `killed at its stop deadline (${status})${worker?.lingering?.length ? `; it was kept alive by ${worker.lingering.join(', ')}` : ''}`;
     case 'timed-out':
       return `stopped answering its heartbeat and was aborted (${status})`;

@@ -7,6 +7,8 @@
  *      ├─exit/boot-timeout─▶ boot-failed  ├─stop-timeout─▶ killed
  *      │                 ├─exit─▶ crashed (exited if clean) │
  *      └─────────────────┴─heartbeat-timeout─▶ timed-out ◀──┘
+ *
+ *   and from booting, ready or draining, kill (asked for by the user) ─▶ killed
  */
 import type { WorkerState } from '../protocol/events';
 
@@ -18,6 +20,8 @@ export type LifecycleInput =
   | { kind: 'heartbeat-timeout' }
   /** The stop deadline passed: the worker is being killed. */
   | { kind: 'stop-timeout' }
+  /** Someone asked for the worker to be killed now (Kill Worker, Kill Now in the editor). */
+  | { kind: 'kill' }
   /** The process ended; `clean` is exit code 0 with no signal. */
   | { kind: 'exit'; clean: boolean };
 
@@ -50,6 +54,8 @@ export function transition(state: WorkerState, input: LifecycleInput): WorkerSta
           return 'boot-failed';
         case 'heartbeat-timeout':
           return 'timed-out';
+        case 'kill':
+          return 'killed';
         default:
           return undefined;
       }
@@ -61,6 +67,8 @@ export function transition(state: WorkerState, input: LifecycleInput): WorkerSta
           return 'timed-out';
         case 'exit':
           return input.clean ? 'exited' : 'crashed';
+        case 'kill':
+          return 'killed';
         default:
           return undefined;
       }
@@ -69,6 +77,7 @@ export function transition(state: WorkerState, input: LifecycleInput): WorkerSta
         case 'exit':
           return 'exited';
         case 'stop-timeout':
+        case 'kill':
           return 'killed';
         case 'heartbeat-timeout':
           return 'timed-out';

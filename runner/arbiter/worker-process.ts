@@ -78,6 +78,8 @@ export class WorkerProcess {
   readonly spawnedAt = Date.now();
   state: WorkerState = 'booting';
   readyAt: number | undefined;
+  /** Set when it was killed on request rather than at a deadline: why. */
+  killRequest: string | undefined;
   served = 0;
   inflight = 0;
   /** Why it asked to be replaced (max-requests); it leaves once its replacement is ready. */

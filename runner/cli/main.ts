@@ -13,6 +13,7 @@ import { defaultSettings, type Settings } from '../config/settings';
 import { EventSink } from '../log/event-sink';
 import { Logger } from '../log/logger';
 import { parseArgs, type ParsedArgs } from './parse-args';
+import { readCommands } from './read-commands';
 import { resolveApp } from './resolve-app';
 import { usage } from './usage';
 
@@ -67,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
       ...(configFile ? { configFile } : {}),
       ...(configFile ? { reloadConfig: async () => resolveSettings({ ...parsed, configFile }, cwd) } : {}),
     });
+    if (settings.stdinCommands) readCommands(process.stdin, arbiter, log);
     if (settings.stopOnStdinClose) {
       // The tool that started us holds the other end; it is gone when the pipe closes, even if
       // it was killed and could not stop us itself.
@@ -77,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdin.resume();
     }
     const code = await arbiter.run();
-    if (settings.stopOnStdinClose) process.stdin.destroy();
+    if (settings.stopOnStdinClose || settings.stdinCommands) process.stdin.destroy();
     events.close();
     return code;
   } catch (error) {

@@ -138,6 +138,12 @@ export const SETTING_DEFINITIONS = {
     flag: 'stop-on-stdin-close',
     help: 'stop gracefully when stdin closes: for tools that start the arbiter through a pipe, so it never outlives them',
   }),
+  stdinCommands: define({
+    checker: boolean,
+    default: false,
+    flag: 'stdin-commands',
+    help: 'read commands from stdin, one JSON object a line (docs/events.md): for tools that drive the arbiter',
+  }),
   events: define({
     checker: textList,
     default: [] as string[],
