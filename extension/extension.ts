@@ -37,19 +37,25 @@ export function activate(context: vscode.ExtensionContext): ArbiterApi {
   const tree = new WorkerTree(() => manager!.sessions());
   const statusBar = new StatusBar();
   const diagnostics = new ReloadDiagnostics();
+  const treeView = vscode.window.createTreeView('arbiter.workers', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+  });
   context.subscriptions.push(
     manager,
     tree,
     statusBar,
     diagnostics,
-    vscode.window.createTreeView('arbiter.workers', { treeDataProvider: tree, showCollapseAll: true }),
+    treeView,
     manager.onDidChange(() => {
       tree.schedule();
       statusBar.update(manager!.sessions());
     }),
-    manager.onDidStart((session) =>
-      context.subscriptions.push(session.onEvent((event) => diagnostics.onEvent(event))),
-    ),
+    manager.onDidStart((session) => {
+      context.subscriptions.push(session.onEvent((event) => diagnostics.onEvent(event)));
+      // A server just started: show its workers, as starting a debug session shows Run and Debug.
+      if (!treeView.visible) void vscode.commands.executeCommand('workbench.view.extension.arbiter');
+    }),
   );
   registerServerCommands(context, manager);
   return { manager, tree, diagnostics, activationMs: modulesMs() + performance.now() - activateStart };

@@ -3,22 +3,15 @@
  * comes from the tree row it was invoked on, else the only server, else a pick.
  */
 import * as vscode from 'vscode';
+import { WORKER_SIGNALS } from '../runner/protocol/commands';
 import { registerCommand } from './commands';
 import type { ServerManager } from './server/server-manager';
 import type { ServerSession } from './server/server-session';
 import { openServerTerminal } from './views/server-terminal';
 import type { TreeNode } from './views/worker-tree';
 
-const WORKER_SIGNALS = [
-  'SIGTERM',
-  'SIGINT',
-  'SIGQUIT',
-  'SIGHUP',
-  'SIGUSR1',
-  'SIGUSR2',
-  'SIGABRT',
-  'SIGKILL',
-] as const;
+/** Why, as the tree and the server's log will say it. */
+const FROM_EDITOR = 'asked from VS Code';
 
 export function registerServerCommands(context: vscode.ExtensionContext, manager: ServerManager): void {
   const terminals = new Map<ServerSession, vscode.Terminal>();
@@ -42,13 +35,10 @@ export function registerServerCommands(context: vscode.ExtensionContext, manager
     if (target) await manager.start(target);
   });
   registerCommand(context, 'arbiter.stopServer', async (node) => {
-    const session = await sessionOf(manager, node);
-    if (session) await manager.stop(session);
+    await (await sessionOf(manager, node))?.stop();
   });
   registerCommand(context, 'arbiter.forceStop', async (node) => {
-    const session = await sessionOf(manager, node);
-    // The arbiter's orphan reaper takes every worker down within half a second.
-    if (session) session.process.signal('SIGKILL');
+    await (await sessionOf(manager, node))?.forceStop();
   });
   const signalArbiter = (signal: NodeJS.Signals) => async (node?: TreeNode) => {
     (await sessionOf(manager, node))?.process.signal(signal);
@@ -57,21 +47,36 @@ export function registerServerCommands(context: vscode.ExtensionContext, manager
   registerCommand(context, 'arbiter.addWorker', signalArbiter('SIGTTIN'));
   registerCommand(context, 'arbiter.removeWorker', signalArbiter('SIGTTOU'));
   registerCommand(context, 'arbiter.sendSignal', async (node) => {
-    const pid = await workerOf(manager, node);
-    if (!pid) return;
+    const target = await workerOf(manager, node);
+    if (!target) return;
     const picked = await vscode.window.showQuickPick(
-      WORKER_SIGNALS.map((signal) => ({ label: signal, signal })),
-      { title: `Signal to worker pid ${pid}` },
+      WORKER_SIGNALS.map((signal) => ({ label: signal, description: SIGNAL_MEANINGS[signal], signal })),
+      { title: `Signal to worker pid ${target.pid}` },
     );
-    if (picked) sendToWorker(pid, picked.signal);
+    if (picked)
+      target.session.process.command({
+        type: 'signal-worker',
+        pid: target.pid,
+        signal: picked.signal,
+        reason: `${picked.signal} ${FROM_EDITOR}`,
+      });
   });
   registerCommand(context, 'arbiter.killWorker', async (node) => {
-    const pid = await workerOf(manager, node);
-    if (pid) sendToWorker(pid, 'SIGKILL');
+    const target = await workerOf(manager, node);
+    target?.session.process.command({
+      type: 'signal-worker',
+      pid: target.pid,
+      signal: 'SIGKILL',
+      reason: `Kill Worker ${FROM_EDITOR}`,
+    });
   });
   registerCommand(context, 'arbiter.killGeneration', (node) => {
     if (node?.kind !== 'generation') return;
-    for (const worker of node.row.workers) if (!worker.exit) sendToWorker(worker.pid, 'SIGKILL');
+    node.session.process.command({
+      type: 'kill-generation',
+      generation: node.row.generation,
+      reason: `Kill Now ${FROM_EDITOR}`,
+    });
   });
   registerCommand(context, 'arbiter.showTerminal', async (node) => {
     const session = await sessionOf(manager, node);
@@ -83,16 +88,16 @@ export function registerServerCommands(context: vscode.ExtensionContext, manager
   });
 }
 
-/** A signal straight to a worker: the arbiter sees the outcome (exit, replacement) and reports it. */
-function sendToWorker(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch (error) {
-    void vscode.window.showWarningMessage(
-      `Arbiter: could not signal pid ${pid}: ${(error as Error).message}`,
-    );
-  }
-}
+/** What each signal does to a worker, for the pick. */
+const SIGNAL_MEANINGS: Record<(typeof WORKER_SIGNALS)[number], string> = {
+  SIGTERM: 'graceful stop: drain, run hooks; a replacement boots',
+  SIGINT: 'quick stop: run hooks now; a replacement boots',
+  SIGQUIT: 'quick stop: run hooks now; a replacement boots',
+  SIGHUP: "delivered as is: the app's own handler, if any",
+  SIGUSR2: "delivered as is: the app's own handler, if any",
+  SIGABRT: 'abort: a core dump where enabled, then a replacement',
+  SIGKILL: 'kill now: hooks do not run; a replacement boots',
+};
 
 async function pickFolder(): Promise<vscode.WorkspaceFolder | undefined> {
   const folders = vscode.workspace.workspaceFolders ?? [];
@@ -117,8 +122,11 @@ async function sessionOf(manager: ServerManager, node?: TreeNode): Promise<Serve
   return picked?.session;
 }
 
-async function workerOf(manager: ServerManager, node?: TreeNode): Promise<number | undefined> {
-  if (node?.kind === 'worker') return node.worker.pid;
+async function workerOf(
+  manager: ServerManager,
+  node?: TreeNode,
+): Promise<{ session: ServerSession; pid: number } | undefined> {
+  if (node?.kind === 'worker') return { session: node.session, pid: node.worker.pid };
   const session = await sessionOf(manager, node);
   const workers = session?.model.liveWorkers() ?? [];
   const picked = await vscode.window.showQuickPick(
@@ -129,5 +137,5 @@ async function workerOf(manager: ServerManager, node?: TreeNode): Promise<number
     })),
     { placeHolder: 'Which worker?' },
   );
-  return picked?.pid;
+  return session && picked ? { session, pid: picked.pid } : undefined;
 }

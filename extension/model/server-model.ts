@@ -131,6 +131,22 @@ export class ServerModel {
     }
   }
 
+  /**
+   * The arbiter ended without saying so (killed, crashed): its workers end with it (they leave
+   * when their control channel closes; its orphan reaper kills what does not), so none is shown
+   * as still serving.
+   */
+  arbiterGone(how: string, at = Date.now()): void {
+    if (this.phase === 'exited') return;
+    this.version++;
+    this.phase = 'exited';
+    for (const worker of this.liveWorkers()) {
+      worker.state = 'exited';
+      worker.since = at;
+      worker.exit = { code: null, signal: null, reason: `ended with the arbiter, which ${how}`, at };
+    }
+  }
+
   /** Generations, the newest first: booting, serving, then the last few retired ones. */
   generationList(): GenerationRow[] {
     return [...this.generations.values()].sort((a, b) => b.generation - a.generation);

@@ -2,12 +2,14 @@
  * One arbiter started by the extension: the runner's CLI under the user's Node, its event
  * stream on a pipe (fd 3), its output for the terminal. Its lifetime is a promise (`exited`).
  *
- * It runs in its own process group, so signals from the extension reach it alone, and with
- * `--stop-on-stdin-close`, so that if the extension host dies without stopping it, the closed
+ * It runs in its own process group, so signals from the extension reach it alone. Its stdin is
+ * the extension's command pipe (`--stdin-commands`: kill this worker, kill that generation),
+ * and with `--stop-on-stdin-close`, if the extension host dies without stopping it, the closed
  * pipe stops it gracefully: a server never outlives the window that started it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import type { ArbiterCommand } from '../../runner/protocol/commands';
 import { parseEvent, type ArbiterEvent } from '../../runner/protocol/events';
 import { LineSplitter } from './line-splitter';
 
@@ -35,7 +37,7 @@ export class ArbiterProcess {
   constructor(options: ArbiterProcessOptions) {
     this.child = spawn(
       options.node,
-      [options.cli, '--events', '/dev/fd/3', '--stop-on-stdin-close', ...options.args],
+      [options.cli, '--events', '/dev/fd/3', '--stdin-commands', '--stop-on-stdin-close', ...options.args],
       {
         cwd: options.cwd,
         env: { ...process.env, FORCE_COLOR: '1', ...options.env },
@@ -87,6 +89,13 @@ export class ArbiterProcess {
     } catch {
       return false;
     }
+  }
+
+  /** Asks the arbiter to act on a worker or generation (it reports what it did as events). */
+  command(command: ArbiterCommand): boolean {
+    if (!this.running || !this.child.stdin?.writable) return false;
+    this.child.stdin.write(`${JSON.stringify(command)}\n`);
+    return true;
   }
 
   /** Kills the arbiter's process group; its orphan reaper takes the workers down. */

@@ -20,7 +20,6 @@ const CRASH_TAIL_LINES = 15;
 
 export class ServerManager implements vscode.Disposable {
   private readonly byFolder = new Map<string, ServerSession>();
-  private readonly stopping = new Set<ServerSession>();
   private readonly started = new vscode.EventEmitter<ServerSession>();
   private readonly changed = new vscode.EventEmitter<ServerSession>();
   readonly onDidStart = this.started.event;
@@ -62,7 +61,7 @@ export class ServerManager implements vscode.Disposable {
 
   /** Says once that a server stopped without being asked, with its last words; no restart. */
   private async reportUnaskedExit(session: ServerSession, exit: ArbiterExit): Promise<void> {
-    if (this.stopping.has(session) || exit.code === 0) return;
+    if (session.stopAsked || exit.code === 0) return;
     const last = session.outputSoFar.trimEnd().split('\n').slice(-CRASH_TAIL_LINES);
     const how = exit.error
       ? exit.error.message
@@ -77,18 +76,12 @@ export class ServerManager implements vscode.Disposable {
     if (choice === 'Show Output') await executeCommand('arbiter.showTerminal', { kind: 'server', session });
   }
 
-  /** Graceful stop of one server; resolves once its arbiter exited. */
-  async stop(session: ServerSession): Promise<void> {
-    this.stopping.add(session);
-    await session.stop();
-  }
-
   /** Every server stops gracefully (hooks run); used when the window closes. */
   async stopAll(): Promise<void> {
     await Promise.all(
       this.sessions()
         .filter((s) => s.process.running)
-        .map((s) => this.stop(s)),
+        .map((s) => s.stop()),
     );
   }
 

@@ -32,6 +32,8 @@ export class ServerSession implements vscode.Disposable {
   readonly onOutput = this.wrote.event;
   readonly exited: Promise<ArbiterExit>;
   readonly badLines: string[] = [];
+  /** The user asked it to stop (Stop, Force Stop, Ctrl+C in its terminal): its exit is no surprise. */
+  stopAsked = false;
 
   constructor(readonly options: SessionOptions) {
     this.process = new ArbiterProcess({
@@ -53,7 +55,13 @@ export class ServerSession implements vscode.Disposable {
       },
     });
     this.exited = this.process.exited.then((exit) => {
-      if (this.model.phase !== 'exited') this.model.phase = 'exited';
+      this.model.arbiterGone(
+        exit.error
+          ? `could not start: ${exit.error.message}`
+          : exit.signal
+            ? `was killed by ${exit.signal}`
+            : `exited with code ${exit.code}`,
+      );
       this.changed.fire(this);
       return exit;
     });
@@ -78,8 +86,22 @@ export class ServerSession implements vscode.Disposable {
 
   /** Graceful stop (hooks run); resolves once the arbiter has exited. */
   async stop(): Promise<ArbiterExit> {
+    this.stopAsked = true;
     this.process.signal('SIGTERM');
     return this.exited;
+  }
+
+  /** Kills the arbiter at once; its orphan reaper takes every worker down within half a second. */
+  async forceStop(): Promise<ArbiterExit> {
+    this.stopAsked = true;
+    this.process.kill();
+    return this.exited;
+  }
+
+  /** Ctrl+C, as a terminal sends it: the arbiter's ladder (graceful, quick, kill). */
+  interrupt(): void {
+    this.stopAsked = true;
+    this.process.signal('SIGINT');
   }
 
   dispose(): void {

@@ -24,7 +24,8 @@ export function workerLabel(worker: WorkerRow): string {
 }
 
 export function workerDescription(worker: WorkerRow, now: number): string {
-  const parts: string[] = [worker.state];
+  // "exited (exit code 0)", not "exited · exited (exit code 0)".
+  const parts: string[] = worker.exit && worker.exit.reason.startsWith(worker.state) ? [] : [worker.state];
   if (worker.exit) parts.push(worker.exit.reason);
   else if (worker.state === 'draining' && worker.deadline !== undefined)
     parts.push(`killed in ${duration(Math.max(0, worker.deadline - now))} if still running`);

@@ -31,7 +31,7 @@ export function openServerTerminal(session: ServerSession): vscode.Terminal {
     handleInput: (data) => {
       if (data === '\x03') {
         write.fire('^C\r\n');
-        session.process.signal('SIGINT');
+        session.interrupt();
       }
     },
   };

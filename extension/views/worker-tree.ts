@@ -87,7 +87,9 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
         const { worker } = node;
         const hasChildren = worker.signals.length + worker.hooks.length > 0;
         const item = new vscode.TreeItem(describe.workerLabel(worker), hasChildren ? Expanded : None);
-        item.id = `${base}/w${worker.pid}`;
+        // VS Code keeps an id's first collapsible state: a worker that had no rows under it
+        // would stay closed when its first signal and hooks arrive, so it gets a new id then.
+        item.id = `${base}/w${worker.pid}${hasChildren ? '+' : ''}`;
         item.description = describe.workerDescription(worker, now);
         item.tooltip = `${worker.state}: ${worker.reason}`;
         item.iconPath = icon(STATE_ICONS[worker.state]);
@@ -124,8 +126,8 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
       }
       case 'reloads': {
         const count = node.session.model.reloads.length;
-        const item = new vscode.TreeItem('reloads', count ? Collapsed : None);
-        item.id = `${base}/reloads`;
+        const item = new vscode.TreeItem('reloads', count ? Expanded : None);
+        item.id = `${base}/reloads${count ? '+' : ''}`;
         item.description = `${count}`;
         item.iconPath = new vscode.ThemeIcon('history');
         return item;

@@ -217,3 +217,18 @@ test('the arbiter stopping and exiting', () => {
   assert.equal(m.phase, 'exited');
   assert.equal(m.exitCode, 0);
 });
+
+test('an arbiter killed without a word: its workers are shown as ended with it, nothing as serving', () => {
+  const m = model([started, ...generation(1, 1)]);
+  m.arbiterGone('was killed by SIGKILL', 9000);
+  assert.equal(m.phase, 'exited');
+  assert.deepEqual(m.liveWorkers(), []);
+  const [only] = m.generationList();
+  assert.equal(m.statusOf(only!), 'retired');
+  assert.equal(only!.workers[0]!.exit?.reason, 'ended with the arbiter, which was killed by SIGKILL');
+  // After a clean exit (its own arbiter.exited event), nothing is rewritten.
+  const clean = model([started, ...generation(1, 1)]);
+  clean.apply({ v: 1, ts: 5000, type: 'arbiter.exited', code: 0, reason: 'graceful stop' });
+  clean.arbiterGone('exited with code 0', 9000);
+  assert.equal(clean.generationList()[0]!.workers[0]!.exit, undefined);
+});
