@@ -1,0 +1,338 @@
+/**
+ * The UI check: what users install is what is tested, through the workbench they see. Installs
+ * the packaged .vsix (npm run package) into a fresh code-server, opens a workspace in headless
+ * Chromium and, through the DOM only: runs "Arbiter: Start Server" from the command palette,
+ * waits for the Workers view to show two ready workers (checked against `ps`), saves a file on
+ * disk and follows the reload (new generation booting, old one draining with its countdown,
+ * shutdown hooks finishing), then "Arbiter: Stop Server" and no process left. Screenshots of
+ * each step go to .cache/screenshots (the README's come from there). Prints `N passed, N failed`.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import {
+  installVsix,
+  launchChromium,
+  leftBehind,
+  missingTools,
+  ROOT,
+  startCodeServer,
+  type CodeServer,
+} from './code-server';
+
+const VSIX = join(ROOT, '.cache/arbiter.vsix');
+const FIXTURE = join(ROOT, 'test/fixtures/vscode-ui-workspace');
+const SHOTS = join(ROOT, '.cache/screenshots');
+const STEP_DEADLINE_MS = 30_000;
+
+type Step = [string, (ui: Ui) => Promise<void>];
+
+class Ui {
+  constructor(
+    readonly page: Page,
+    readonly workspace: string,
+  ) {}
+
+  /** The Workers view's pane. */
+  get workers(): Locator {
+    return this.page.locator('.pane', {
+      has: this.page.locator('.pane-header', { hasText: /^\s*Workers/ }),
+    });
+  }
+
+  statusBar(text: string): Locator {
+    return this.page.locator('.statusbar-item', { hasText: text });
+  }
+
+  row(text: string | RegExp): Locator {
+    return this.workers.locator('.monaco-list-row', { hasText: text });
+  }
+
+  /**
+   * Runs a command from the palette, as a user types it. The palette lists the commands known
+   * when it opens, and a just-opened workbench may not know the extension's yet: then it is
+   * closed and opened again, until the deadline.
+   */
+  async command(title: string): Promise<void> {
+    const deadline = Date.now() + STEP_DEADLINE_MS;
+    const input = this.page.locator('.quick-input-widget input');
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    for (;;) {
+      await this.page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: STEP_DEADLINE_MS });
+      await input.fill(`>${title}`);
+      try {
+        await row.waitFor({ timeout: 3_000 });
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await this.page.keyboard.press('Escape');
+      }
+    }
+    await this.page.keyboard.press('Enter');
+  }
+
+  /**
+   * Clicks a row's inline action, shown while the mouse is over the row. A refresh of the tree
+   * (every second while a worker boots) re-renders the row under the mouse: then hover again.
+   */
+  async clickInline(row: Locator, label: string): Promise<void> {
+    const deadline = Date.now() + STEP_DEADLINE_MS;
+    for (;;) {
+      try {
+        await row.hover({ timeout: 2_000 });
+        await row.locator(`.action-label[aria-label="${label}"]`).click({ timeout: 2_000 });
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+    }
+  }
+
+  /** Drags the side bar's edge to `width` px, so the rows' descriptions show whole. */
+  async widenSideBar(width: number): Promise<void> {
+    const box = await this.page.locator('.part.sidebar').boundingBox();
+    if (!box) throw new Error('no side bar');
+    const y = box.y + box.height / 2;
+    await this.page.mouse.move(box.x + box.width + 1, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(box.x + width, y, { steps: 5 });
+    await this.page.mouse.up();
+  }
+
+  async shot(name: string): Promise<void> {
+    await this.page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  }
+
+  /** The pids of the worker rows whose text matches. */
+  async pids(text: RegExp): Promise<number[]> {
+    const texts = await this.row(text).allInnerTexts();
+    return texts.map((t) => Number(/pid (\d+)/.exec(t)?.[1])).filter((pid) => pid > 0);
+  }
+}
+
+/** The parent pid and command line of a process, from `ps`. */
+function ps(pid: number): { ppid: number; args: string } | undefined {
+  try {
+    const out = execFileSync('ps', ['-o', 'ppid=,args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    const [, ppid, args] = /^(\d+)\s+(.*)$/.exec(out) ?? [];
+    return ppid ? { ppid: Number(ppid), args: args! } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let firstPids: number[] = [];
+
+/** Rewrites the app's VERSION on disk, as an editor's save does. */
+function saveVersion(workspace: string, version: string): void {
+  const file = join(workspace, 'server.js');
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace(/const VERSION = '[^']*'/, `const VERSION = '${version}'`),
+  );
+}
+
+const READY = /worker \d+ · pid \d+\s*ready · up/;
+
+const steps: Step[] = [
+  [
+    'the palette runs "Arbiter: Start Server", asks which file is the app, and the Workers view shows 2 ready workers that ps knows',
+    async (ui) => {
+      await ui.command('Arbiter: Start Server');
+      const pick = ui.page.locator('.quick-input-list .monaco-list-row', { hasText: 'server.js' });
+      await pick.waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.page.locator('.quick-input-list .monaco-list-row', { hasText: 'seed.js' }).waitFor();
+      await pick.click();
+      await ui.workers.waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.widenSideBar(620);
+      await ui.row(READY).nth(1).waitFor({ timeout: STEP_DEADLINE_MS });
+      firstPids = await ui.pids(READY);
+      if (firstPids.length !== 2) throw new Error(`2 ready rows expected, saw pids ${firstPids.join(', ')}`);
+      for (const pid of firstPids) {
+        const parent = ps(ps(pid)?.ppid ?? 0);
+        if (!parent?.args.includes('runner/cli.js'))
+          throw new Error(`pid ${pid} is not a worker of an arbiter (parent: ${parent?.args ?? 'none'})`);
+      }
+      await ui.row(/running · generation 1 · 2\/2 workers/).waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.statusBar('2/2 · gen 1').waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.shot('1-serving');
+    },
+  ],
+  [
+    'a save on disk: the tree shows the new generation booting while the old one serves',
+    async (ui) => {
+      saveVersion(ui.workspace, 'v2');
+      await ui.row(/generation 2 ← file change \(server\.js\)/).waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui
+        .row(/worker \d+ · pid \d+\s*booting/)
+        .first()
+        .waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.shot('2-reload');
+    },
+  ],
+  [
+    'the old generation drains with a countdown and its shutdown hooks run, then finish ok',
+    async (ui) => {
+      await ui.row(/draining · \d of 2 running · [\d.]+ s to the deadline/).waitFor({
+        timeout: STEP_DEADLINE_MS,
+      });
+      await ui
+        .row(/close db pool\s*running for/)
+        .first()
+        .waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.shot('3-drain');
+      await ui
+        .row(/close db pool\s*ok in 4\.\d s/)
+        .nth(1)
+        .waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.row(/generation 1\s*retired · 0 of 2 running/).waitFor({ timeout: STEP_DEADLINE_MS });
+      const running = firstPids.filter((pid) => ps(pid));
+      if (running.length) throw new Error(`the old workers still run: ${running.join(', ')}`);
+      await ui.statusBar('2/2 · gen 2').waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.shot('4-retired');
+    },
+  ],
+  [
+    'Kill Now on a draining generation: its workers are killed, their hooks show as never finished',
+    async (ui) => {
+      saveVersion(ui.workspace, 'v3');
+      const draining = ui.row(/generation 2\s*draining/);
+      await draining.waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.clickInline(draining, 'Kill Now');
+      await ui
+        .row(/close db pool\s*never finished: the worker was killed/)
+        .nth(1)
+        .waitFor({
+          timeout: STEP_DEADLINE_MS,
+        });
+      await ui.row(/generation 2\s*retired · 0 of 2 running/).waitFor({ timeout: STEP_DEADLINE_MS });
+    },
+  ],
+  [
+    'Send Signal to Worker… from a worker context menu, and Kill Worker inline: each worker is replaced',
+    async (ui) => {
+      const [first, second] = await ui.pids(READY);
+      if (!first || !second) throw new Error('2 ready workers expected');
+      await ui.clickInline(ui.row(new RegExp(`pid ${second}(?!\\d)`)), 'Kill Worker');
+      await ui.row(new RegExp(`pid ${second}(?!\\d)\\s*killed`)).waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.row(READY).nth(1).waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.row(new RegExp(`pid ${first}(?!\\d)`)).click({ button: 'right' });
+      await ui.page.locator('.context-view .action-item', { hasText: 'Send Signal to Worker…' }).click();
+      await ui.page.locator('.quick-input-list .monaco-list-row', { hasText: 'SIGTERM' }).first().click();
+      await ui
+        .row(new RegExp(`pid ${first}(?!\\d)\\s*(exited|crashed)`))
+        .waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.row(READY).nth(1).waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.statusBar('2/2 · gen 3').waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.shot('5-replaced');
+      const now = await ui.pids(READY);
+      if (now.includes(first) || now.includes(second)) throw new Error(`not replaced: ${now.join(', ')}`);
+    },
+  ],
+  [
+    'an arbiter killed from outside: one notification with its last words, the row says exited, no restart',
+    async (ui) => {
+      const [worker] = await ui.pids(READY);
+      const arbiter = ps(worker ?? 0)?.ppid;
+      if (!arbiter) throw new Error('no arbiter found');
+      process.kill(arbiter, 'SIGKILL');
+      await ui.row(/shop-api\s*exited/).waitFor({ timeout: STEP_DEADLINE_MS });
+      // Whether it shows as a toast depends on the browser window's focus; the notification
+      // centre (the bell) lists it either way.
+      await ui.command('Notifications: Show Notifications');
+      const notice = ui.page.locator('.notification-list-item', {
+        hasText: 'the server for shop-api stopped (SIGKILL)',
+      });
+      await notice.waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui
+        .row(/ended with the arbiter, which was killed by SIGKILL/)
+        .first()
+        .waitFor();
+      if ((await ui.row(READY).count()) > 0) throw new Error('workers still shown as ready');
+      await ui.shot('6-crashed');
+      const left = await leftBehind(ui.workspace, 5_000);
+      if (left.length) throw new Error(`left behind:\n${left.join('\n')}`);
+      const notices = await notice.count();
+      if (notices !== 1) throw new Error(`${notices} notifications`);
+      await ui.command('Notifications: Clear All Notifications');
+    },
+  ],
+  [
+    'Start Server again: no question (the choice is remembered), then "Arbiter: Stop Server": exited with code 0, nothing left',
+    async (ui) => {
+      await ui.command('Arbiter: Start Server');
+      await ui.row(/running · generation 1 · 2\/2 workers/).waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.command('Arbiter: Stop Server');
+      await ui.row(/exited \(code 0\)/).waitFor({ timeout: STEP_DEADLINE_MS });
+      const left = await leftBehind(ui.workspace, 5_000);
+      if (left.length) throw new Error(`left behind:\n${left.join('\n')}`);
+      await ui.shot('7-stopped');
+    },
+  ],
+];
+
+async function main(): Promise<number> {
+  const missing = missingTools() ?? (existsSync(VSIX) ? undefined : `${VSIX} is missing: npm run package`);
+  if (missing) {
+    console.error(missing);
+    return 1;
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  const scratch = mkdtempSync(join(tmpdir(), 'arbiter-ui-'));
+  const workspace = join(scratch, 'shop-api');
+  cpSync(FIXTURE, workspace, { recursive: true });
+  let passed = 0;
+  let failed = 0;
+  let codeServer: CodeServer | undefined;
+  const browser = await launchChromium();
+  try {
+    const installed = installVsix(scratch, VSIX);
+    if (!/was successfully installed/.test(installed)) throw new Error(`installing the .vsix: ${installed}`);
+    codeServer = await startCodeServer(scratch);
+    const page = await browser.newPage({ viewport: { width: 1440, height: 800 } });
+    await page.goto(`${codeServer.base}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
+    const ui = new Ui(page, workspace);
+    for (const [name, step] of steps) {
+      try {
+        await step(ui);
+        passed++;
+        console.log(`ok - ui: ${name}`);
+      } catch (error) {
+        failed++;
+        console.log(`not ok - ui: ${name}\n${(error as Error).message}`);
+        await ui.shot(`failed-${passed + failed}`).catch(() => undefined);
+        break; // each step stands on the one before
+      }
+    }
+  } catch (error) {
+    failed++;
+    console.log(
+      `not ok - ui: ${(error as Error).message}${codeServer ? `\n--- code-server output ---\n${codeServer.log()}` : ''}`,
+    );
+  } finally {
+    await browser.close();
+    await codeServer?.stop();
+  }
+  const left = await leftBehind(workspace);
+  if (left.length > 0) {
+    console.log(`not ok - ui: processes of the workspace left behind:\n${left.join('\n')}`);
+  }
+  // A step after a failure never ran: it counts as failed, not as passed.
+  failed = Math.max(failed, steps.length - passed) + (left.length > 0 ? 1 : 0);
+  console.log(`ui check: ${passed} passed, ${failed} failed (screenshots in ${SHOTS})`);
+  rmSync(scratch, { recursive: true, force: true });
+  return failed > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
