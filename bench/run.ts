@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
+import { measureActivation, renderActivation, type ActivationFigures } from './activation';
 import { ArbiterServer, ROOT } from './arbiter-server';
 import { measureBigTree, renderBigTree, stopBigTree, type BigTreeFigures } from './big-tree';
 import { ClusterServer } from './cluster-server';
@@ -40,6 +41,9 @@ const HEARTBEAT_CATCH_UP_MS = 1_500;
 const DISTURBED_PERCENT = 25;
 /** Attempts per load run in all, so that a busy machine cannot stretch the benchmark much. */
 const MAX_ATTEMPTS = 2;
+
+/** Fresh VS Code extension hosts, one activation each. */
+const ACTIVATIONS = 5;
 
 const NOT_MEASURED: MemorySnapshot = { rootBytes: NaN, treeBytes: NaN, members: [] };
 
@@ -127,6 +131,7 @@ type Outcome = {
   peersSeconds: number;
   bigTree: BigTreeFigures;
   bigTreeSeconds: number;
+  activation: ActivationFigures;
 };
 
 async function main(): Promise<Outcome> {
@@ -220,8 +225,11 @@ async function main(): Promise<Outcome> {
   const bigTree = await measureBigTree(log);
   const bigTreeSeconds = (performance.now() - bigTreeStartedAt) / 1000;
 
+  log('extension activation in code-server');
+  const activation = await measureActivation(ACTIVATIONS, log);
+
   figures.elapsedSeconds = (performance.now() - startedAt) / 1000;
-  return { figures, peers, peersSeconds, bigTree, bigTreeSeconds };
+  return { figures, peers, peersSeconds, bigTree, bigTreeSeconds, activation };
 }
 
 async function stopEverything(): Promise<void> {
@@ -238,7 +246,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 main().then(
-  ({ figures, peers, peersSeconds, bigTree, bigTreeSeconds }) => {
+  ({ figures, peers, peersSeconds, bigTree, bigTreeSeconds, activation }) => {
     const report = renderReport(figures, {
       date: new Date().toISOString(),
       node: process.version,
@@ -252,7 +260,14 @@ main().then(
       reloads: RELOADS,
       settleSeconds: SETTLE_MS / 1000,
       disturbedPercent: DISTURBED_PERCENT,
-    }).concat('\n', renderReloadPeers(peers, peersSeconds), '\n', renderBigTree(bigTree, bigTreeSeconds));
+    }).concat(
+      '\n',
+      renderReloadPeers(peers, peersSeconds),
+      '\n',
+      renderBigTree(bigTree, bigTreeSeconds),
+      '\n',
+      renderActivation(activation),
+    );
     writeFileSync(RESULTS, report);
     process.stdout.write(report);
     log(`written to ${RESULTS}`);

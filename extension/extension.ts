@@ -13,8 +13,9 @@ export type ArbiterApi = {
   manager: ServerManager;
   tree: WorkerTree;
   diagnostics: ReloadDiagnostics;
+  statusBar: StatusBar;
   /** What activation costs the extension itself, in ms: evaluating its modules, then `activate`. */
-  activationMs: number;
+  activation: { modulesMs: number; activateMs: number };
 };
 
 /**
@@ -58,7 +59,13 @@ export function activate(context: vscode.ExtensionContext): ArbiterApi {
     }),
   );
   registerServerCommands(context, manager);
-  return { manager, tree, diagnostics, activationMs: modulesMs() + performance.now() - activateStart };
+  return {
+    manager,
+    tree,
+    diagnostics,
+    statusBar,
+    activation: { modulesMs: modulesMs(), activateMs: performance.now() - activateStart },
+  };
 }
 
 /** The window closes or reloads: every server stops gracefully, its hooks run, nothing is left. */

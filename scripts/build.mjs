@@ -47,6 +47,13 @@ const entries = [
     outfile: 'out/test/vscode/index.js',
     external: ['vscode'],
   },
+  // What `npm run bench` runs in the extension host to time activation.
+  {
+    ...common,
+    entryPoints: ['test/vscode/activation-entry.ts'],
+    outfile: 'out/test/vscode/activation.js',
+    external: ['vscode'],
+  },
 ];
 
 if (watch) {

@@ -15,6 +15,11 @@ export class StatusBar implements vscode.Disposable {
     this.item.command = 'arbiter.workers.focus';
   }
 
+  /** What the item shows now (the tests read it). */
+  get text(): string {
+    return this.item.text;
+  }
+
   update(sessions: readonly ServerSession[]): void {
     const live = sessions.filter((session) => session.model.phase !== 'exited');
     if (sessions.length === 0) return void this.item.hide();

@@ -335,6 +335,7 @@ export class Arbiter {
   }
 
   private killOnRequest(worker: WorkerProcess, reason: string): void {
+    if (!transition(worker.state, { kind: 'kill' })) return; // already being killed or aborted
     worker.killRequest = reason;
     this.changeState(worker, { kind: 'kill' }, reason);
     this.manageWorkers(); // a worker of the serving generation is replaced at once
@@ -993,7 +994,14 @@ export class Arbiter {
     this.phase = 'stopping';
     this.stopMode = undefined;
     void this.standby?.close();
-    for (const worker of this.workers.values()) this.killWorker(worker, reason);
+    for (const worker of this.workers.values()) {
+      // Shown as killed, for this reason; one already being killed is only signalled again.
+      if (!transition(worker.state, { kind: 'kill' })) this.killWorker(worker, reason);
+      else {
+        worker.killRequest = reason;
+        this.changeState(worker, { kind: 'kill' }, reason);
+      }
+    }
     if (this.workers.size === 0) void this.finish(EXIT.KILLED, reason);
   }
 

@@ -147,6 +147,8 @@ test('Ctrl+C ladder: graceful, then quick, then kill', async (t) => {
   for (const worker of workers) {
     const exited = await run.waitFor('worker.exited', (e) => e.pid === worker.pid);
     assert.equal(exited.signal, 'SIGKILL');
+    assert.equal(exited.state, 'killed');
+    assert.equal(exited.reason, 'killed on request: third Ctrl+C (killed by SIGKILL)');
     assert.equal(isAlive(worker.pid), false);
   }
   const received = run

@@ -21,6 +21,7 @@ import {
 } from './code-server';
 
 const TEST_ENTRY = join(ROOT, 'out/test/vscode/index.js');
+/** A multi-root workspace: api (most tests), web (an ES module app; Ctrl+C), storm (an event storm). */
 const FIXTURE = join(ROOT, 'test/fixtures/vscode-workspace');
 const TESTS_DEADLINE_MS = 240_000;
 
@@ -57,7 +58,7 @@ async function main(): Promise<number> {
       (resolveDone) => void page.exposeFunction('codeAutomationExit', resolveDone),
     );
     await page.goto(
-      `${codeServer.base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+      `${codeServer.base}/?workspace=${encodeURIComponent(join(workspace, 'arbiter-tests.code-workspace'))}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
     );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
