@@ -576,8 +576,19 @@ test('saves during a cycle fold into one follow-up cycle', async (t) => {
   const { run, port, generation } = await start(t, p);
   const mark = run.events.length;
 
-  writeFileSync(p.app, appSource('v2'));
+  // v2 says when it has been read and holds its readiness a moment, so the next two saves land
+  // during the cycle but never while a worker reads the file (a half-written file would fail
+  // the cycle, rightly; that is another test's subject).
+  writeFileSync(
+    p.app,
+    appSource('v2', [
+      `console.log('loaded v2');`,
+      `const ready = globalThis.arbiter?.holdReady('test: a long cycle');`,
+      `setTimeout(() => ready?.(), 300);`,
+    ]),
+  );
   const first = await next(run, mark, 'reload', (e) => e.phase === 'triggered');
+  await run.waitForOutput(/loaded v2/); // its one worker read it
   writeFileSync(p.app, appSource('v3'));
   writeFileSync(p.app, appSource('v4'));
   assert.ok(
