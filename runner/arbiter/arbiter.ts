@@ -95,6 +95,8 @@ export class Arbiter {
   private watcher: WatcherHandle | undefined;
   /** A reload is under way (from its first await on: config, hooks, build, boot). */
   private cycling = false;
+  /** Every worker opens its inspector (--inspect, or the editor asked for all). */
+  private inspectAll: boolean;
   /** Replace mode: the old generation is being stopped; nothing is respawned meanwhile. */
   private replacing = false;
   /** Set for TypeScript apps: what the workers run is this build's output. */
@@ -116,6 +118,7 @@ export class Arbiter {
   constructor(private readonly options: ArbiterOptions) {
     this.settings = options.settings;
     this.target = options.settings.workers;
+    this.inspectAll = options.settings.inspect;
     this.log = options.log;
     this.events = options.events;
     this.hooks = new HookRunner(options.hooks, options.events, options.log);
@@ -297,6 +300,18 @@ export class Arbiter {
    * for in the editor, done by the arbiter so that the event stream says who asked.
    */
   handleCommand(command: ArbiterCommand): void {
+    if (command.type === 'inspect') {
+      if (command.pid === undefined) this.inspectAll = true;
+      for (const worker of this.workers.values())
+        if (!worker.exited && (command.pid === undefined || worker.pid === command.pid))
+          worker.send({ type: 'inspect' });
+      return;
+    }
+    if (command.type === 'debugger') {
+      const worker = [...this.workers.values()].find((w) => w.pid === command.pid && !w.exited);
+      if (worker) this.setPaused(worker, command.paused);
+      return;
+    }
     const reason = command.reason ?? 'asked by the tool that started the arbiter';
     if (command.type === 'kill-generation') {
       const workers = [...this.workers.values()].filter(
@@ -599,11 +614,8 @@ export class Arbiter {
       heartbeatMs:
         this.settings.timeout > 0 ? Math.max(50, Math.round((this.settings.timeout * 1000) / 4)) : 0,
     });
-    worker.timers.boot = setTimeout(
-      () =>
-        this.changeState(worker, { kind: 'boot-timeout' }, `not ready within ${this.settings.bootTimeout} s`),
-      this.settings.bootTimeout * 1000,
-    );
+    if (this.inspectAll) worker.send({ type: 'inspect' });
+    this.armBootTimer(worker);
     this.events.emit({ type: 'worker.spawned', ...this.ref(worker) });
     this.events.emit({
       type: 'worker.state',
@@ -694,12 +706,81 @@ export class Arbiter {
     } else {
       this.changeState(worker, { kind: 'stop' }, `${mode} stop: ${reason}`, { deadline });
     }
+    if (worker.paused) clearTimeout(worker.timers.signal); // it cannot answer while paused
+    else this.armStopDeadline(worker);
+  }
+
+  private armBootTimer(worker: WorkerProcess): void {
+    clearTimeout(worker.timers.boot);
+    worker.timers.boot = setTimeout(
+      () =>
+        this.changeState(worker, { kind: 'boot-timeout' }, `not ready within ${this.settings.bootTimeout} s`),
+      this.settings.bootTimeout * 1000,
+    );
+  }
+
+  private armHeartbeat(worker: WorkerProcess): void {
+    clearTimeout(worker.timers.heartbeat);
+    if (this.settings.timeout <= 0) return;
+    worker.timers.heartbeat = setTimeout(
+      () =>
+        this.changeState(worker, { kind: 'heartbeat-timeout' }, `no heartbeat for ${this.settings.timeout} s`),
+      this.settings.timeout * 1000,
+    );
+  }
+
+  /** Kills a stopping worker at its `stopDeadline`. */
+  private armStopDeadline(worker: WorkerProcess): void {
     worker.timers.stop?.cancel();
-    worker.timers.stop = new Deadline(deadline, () => {
-      const label = mode === 'graceful' ? 'graceful timeout' : 'quick timeout';
+    if (worker.stopDeadline === undefined) return;
+    worker.timers.stop = new Deadline(worker.stopDeadline, () => {
+      const quick = worker.stopMode === 'quick';
+      const label = quick ? 'quick timeout' : 'graceful timeout';
+      const seconds = quick ? this.settings.quickTimeout : this.settings.gracefulTimeout;
       const lingering = worker.lingering?.length ? `; still open: ${worker.lingering.join(', ')}` : '';
       this.changeState(worker, { kind: 'stop-timeout' }, `${label} (${seconds} s) ran out${lingering}`);
     });
+  }
+
+  /**
+   * A debugger stopped the worker at a breakpoint (or let it go): while it is paused nothing in
+   * it runs — no beats, no drain, no answer — so its boot, heartbeat and stop deadlines are
+   * suspended; on resume the boot and heartbeat windows start afresh and a stop gets what was
+   * left of its time. The editor says when (it sees the debugger's stopped/continued events).
+   */
+  private setPaused(worker: WorkerProcess, paused: boolean): void {
+    if (worker.exited || worker.paused === paused) return;
+    worker.paused = paused;
+    const now = Date.now();
+    if (paused) {
+      worker.pausedAt = now;
+      clearTimeout(worker.timers.boot);
+      clearTimeout(worker.timers.heartbeat);
+      clearTimeout(worker.timers.signal);
+      worker.timers.stop?.cancel();
+    } else {
+      if (worker.state === 'booting') this.armBootTimer(worker);
+      if (worker.state === 'ready') this.armHeartbeat(worker);
+      if (worker.state === 'draining' && worker.stopDeadline !== undefined) {
+        worker.stopDeadline += now - (worker.pausedAt ?? now);
+        this.armStopDeadline(worker);
+        this.events.emit({
+          type: 'worker.state',
+          ...this.ref(worker),
+          state: 'draining',
+          reason: 'resumed by the debugger: the stop deadline moved by the time it was paused',
+          deadline: worker.stopDeadline,
+        });
+      }
+      worker.pausedAt = undefined;
+    }
+    this.log.worker(
+      worker.id,
+      worker.pid,
+      'info',
+      paused ? 'paused in the debugger: its deadlines wait' : 'resumed: its deadlines run again',
+    );
+    this.events.emit({ type: 'worker.paused', ...this.ref(worker), paused });
   }
 
   /** Kills a worker's whole process group now. */
@@ -821,6 +902,20 @@ export class Arbiter {
       case 'notice':
         this.log.worker(worker.id, worker.pid, message.level, message.message);
         return;
+      case 'inspector':
+        if (message.error) {
+          this.log.worker(worker.id, worker.pid, 'warn', `cannot open its inspector: ${message.error}`);
+          this.events.emit({ type: 'worker.inspector', ...this.ref(worker), error: message.error });
+        } else if (message.url && message.port) {
+          this.log.worker(worker.id, worker.pid, 'info', `inspector on ${message.url}`);
+          this.events.emit({
+            type: 'worker.inspector',
+            ...this.ref(worker),
+            url: message.url,
+            port: message.port,
+          });
+        }
+        return;
     }
   }
 
@@ -829,17 +924,7 @@ export class Arbiter {
     clearTimeout(worker.timers.boot);
     worker.readyAt = Date.now();
     this.changeState(worker, { kind: 'ready' }, 'listening on the shared socket');
-    if (this.settings.timeout > 0) {
-      worker.timers.heartbeat = setTimeout(
-        () =>
-          this.changeState(
-            worker,
-            { kind: 'heartbeat-timeout' },
-            `no heartbeat for ${this.settings.timeout} s`,
-          ),
-        this.settings.timeout * 1000,
-      );
-    }
+    if (!worker.paused) this.armHeartbeat(worker);
     const cycle = this.cycle;
     if (cycle?.workers.has(worker) && [...cycle.workers].every((w) => w.state === 'ready'))
       cycle.settle({ ok: true });

@@ -78,6 +78,9 @@ export class WorkerProcess {
   readonly spawnedAt = Date.now();
   state: WorkerState = 'booting';
   readyAt: number | undefined;
+  /** Stopped at a breakpoint (the editor says so): its deadlines wait. */
+  paused = false;
+  pausedAt: number | undefined;
   /** Set when it was killed on request rather than at a deadline: why. */
   killRequest: string | undefined;
   served = 0;

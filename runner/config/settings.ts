@@ -138,6 +138,12 @@ export const SETTING_DEFINITIONS = {
     flag: 'stop-on-stdin-close',
     help: 'stop gracefully when stdin closes: for tools that start the arbiter through a pipe, so it never outlives them',
   }),
+  inspect: define({
+    checker: boolean,
+    default: false,
+    flag: 'inspect',
+    help: "open every worker's inspector on 127.0.0.1 and a free port, and print its address (events carry it too)",
+  }),
   stdinCommands: define({
     checker: boolean,
     default: false,

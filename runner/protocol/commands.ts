@@ -39,7 +39,16 @@ const killGeneration = s.object({
   reason: s.optional(s.string()),
 });
 
-export const arbiterCommandSchema = s.tagged([signalWorker, killGeneration]);
+/**
+ * Open a worker's inspector (on 127.0.0.1, a free port; reported as a `worker.inspector`
+ * event), or, without a pid, every worker's — and every later worker's too.
+ */
+const inspect = s.object({ type: s.literal('inspect'), pid: s.optional(s.integer(1)) });
+
+/** A debugger stopped a worker at a breakpoint, or let it go: its deadlines wait meanwhile. */
+const debuggerState = s.object({ type: s.literal('debugger'), pid: s.integer(1), paused: s.boolean() });
+
+export const arbiterCommandSchema = s.tagged([signalWorker, killGeneration, inspect, debuggerState]);
 export type ArbiterCommand = s.Infer<typeof arbiterCommandSchema>;
 
 export function parseCommand(line: string): ParseResult<ArbiterCommand> {

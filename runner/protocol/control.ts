@@ -47,7 +47,10 @@ const stopMessage = s.object({
  * real SIGUSR1 would open Node's inspector. */
 const reopenLogsMessage = s.object({ type: s.literal('reopen-logs') });
 
-export const arbiterMessageSchema = s.tagged([bootMessage, stopMessage, reopenLogsMessage]);
+/** Open the inspector on 127.0.0.1 and a free port (again: report the one open). */
+const inspectMessage = s.object({ type: s.literal('inspect') });
+
+export const arbiterMessageSchema = s.tagged([bootMessage, stopMessage, reopenLogsMessage, inspectMessage]);
 export type ArbiterMessage = s.Infer<typeof arbiterMessageSchema>;
 export type BootMessage = s.Infer<typeof bootMessage>;
 export type StopMode = s.Infer<typeof stopMessage>['mode'];
@@ -104,7 +107,16 @@ const noticeMessage = s.object({
   message: s.string(),
 });
 
+/** Its inspector is open (url, port), or could not be opened (error). */
+const inspectorMessage = s.object({
+  type: s.literal('inspector'),
+  url: s.optional(s.string()),
+  port: s.optional(s.integer(1, 65535)),
+  error: s.optional(s.string()),
+});
+
 export const workerMessageSchema = s.tagged([
+  inspectorMessage,
   readyMessage,
   heartbeatMessage,
   bootErrorMessage,

@@ -111,6 +111,27 @@ const workerLingering = s.object({
   resources: s.array(s.string()),
 });
 
+/**
+ * A worker's inspector is open, on 127.0.0.1 and a port of its own (`--inspect`, or the editor
+ * asked), or could not be opened (`error`). A debugger attaches to `port`.
+ */
+const workerInspector = s.object({
+  ...base,
+  type: s.literal('worker.inspector'),
+  ...workerRef,
+  url: s.optional(s.string()),
+  port: s.optional(s.integer(1, 65535)),
+  error: s.optional(s.string()),
+});
+
+/** A debugger stopped the worker at a breakpoint (`paused`) or let it go: its deadlines wait meanwhile. */
+const workerPaused = s.object({
+  ...base,
+  type: s.literal('worker.paused'),
+  ...workerRef,
+  paused: s.boolean(),
+});
+
 /** A signal the arbiter received, or sent to a worker (`pid` is the target). */
 const signalEvent = s.object({
   ...base,
@@ -199,6 +220,8 @@ export const eventSchema = s.tagged([
   workerExited,
   workerStats,
   workerLingering,
+  workerInspector,
+  workerPaused,
   signalEvent,
   hookEvent,
   reloadEvent,

@@ -11,6 +11,7 @@ import { findSyntaxError } from '../errors/syntax-location';
 import { AppServers } from './app-servers';
 import { ControlChannel } from './control-channel';
 import { HookReporter } from './hook-reporter';
+import { closeInspector, openInspector } from './inspector';
 import { exportedHandler, loadApp } from './load-app';
 import { ObservedHandlers } from './observed-handlers';
 import { Readiness } from './readiness';
@@ -24,7 +25,16 @@ const STATS_INTERVAL_MS = 1000;
 /** Exit code for an app that could not be loaded (gunicorn's APP_LOAD_ERROR). */
 const APP_LOAD_ERROR = 4;
 
-const realExit: (code?: number) => never = process.exit.bind(process);
+const exitProcess: (code?: number) => never = process.exit.bind(process);
+const realExit: (code?: number) => never = (code) => {
+  closeInspector();
+  return exitProcess(code);
+};
+process.on('exit', closeInspector); // a natural exit too: the loop ran empty
+// A real SIGUSR1 would open Node's inspector on 9229, where N workers collide: with a listener
+// installed it does not (the app's own SIGUSR1 listeners still run). The inspector opens when
+// asked, on a free port.
+process.on('SIGUSR1', () => undefined);
 let booted = false;
 
 const channel = new ControlChannel(onMessage, onOrphaned);
@@ -47,6 +57,9 @@ function onMessage(message: ArbiterMessage): void {
     case 'reopen-logs':
       // Apps that reopen their logs on SIGUSR1 get the call without Node's inspector opening.
       process.emit('SIGUSR1' as never);
+      return;
+    case 'inspect':
+      send(openInspector());
       return;
   }
 }
