@@ -706,7 +706,8 @@ export class Arbiter {
     } else {
       this.changeState(worker, { kind: 'stop' }, `${mode} stop: ${reason}`, { deadline });
     }
-    if (worker.paused) clearTimeout(worker.timers.signal); // it cannot answer while paused
+    if (worker.paused)
+      clearTimeout(worker.timers.signal); // it cannot answer while paused
     else this.armStopDeadline(worker);
   }
 
@@ -724,7 +725,11 @@ export class Arbiter {
     if (this.settings.timeout <= 0) return;
     worker.timers.heartbeat = setTimeout(
       () =>
-        this.changeState(worker, { kind: 'heartbeat-timeout' }, `no heartbeat for ${this.settings.timeout} s`),
+        this.changeState(
+          worker,
+          { kind: 'heartbeat-timeout' },
+          `no heartbeat for ${this.settings.timeout} s`,
+        ),
       this.settings.timeout * 1000,
     );
   }
