@@ -13,7 +13,7 @@ export class InspectorClient {
 
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      const message = JSON.parse(String(data as Buffer)) as Message;
+      const message = JSON.parse((data as Buffer).toString('utf8')) as Message;
       if (message.id !== undefined) this.pending.get(message.id)?.(message);
       else for (const listener of this.listeners) listener(message);
     });
