@@ -17,6 +17,8 @@ export type CommandArgs = {
   'arbiter.killGeneration': [node?: TreeNode];
   'arbiter.showTerminal': [node?: TreeNode];
   'arbiter.openInBrowser': [node?: TreeNode];
+  'arbiter.attachDebugger': [node?: TreeNode];
+  'arbiter.attachAll': [node?: TreeNode];
 };
 
 export type CommandId = keyof CommandArgs;

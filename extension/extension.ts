@@ -3,6 +3,10 @@
  * file. `activate` returns the API the extension tests drive.
  */
 import * as vscode from 'vscode';
+import { ArbiterDebugAdapter, trackChildSessions } from './debug/arbiter-debug-adapter';
+import { registerDebugConfigurations } from './debug/debug-configurations';
+import { trackPauses } from './debug/pause-tracker';
+import { WorkerAttacher } from './debug/worker-attacher';
 import { registerServerCommands } from './server-commands';
 import { ServerManager } from './server/server-manager';
 import { ReloadDiagnostics } from './views/reload-diagnostics';
@@ -14,6 +18,7 @@ export type ArbiterApi = {
   tree: WorkerTree;
   diagnostics: ReloadDiagnostics;
   statusBar: StatusBar;
+  attacher: WorkerAttacher;
   /** What activation costs the extension itself, in ms: evaluating its modules, then `activate`. */
   activation: { modulesMs: number; activateMs: number };
 };
@@ -58,12 +63,24 @@ export function activate(context: vscode.ExtensionContext): ArbiterApi {
       if (!treeView.visible) void vscode.commands.executeCommand('workbench.view.extension.arbiter');
     }),
   );
-  registerServerCommands(context, manager);
+  const attacher = new WorkerAttacher(context.extensionPath);
+  context.subscriptions.push(
+    attacher,
+    trackPauses(manager),
+    trackChildSessions(),
+    registerDebugConfigurations(),
+    vscode.debug.registerDebugAdapterDescriptorFactory('arbiter', {
+      createDebugAdapterDescriptor: (session) =>
+        new vscode.DebugAdapterInlineImplementation(new ArbiterDebugAdapter(session, manager!, attacher)),
+    }),
+  );
+  registerServerCommands(context, manager, attacher);
   return {
     manager,
     tree,
     diagnostics,
     statusBar,
+    attacher,
     activation: { modulesMs: modulesMs(), activateMs: performance.now() - activateStart },
   };
 }

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { WORKER_SIGNALS } from '../runner/protocol/commands';
 import { registerCommand } from './commands';
+import type { WorkerAttacher } from './debug/worker-attacher';
 import type { ServerManager } from './server/server-manager';
 import type { ServerSession } from './server/server-session';
 import { openServerTerminal } from './views/server-terminal';
@@ -13,7 +14,11 @@ import type { TreeNode } from './views/worker-tree';
 /** Why, as the tree and the server's log will say it. */
 const FROM_EDITOR = 'asked from VS Code';
 
-export function registerServerCommands(context: vscode.ExtensionContext, manager: ServerManager): void {
+export function registerServerCommands(
+  context: vscode.ExtensionContext,
+  manager: ServerManager,
+  attacher: WorkerAttacher,
+): void {
   const terminals = new Map<ServerSession, vscode.Terminal>();
   const showTerminal = (session: ServerSession) => {
     let terminal = terminals.get(session);
@@ -77,6 +82,19 @@ export function registerServerCommands(context: vscode.ExtensionContext, manager
       generation: node.row.generation,
       reason: `Kill Now ${FROM_EDITOR}`,
     });
+  });
+  registerCommand(context, 'arbiter.attachDebugger', async (node) => {
+    const target = await workerOf(manager, node);
+    if (!target) return;
+    try {
+      await attacher.attach(target.session, target.pid);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Arbiter: ${(error as Error).message}`);
+    }
+  });
+  registerCommand(context, 'arbiter.attachAll', async (node) => {
+    const session = await sessionOf(manager, node);
+    if (session) attacher.follow(session);
   });
   registerCommand(context, 'arbiter.showTerminal', async (node) => {
     const session = await sessionOf(manager, node);

@@ -46,6 +46,10 @@ export type WorkerRow = {
   /** What kept it alive after its shutdown work. */
   lingering?: string[];
   exit?: { code: number | null; signal: string | null; reason: string; at: number };
+  /** Its inspector, once opened (a debugger attaches to `port`), or why it could not open. */
+  inspector?: { url: string; port: number } | { error: string };
+  /** Stopped at a breakpoint: its deadlines wait. */
+  paused?: boolean;
   signals: SignalRow[];
   hooks: HookRow[];
 };
@@ -110,6 +114,20 @@ export class ServerModel {
       }
       case 'worker.exited':
         return this.workerExited(event);
+      case 'worker.inspector': {
+        const worker = this.workersByPid.get(event.pid);
+        if (worker)
+          worker.inspector =
+            event.url && event.port
+              ? { url: event.url, port: event.port }
+              : { error: event.error ?? 'unknown' };
+        return;
+      }
+      case 'worker.paused': {
+        const worker = this.workersByPid.get(event.pid);
+        if (worker) worker.paused = event.paused;
+        return;
+      }
       case 'signal':
         return this.signal(event);
       case 'hook':
@@ -214,6 +232,7 @@ export class ServerModel {
     worker.exit = { code: event.code, signal: event.signal, reason: event.reason, at: event.ts };
     worker.since = event.ts;
     worker.inflight = 0;
+    worker.paused = false;
     for (const hook of worker.hooks) {
       // Its end never came: the worker was gone first.
       if (hook.outcome === 'running') hook.outcome = worker.state === 'killed' ? 'killed' : 'interrupted';

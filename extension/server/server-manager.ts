@@ -18,6 +18,16 @@ const ANSI_COLOR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 /** Lines of output shown when an arbiter dies unasked. */
 const CRASH_TAIL_LINES = 15;
 
+/** What an `arbiter` launch configuration may set over the folder's settings. */
+export type LaunchOverrides = {
+  app?: string;
+  bind?: string;
+  workers?: number;
+  gracefulTimeout?: number;
+  timeout?: number;
+  env?: Record<string, string>;
+};
+
 export class ServerManager implements vscode.Disposable {
   private readonly byFolder = new Map<string, ServerSession>();
   private readonly started = new vscode.EventEmitter<ServerSession>();
@@ -36,19 +46,33 @@ export class ServerManager implements vscode.Disposable {
     return this.byFolder.get(folder.uri.toString());
   }
 
-  /** Starts the folder's server, or returns the one that runs. */
-  async start(folder: vscode.WorkspaceFolder): Promise<ServerSession | undefined> {
+  /**
+   * Starts the folder's server, or returns the one that runs. `overrides` (from an `arbiter`
+   * launch configuration) win over the folder's settings.
+   */
+  async start(
+    folder: vscode.WorkspaceFolder,
+    overrides: LaunchOverrides = {},
+  ): Promise<ServerSession | undefined> {
     const running = this.sessionFor(folder);
     if (running && running.model.phase !== 'exited') return running;
-    const choice = await findApp(folder, this.state);
+    const choice = overrides.app ? { app: overrides.app } : await findApp(folder, this.state);
     if (!choice) return undefined;
-    const config = vscode.workspace.getConfiguration('arbiter', folder.uri);
+    const folderConfig = vscode.workspace.getConfiguration('arbiter', folder.uri);
+    const config = {
+      get: <T>(key: string): T | undefined =>
+        (overrides[key as keyof LaunchOverrides] as T | undefined) ?? folderConfig.get<T>(key),
+    };
     const session = new ServerSession({
       folder,
       node: config.get<string>('nodePath') || 'node',
       cli: CLI,
-      args: [...settingsArgs(config), ...(choice.configFile ? ['--config', choice.configFile] : [])],
+      args: [
+        ...settingsArgs(config),
+        ...('configFile' in choice && choice.configFile ? ['--config', choice.configFile] : []),
+      ],
       ...(choice.app ? { app: choice.app } : {}),
+      ...(overrides.env ? { env: overrides.env } : {}),
     });
     running?.dispose();
     this.byFolder.set(folder.uri.toString(), session);

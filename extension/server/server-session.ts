@@ -17,6 +17,8 @@ export type SessionOptions = {
   args: string[];
   /** Absent when the config file names the app. */
   app?: string;
+  /** Added to the server's environment (a launch configuration's `env`). */
+  env?: Record<string, string>;
 };
 
 export class ServerSession implements vscode.Disposable {
@@ -41,6 +43,7 @@ export class ServerSession implements vscode.Disposable {
       cli: options.cli,
       cwd: options.folder.uri.fsPath,
       args: [...options.args, ...(options.app ? [options.app] : [])],
+      ...(options.env ? { env: options.env } : {}),
       onEvent: (event) => {
         this.model.apply(event);
         this.event.fire(event);

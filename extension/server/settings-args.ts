@@ -1,7 +1,8 @@
 /** The extension's settings as the runner's command-line options (unset ones are left out). */
-import type * as vscode from 'vscode';
+/** Where settings come from: the folder's `arbiter.*` configuration, or a launch configuration over it. */
+export type SettingsSource = { get<T>(key: string): T | undefined };
 
-export function settingsArgs(config: vscode.WorkspaceConfiguration): string[] {
+export function settingsArgs(config: SettingsSource): string[] {
   const args: string[] = [];
   const value = <T>(key: string) => config.get<T>(key);
   const bind = value<string>('bind');

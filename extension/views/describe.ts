@@ -27,6 +27,14 @@ export function workerDescription(worker: WorkerRow, now: number): string {
   // "exited (exit code 0)", not "exited · exited (exit code 0)".
   const parts: string[] = worker.exit && worker.exit.reason.startsWith(worker.state) ? [] : [worker.state];
   if (worker.exit) parts.push(worker.exit.reason);
+  else if (worker.paused)
+    parts.push(
+      worker.state === 'draining'
+        ? 'paused in the debugger: its stop waits (Kill Worker to end it)'
+        : worker.state === 'booting'
+          ? 'paused in the debugger: the reload waits for it'
+          : 'paused in the debugger: its deadlines wait',
+    );
   else if (worker.state === 'draining' && worker.deadline !== undefined)
     parts.push(`killed in ${duration(Math.max(0, worker.deadline - now))} if still running`);
   else parts.push(`up ${duration(now - worker.spawnedAt)}`);
@@ -39,11 +47,15 @@ export function workerDescription(worker: WorkerRow, now: number): string {
 export function generationDescription(model: ServerModel, row: GenerationRow, now: number): string {
   const status: GenerationStatus = model.statusOf(row);
   const live = row.workers.filter((worker) => !worker.exit).length;
-  const deadlines = row.workers.filter((w) => w.state === 'draining' && w.deadline).map((w) => w.deadline!);
+  const deadlines = row.workers
+    .filter((w) => w.state === 'draining' && w.deadline && !w.paused)
+    .map((w) => w.deadline!);
+  const paused = row.workers.filter((w) => w.paused && !w.exit).length;
+  const waiting = paused ? ` · ${paused} paused in the debugger` : '';
   const countdown = deadlines.length
     ? ` · ${duration(Math.max(0, Math.min(...deadlines) - now))} to the deadline`
     : '';
-  return `${status} · ${live} of ${row.workers.length} running${countdown}`;
+  return `${status} · ${live} of ${row.workers.length} running${countdown}${waiting}`;
 }
 
 export function hookDescription(hook: HookRow, now: number): string {

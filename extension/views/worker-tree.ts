@@ -92,7 +92,11 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
         item.id = `${base}/w${worker.pid}${hasChildren ? '+' : ''}`;
         item.description = describe.workerDescription(worker, now);
         item.tooltip = `${worker.state}: ${worker.reason}`;
-        item.iconPath = icon(STATE_ICONS[worker.state]);
+        item.iconPath = icon(
+          worker.paused && !worker.exit
+            ? ['debug-pause', 'debugIcon.pauseForeground']
+            : STATE_ICONS[worker.state],
+        );
         item.contextValue = worker.exit
           ? 'worker-gone'
           : worker.state === 'draining'

@@ -1,0 +1,32 @@
+/**
+ * Tells the arbiter when a debugger stops a worker at a breakpoint and when it lets it go, so
+ * that a paused worker's heartbeat, boot and stop deadlines wait instead of killing it under
+ * the developer. It watches js-debug's sessions (type `pwa-node`): the session that reports
+ * `stopped`/`continued` is one js-debug nests under ours, so the worker is found by walking up
+ * to the session that carries our marker.
+ */
+import * as vscode from 'vscode';
+import type { ServerManager } from '../server/server-manager';
+import { markerOf, type WorkerMarker } from './worker-attacher';
+
+export function trackPauses(manager: ServerManager): vscode.Disposable {
+  const tell = (marker: WorkerMarker, paused: boolean) => {
+    const session = manager.sessions().find((s) => s.folder.uri.toString() === marker.folder);
+    session?.process.command({ type: 'debugger', pid: marker.pid, paused });
+  };
+  return vscode.debug.registerDebugAdapterTrackerFactory('pwa-node', {
+    createDebugAdapterTracker(session) {
+      const marker = markerOf(session);
+      if (!marker) return undefined; // not ours: the user's own Node sessions are left alone
+      return {
+        onDidSendMessage(message: { type?: string; event?: string }) {
+          if (message.type !== 'event') return;
+          if (message.event === 'stopped') tell(marker, true);
+          else if (message.event === 'continued') tell(marker, false);
+        },
+        // A debugger that detaches lets the worker run again.
+        onWillStopSession: () => tell(marker, false),
+      };
+    },
+  });
+}

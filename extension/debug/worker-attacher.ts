@@ -1,0 +1,142 @@
+/**
+ * Attaches VS Code's JavaScript debugger (js-debug) to workers: asks the arbiter to open a
+ * worker's inspector, waits for its port in the event stream, and starts an `attach` session on
+ * it, named after the worker. Following a server (the `arbiter` debug session) does that for
+ * every worker now and every later one — each new generation is attached as it boots, and the
+ * old workers' sessions end by themselves as they exit (js-debug ends when its target goes).
+ */
+import * as vscode from 'vscode';
+import type { EventOf } from '../../runner/protocol/events';
+import type { ServerSession } from '../server/server-session';
+
+/** How long a worker gets to report its inspector. */
+const INSPECTOR_DEADLINE_MS = 10_000;
+
+/** Put on each worker session's configuration: which server and worker it debugs. */
+export type WorkerMarker = { folder: string; pid: number; id: number; generation: number };
+export const MARKER_KEY = '__arbiterWorker';
+
+/** The worker a debug session (or one of its ancestors: js-debug nests its own) is attached to. */
+export function markerOf(session: vscode.DebugSession | undefined): WorkerMarker | undefined {
+  for (let s = session; s; s = s.parentSession) {
+    const marker = (s.configuration as Record<string, unknown>)[MARKER_KEY];
+    if (marker) return marker as WorkerMarker;
+  }
+  return undefined;
+}
+
+/** Asks for the worker's inspector; resolves with its port. */
+function inspectorOf(session: ServerSession, pid: number): Promise<number> {
+  const known = session.model.worker(pid)?.inspector;
+  if (known && 'port' in known) return Promise.resolve(known.port);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      subscription.dispose();
+      reject(
+        new Error(`worker pid ${pid} did not open its inspector within ${INSPECTOR_DEADLINE_MS / 1000} s`),
+      );
+    }, INSPECTOR_DEADLINE_MS);
+    const subscription = session.onEvent((event) => {
+      if (event.type !== 'worker.inspector' || event.pid !== pid) return;
+      clearTimeout(timer);
+      subscription.dispose();
+      if (event.port) resolve(event.port);
+      else reject(new Error(`worker pid ${pid} cannot open its inspector: ${event.error ?? 'unknown'}`));
+    });
+    if (!session.process.command({ type: 'inspect', pid })) {
+      clearTimeout(timer);
+      subscription.dispose();
+      reject(new Error('the server is not running'));
+    }
+  });
+}
+
+/** The js-debug attach configuration for one worker's inspector. */
+function attachConfiguration(
+  session: ServerSession,
+  worker: { pid: number; id: number; generation: number },
+  port: number,
+  extensionPath: string,
+): vscode.DebugConfiguration {
+  const marker: WorkerMarker = { folder: session.folder.uri.toString(), ...worker };
+  return {
+    type: 'node',
+    request: 'attach',
+    name: `worker ${worker.id} · pid ${worker.pid} (generation ${worker.generation})`,
+    address: '127.0.0.1', // the inspector listens there only; `localhost` may resolve to ::1
+    port,
+    restart: false, // a worker that exits is gone: never reconnect
+    autoAttachChildProcesses: false, // js-debug would otherwise rewrite NODE_OPTIONS in the worker
+    attachExistingChildren: false,
+    continueOnAttach: true,
+    timeout: INSPECTOR_DEADLINE_MS,
+    // TypeScript apps run from per-generation bundles under node_modules/.cache/arbiter, whose
+    // maps js-debug's default (!**/node_modules/**) would refuse: let every map resolve.
+    resolveSourceMapLocations: null,
+    skipFiles: ['<node_internals>/**', `${extensionPath}/out/runner/**`],
+    [MARKER_KEY]: marker,
+  };
+}
+
+export class WorkerAttacher implements vscode.Disposable {
+  private readonly following = new Map<ServerSession, vscode.Disposable>();
+
+  constructor(private readonly extensionPath: string) {}
+
+  /** One worker, on request (Attach Debugger). Resolves once its session started. */
+  async attach(session: ServerSession, pid: number, parent?: vscode.DebugSession): Promise<boolean> {
+    const worker = session.model.worker(pid);
+    if (!worker || worker.exit) throw new Error(`pid ${pid} is not a running worker of this server`);
+    return this.start(session, worker, await inspectorOf(session, pid), parent);
+  }
+
+  private start(
+    session: ServerSession,
+    worker: { pid: number; id: number; generation: number },
+    port: number,
+    parent: vscode.DebugSession | undefined,
+  ): Thenable<boolean> {
+    return vscode.debug.startDebugging(
+      session.folder,
+      attachConfiguration(session, worker, port, this.extensionPath),
+      parent
+        ? {
+            parentSession: parent,
+            // Stop and Restart on a worker's session reach the server's (the arbiter session).
+            lifecycleManagedByParent: true,
+            consoleMode: vscode.DebugConsoleMode.MergeWithParent,
+            compact: false,
+            suppressSaveBeforeStart: true,
+          }
+        : { suppressSaveBeforeStart: true },
+    );
+  }
+
+  /** Every worker of the server, now and from now on, under `parent` (or top-level). */
+  follow(session: ServerSession, parent?: vscode.DebugSession): void {
+    this.unfollow(session);
+    const attached = new Set<number>();
+    const attachOne = (event: EventOf<'worker.inspector'>) => {
+      if (!event.port || attached.has(event.pid)) return;
+      attached.add(event.pid);
+      const worker = session.model.worker(event.pid);
+      if (worker && !worker.exit) void this.start(session, worker, event.port, parent);
+    };
+    this.following.set(
+      session,
+      session.onEvent((event) => event.type === 'worker.inspector' && attachOne(event)),
+    );
+    // Without a pid: every worker's inspector, and every later worker's.
+    session.process.command({ type: 'inspect' });
+  }
+
+  unfollow(session: ServerSession): void {
+    this.following.get(session)?.dispose();
+    this.following.delete(session);
+  }
+
+  dispose(): void {
+    for (const subscription of this.following.values()) subscription.dispose();
+    this.following.clear();
+  }
+}
