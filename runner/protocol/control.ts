@@ -116,7 +116,6 @@ const inspectorMessage = s.object({
 });
 
 export const workerMessageSchema = s.tagged([
-  inspectorMessage,
   readyMessage,
   heartbeatMessage,
   bootErrorMessage,
@@ -126,6 +125,7 @@ export const workerMessageSchema = s.tagged([
   retireMessage,
   lingeringMessage,
   noticeMessage,
+  inspectorMessage,
 ]);
 export type WorkerMessage = s.Infer<typeof workerMessageSchema>;
 export type HookMessage = s.Infer<typeof hookMessage>;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parseCommand } from '../../runner/protocol/commands';
 import { test } from 'node:test';
 import {
   CONTROL_FD,
@@ -49,6 +50,9 @@ const EVENTS: ArbiterEvent[] = [
   },
   { ...envelope, type: 'worker.stats', ...worker, served: 10, inflight: 1 },
   { ...envelope, type: 'worker.lingering', ...worker, resources: ['Timeout', 'TCPSocket'] },
+  { ...envelope, type: 'worker.inspector', ...worker, url: 'ws://127.0.0.1:40123/0f2c', port: 40123 },
+  { ...envelope, type: 'worker.inspector', ...worker, error: 'Inspector is not available' },
+  { ...envelope, type: 'worker.paused', ...worker, paused: true },
   {
     ...envelope,
     type: 'signal',
@@ -154,7 +158,10 @@ void test('an unknown or missing type is refused, naming the allowed types', () 
 });
 
 void test('a field of the wrong type is refused, naming its path and what was expected', () => {
-  const [started, spawned, state, exited, , lingering, , hook, reload] = EVENTS as Record<string, unknown>[];
+  const [started, spawned, state, exited, , lingering, , , , , hook, reload] = EVENTS as Record<
+    string,
+    unknown
+  >[];
   const table: [event: unknown, expected: string][] = [
     [{ ...spawned, pid: '4242' }, "pid: expected a whole number from 1, got '4242'"],
     [{ ...spawned, id: 0 }, 'id: expected a whole number from 1, got number'],
@@ -215,7 +222,7 @@ void test('worker messages: bad lines are refused with the type list or the fiel
   const table: [line: string, expected: string][] = [
     [
       '{"type":"boot"}',
-      "type: expected one of ready, heartbeat, boot-error, fatal, hook, stopping, retire, lingering, notice, got 'boot'",
+      "type: expected one of ready, heartbeat, boot-error, fatal, hook, stopping, retire, lingering, notice, inspector, got 'boot'",
     ],
     ['{"type":"heartbeat","served":-1,"inflight":0}', 'served: expected a whole number from 0, got number'],
     ['{"type":"heartbeat","served":1}', 'inflight: expected a whole number from 0, got undefined'],
@@ -253,7 +260,7 @@ void test('arbiter messages: valid lines parse; a worker message is not an arbit
   for (const message of messages) assert.deepEqual(ok(parseArbiterMessage(JSON.stringify(message))), message);
   assert.equal(
     error(parseArbiterMessage('{"type":"ready"}')),
-    "type: expected one of boot, stop, reopen-logs, got 'ready'",
+    "type: expected one of boot, stop, reopen-logs, inspect, got 'ready'",
   );
   assert.equal(
     error(parseArbiterMessage('{"type":"stop","mode":"sideways","reason":"r"}')),
@@ -344,4 +351,28 @@ void test('schema: a tagged union reports only the failing option', () => {
     () => s.array(tagged).parse([{ type: 'a', x: 1 }, { type: 'z' }]),
     /^SchemaError: \[1\]\.type: expected one of a, b/,
   );
+});
+
+test('commands on stdin: valid lines parse; bad ones are refused with the field and what was expected', () => {
+  assert.deepEqual(parseCommand('{"type":"inspect"}'), { ok: true, value: { type: 'inspect' } });
+  assert.deepEqual(parseCommand('{"type":"debugger","pid":42,"paused":true}'), {
+    ok: true,
+    value: { type: 'debugger', pid: 42, paused: true },
+  });
+  const refused = (line: string) => {
+    const parsed = parseCommand(line);
+    assert.equal(parsed.ok, false, line);
+    return parsed.ok ? '' : parsed.error;
+  };
+  assert.match(refused('{"type":"signal-worker","pid":0,"signal":"SIGKILL"}'), /^pid: /);
+  assert.match(
+    refused('{"type":"signal-worker","pid":5,"signal":"SIGSTOP"}'),
+    /^signal: expected one of SIGTERM/,
+  );
+  assert.match(refused('{"type":"debugger","pid":5}'), /^paused: /);
+  assert.match(
+    refused('{"type":"reboot"}'),
+    /^type: expected one of signal-worker, kill-generation, inspect, debugger/,
+  );
+  assert.match(refused('not json'), /^not JSON/);
 });

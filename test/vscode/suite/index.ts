@@ -14,6 +14,7 @@ import type { ServerSession } from '../../../extension/server/server-session';
 import type { TreeNode } from '../../../extension/views/worker-tree';
 
 const DEADLINE_MS = 20_000;
+const ANSI_COLOR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 const RESULTS = process.env.ARBITER_VSCODE_RESULTS;
 
 function say(line: string): void {
@@ -36,7 +37,7 @@ function until(
     const subscriptions: vscode.Disposable[] = [];
     const timer = setTimeout(() => {
       for (const subscription of subscriptions) subscription.dispose();
-      const output = session.outputSoFar.replace(/\x1b\[[0-9;]*m/g, '').slice(-2_000);
+      const output = session.outputSoFar.replace(ANSI_COLOR, '').slice(-2_000);
       reject(new Error(`not within ${DEADLINE_MS} ms: ${what}\n--- the server's last output ---\n${output}`));
     }, DEADLINE_MS);
     const recheck = () => {
