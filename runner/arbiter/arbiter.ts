@@ -308,7 +308,7 @@ export class Arbiter {
       return;
     }
     if (command.type === 'debugger') {
-      const worker = [...this.workers.values()].find((w) => w.pid === command.pid && !w.exited);
+      const worker = this.runningWorker(command.pid);
       if (worker) this.setPaused(worker, command.paused);
       return;
     }
@@ -321,7 +321,7 @@ export class Arbiter {
       for (const worker of workers) this.killOnRequest(worker, reason);
       return;
     }
-    const worker = [...this.workers.values()].find((w) => w.pid === command.pid && !w.exited);
+    const worker = this.runningWorker(command.pid);
     if (!worker) {
       this.log.warn(`${command.signal} for pid ${command.pid} ignored: no worker of this arbiter has it`);
       return;
@@ -347,6 +347,11 @@ export class Arbiter {
             reason,
           });
     }
+  }
+
+  /** The worker with this pid, if it still runs. */
+  private runningWorker(pid: number): WorkerProcess | undefined {
+    return [...this.workers.values()].find((worker) => worker.pid === pid && !worker.exited);
   }
 
   private killOnRequest(worker: WorkerProcess, reason: string): void {
@@ -1086,11 +1091,8 @@ export class Arbiter {
     void this.standby?.close();
     for (const worker of this.workers.values()) {
       // Shown as killed, for this reason; one already being killed is only signalled again.
-      if (!transition(worker.state, { kind: 'kill' })) this.killWorker(worker, reason);
-      else {
-        worker.killRequest = reason;
-        this.changeState(worker, { kind: 'kill' }, reason);
-      }
+      if (transition(worker.state, { kind: 'kill' })) this.killOnRequest(worker, reason);
+      else this.killWorker(worker, reason);
     }
     if (this.workers.size === 0) void this.finish(EXIT.KILLED, reason);
   }

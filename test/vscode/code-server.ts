@@ -162,7 +162,11 @@ export function processesIn(dir: string): string[] {
     .map((line) => line.trim());
 }
 
-/** Waits up to `ms` for the workspace's processes to go (a graceful stop in progress); returns what is left. */
+/**
+ * Waits up to `ms` for the workspace's processes to go (a graceful stop in progress); returns
+ * what is left. They are not our children, so no exit event reaches us: `ps` is asked again
+ * every 100 ms until they are gone or the deadline passes.
+ */
 export async function leftBehind(dir: string, ms = 10_000): Promise<string[]> {
   const deadline = Date.now() + ms;
   let left = processesIn(dir);
