@@ -9,9 +9,9 @@
  * `import.meta.url`: an app that reads files beside its sources still finds them. Packages
  * stay external and load from node_modules as usual. Types are not checked (that is tsc's job).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BuildContext, Plugin } from 'esbuild';
 import type { ErrorInfo } from '../protocol/events';
@@ -37,6 +37,8 @@ export class TypeScriptBuild {
   private readonly format: 'esm' | 'cjs';
   /** The outputs on disk, by generation. */
   private readonly outputs = new Map<number, string>();
+  /** Each source as it is on disk, before the plugin prepends its prelude. */
+  private readonly originals = new Map<string, string>();
 
   constructor(
     private readonly entry: string,
@@ -45,8 +47,10 @@ export class TypeScriptBuild {
     const ext = extname(entry);
     // The same rule Node applies to .js: .mts is ESM, .cts CommonJS, .ts follows package.json.
     this.format = ext === '.mts' || (ext === '.ts' && isEsModule(entry.slice(0, -3) + '.js')) ? 'esm' : 'cjs';
+    const dir = outputDir(root);
+    sweepDeadArbiters(dir);
     this.outfile = join(
-      outputDir(root),
+      dir,
       `${basename(entry, ext)}.${process.pid}${this.format === 'esm' ? '.mjs' : '.cjs'}`,
     );
   }
@@ -64,11 +68,25 @@ export class TypeScriptBuild {
     const outfile = `${this.outfile.slice(0, -ext.length)}.${generation}${ext}`;
     const map = `${outfile}.map`;
     for (const output of built.outputFiles ?? []) {
-      if (output.path.endsWith('.map')) writeFileSync(map, output.contents);
+      if (output.path.endsWith('.map')) writeFileSync(map, this.withOriginalSources(output.text));
       else writeFileSync(outfile, pointAtMap(output.text, basename(map)));
     }
     this.outputs.set(generation, outfile);
     return { ok: true, outfile };
+  }
+
+  /**
+   * The map's sources as the user wrote them. A debugger (js-debug) binds a breakpoint set in a
+   * file on disk only when the map's copy of that file is the same text; with the plugin's
+   * prelude in it, it would show a read-only copy instead and the breakpoint would never hit.
+   */
+  private withOriginalSources(mapText: string): string {
+    const map = JSON.parse(mapText) as { sources: string[]; sourcesContent?: (string | null)[] };
+    const dir = dirname(this.outfile);
+    map.sourcesContent = map.sources.map(
+      (source, i) => this.originals.get(resolve(dir, source)) ?? map.sourcesContent?.[i] ?? null,
+    );
+    return JSON.stringify(map);
   }
 
   /** The output a worker of `generation` loads. */
@@ -111,7 +129,7 @@ export class TypeScriptBuild {
       logLevel: 'silent',
       // Written by build(), under a name per generation.
       write: false,
-      plugins: [originalLocations],
+      plugins: [originalLocations(this.originals)],
     });
   }
 }
@@ -134,12 +152,40 @@ function outputDir(root: string): string {
   return dir;
 }
 
-/** Gives each bundled module its own location back (prepended on line 1, so no line moves). */
-const originalLocations: Plugin = {
+/** `server.<arbiter pid>.<generation>.cjs` and its `.map`. */
+const OUTPUT_NAME = /\.(\d+)\.\d+\.[cm]?js(\.map)?$/;
+
+/**
+ * Removes the outputs of arbiters that are gone: one that was killed (SIGKILL, a crash) could
+ * not remove its own, and the directory would otherwise grow with every such run.
+ */
+function sweepDeadArbiters(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const pid = Number(OUTPUT_NAME.exec(name)?.[1]);
+    if (pid && !running(pid)) rmSync(join(dir, name), { force: true });
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Gives each bundled module its own location back (prepended on line 1, so no line moves), and
+ * keeps each source as read in `originals`.
+ */
+const originalLocations = (originals: Map<string, string>): Plugin => ({
   name: 'arbiter-original-locations',
   setup(build) {
     build.onLoad({ filter: /\.[cm]?[jt]sx?$/, namespace: 'file' }, (args) => {
       const source = readFileSync(args.path, 'utf8');
+      originals.set(args.path, source);
       const url = pathToFileURL(args.path).href;
       const prelude = `const __filename = ${JSON.stringify(args.path)}, __dirname = ${JSON.stringify(dirname(args.path))};`;
       const contents = prelude + source.replace(/\bimport\.meta\.url\b/g, JSON.stringify(url));
@@ -151,7 +197,7 @@ const originalLocations: Plugin = {
       return { contents, loader };
     });
   },
-};
+});
 
 function describeFailure(error: unknown, root: string): ErrorInfo {
   const first = (error as EsbuildFailure).errors?.[0];

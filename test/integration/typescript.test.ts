@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { get } from '../support/http';
 import { startArbiter } from '../support/arbiter-run';
@@ -34,13 +42,32 @@ function tsProject(): { dir: string; app: string } {
   return { dir, app };
 }
 
-test('a TypeScript app runs with no build step: its own __dirname, stacks at the .ts lines', async (t) => {
+test('a TypeScript app runs with no build step: its own __dirname, stacks at the .ts lines, a map that carries the sources as on disk', async (t) => {
   const { dir, app } = tsProject();
+  // Outputs an arbiter killed earlier left behind go; those of a live one stay.
+  const outputs = join(tmpdir(), 'arbiter-ts');
+  mkdirSync(outputs, { recursive: true });
+  const dead = join(outputs, 'server.999999999.1.cjs');
+  const live = join(outputs, `server.${process.pid}.1.cjs`);
+  for (const file of [dead, `${dead}.map`, live]) writeFileSync(file, '');
+  t.after(() => rmSync(live, { force: true }));
+
   const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'server.ts'], { cwd: dir });
   await run.ready(1);
   const port = await run.port();
   assert.equal((await get(port)).body, `v1 hello ts from ${join(dir, 'lib')} ${app}`);
   assert.match((await get(port, '/stack')).body, new RegExp(`${app.replace(/[.]/g, '\\.')}:7:\\d+`));
+
+  assert.deepEqual([existsSync(dead), existsSync(`${dead}.map`), existsSync(live)], [false, false, true]);
+  // A debugger binds breakpoints in a file only when the map's copy of it is the same text.
+  const map = JSON.parse(readFileSync(join(outputs, `server.${run.pid}.1.cjs.map`), 'utf8')) as {
+    sources: string[];
+    sourcesContent: string[];
+  };
+  const sources = map.sources.map((source) => resolve(outputs, source));
+  assert.deepEqual(sources.sort(), [app, join(dir, 'lib', 'greet.ts')].sort());
+  for (const [i, source] of map.sources.entries())
+    assert.equal(map.sourcesContent[i], readFileSync(resolve(outputs, source), 'utf8'));
 });
 
 test('editing a TypeScript app reloads it; a syntax error is reported at its .ts line before any spawn', async (t) => {
