@@ -140,3 +140,86 @@ test('a worker paused at a breakpoint is not killed while the editor says so; wh
   run.child.stdin!.end();
   assert.equal((await run.waitExit()).code, 0);
 });
+
+/** Pauses the worker for real and tells the arbiter, as the editor does. */
+async function pauseForReal(
+  t: { after: (fn: () => void) => void },
+  run: ArbiterRun,
+  pid: number,
+  url: string,
+) {
+  const client = await InspectorClient.connect(url);
+  t.after(() => client.close());
+  await client.send('Debugger.enable');
+  const paused = client.event('Debugger.paused');
+  await client.send('Debugger.pause');
+  await paused;
+  send(run, { type: 'debugger', pid, paused: true });
+  await run.waitFor('worker.paused', (e) => e.pid === pid && e.paused);
+  return client;
+}
+
+test('a worker paused while it boots is not timed out at its boot deadline; resumed, it becomes ready', async (t) => {
+  const run = startArbiter(
+    t,
+    [
+      '-w',
+      '1',
+      '-b',
+      '127.0.0.1:0',
+      '--no-reload',
+      '--inspect',
+      '--boot-timeout',
+      '2',
+      '--stdin-commands',
+      '--stop-on-stdin-close',
+      'app.js',
+    ],
+    { stdin: 'pipe', env: { FIXTURE_BOOT_DELAY_MS: '1500' } },
+  );
+  const spawned = await run.waitFor('worker.spawned');
+  const { url } = await run.waitFor('worker.inspector', (e) => e.pid === spawned.pid);
+  const client = await pauseForReal(t, run, spawned.pid, url!);
+  assert.equal(run.all('worker.state').filter((e) => e.state === 'ready').length, 0, 'paused before ready');
+  // Held for 4 s, twice the boot timeout: no boot-timeout, no kill.
+  await noneWithin(run, 'worker.state', (e) => e.state !== 'booting', 4_000);
+
+  await client.send('Debugger.resume');
+  send(run, { type: 'debugger', pid: spawned.pid, paused: false });
+  const [ready] = await run.ready(1);
+  assert.equal(ready!.pid, spawned.pid, 'the same worker came up');
+  run.child.stdin!.end();
+  assert.equal((await run.waitExit()).code, 0);
+});
+
+test('a worker paused while it drains keeps its stop: not killed at the graceful timeout, it finishes once resumed', async (t) => {
+  const run = startArbiter(
+    t,
+    ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', '--graceful-timeout', '2', '--stdin-commands', 'app.js'],
+    { stdin: 'pipe', env: { FIXTURE_SHUTDOWN_HOOKS: 'ok' } },
+  );
+  const [worker] = await run.ready(1);
+  const pid = worker!.pid;
+  send(run, { type: 'inspect', pid });
+  const { url } = await run.waitFor('worker.inspector');
+  const client = await pauseForReal(t, run, pid, url!);
+
+  run.signal('SIGTERM');
+  await run.waitFor('worker.state', (e) => e.pid === pid && e.state === 'draining');
+  // Held for 4 s, twice the graceful timeout: the stop waits, nothing is killed.
+  await noneWithin(run, 'worker.state', (e) => e.state !== 'draining', 4_000);
+  assert.equal(run.all('worker.exited').length, 0);
+
+  await client.send('Debugger.resume');
+  send(run, { type: 'debugger', pid, paused: false });
+  const exited = await run.waitFor('worker.exited', (e) => e.pid === pid);
+  assert.equal(exited.state, 'exited');
+  assert.deepEqual(
+    run
+      .all('hook')
+      .filter((e) => e.phase === 'end')
+      .map((e) => [e.name, e.outcome]),
+    [['hook-ok', 'ok']],
+  );
+  assert.equal((await run.waitExit()).code, 0);
+});
