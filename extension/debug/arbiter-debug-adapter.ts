@@ -10,6 +10,9 @@ import type { LaunchOverrides, ServerManager } from '../server/server-manager';
 import type { ServerSession } from '../server/server-session';
 import type { WorkerAttacher } from './worker-attacher';
 
+/** How long a worker's debug session gets to detach before the stop goes on without it. */
+const RELEASE_DEADLINE_MS = 2_000;
+
 type Request = { seq: number; type: 'request'; command: string; arguments?: Record<string, unknown> };
 
 export class ArbiterDebugAdapter implements vscode.DebugAdapter {
@@ -38,6 +41,9 @@ export class ArbiterDebugAdapter implements vscode.DebugAdapter {
             supportsConfigurationDoneRequest: true,
             supportsTerminateRequest: true,
             supportsRestartRequest: true,
+            // Without it VS Code drops `terminateDebuggee`, and an attach session's Stop could not
+            // be told from its Disconnect.
+            supportTerminateDebuggee: true,
           });
           this.event('initialized');
           return;
@@ -97,18 +103,39 @@ export class ArbiterDebugAdapter implements vscode.DebugAdapter {
   private async stopServer(): Promise<void> {
     const server = this.server;
     if (!server?.process.running) return this.end();
-    if (this.stopping) await server.forceStop();
-    else {
-      this.stopping = true;
-      await server.stop();
+    if (this.stopping) {
+      await server.forceStop();
+      return;
     }
+    this.stopping = true;
+    // A worker stopped at a breakpoint would hold the stop until someone pressed Continue; the
+    // developer who stops the session means to let go of it.
+    await this.releaseWorkers();
+    await server.stop();
   }
 
   /** Leaves an attached server running; only the debug sessions go. */
   private async detach(): Promise<void> {
-    if (this.server) this.attacher.unfollow(this.server);
-    for (const child of childSessions(this.debugSession)) await vscode.debug.stopDebugging(child);
+    await this.releaseWorkers();
     this.end();
+  }
+
+  /**
+   * Detaches the debugger from every worker, which resumes any that it held. Through the
+   * adapters, not `stopDebugging`: a child's lifecycle is the parent's, so VS Code would turn
+   * that into one more Stop of this session.
+   */
+  private async releaseWorkers(): Promise<void> {
+    if (this.server) this.attacher.unfollow(this.server);
+    await Promise.all(
+      childSessions(this.debugSession).map(
+        (child) =>
+          Promise.race([
+            child.customRequest('disconnect', { terminateDebuggee: false }),
+            new Promise((resolve) => setTimeout(resolve, RELEASE_DEADLINE_MS)),
+          ]).catch(() => undefined), // a session already gone has nothing to release
+      ),
+    );
   }
 
   private ended = false;
