@@ -63,6 +63,15 @@ function get(url: string): Promise<string> {
   });
 }
 
+/** `promise`, or a failure naming `what` at the deadline. */
+function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not within ${DEADLINE_MS} ms: ${what}`)), DEADLINE_MS);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** Whether a process runs (a zombie does not). */
 function alive(pid: number): boolean {
   try {
@@ -122,6 +131,64 @@ function holds(session: ServerSession, what: string, bad: () => boolean, ms: num
   });
 }
 
+/**
+ * Watches js-debug: whether a breakpoint has bound (js-debug binds it asynchronously, once the
+ * script's source map is read), and which session and thread stopped last (the worker's own
+ * target session, a child of the attach), so a test can continue exactly that one.
+ */
+function watchDebugger(): vscode.Disposable & {
+  verified: boolean;
+  stopped?: { session: vscode.DebugSession; threadId: number };
+  onChange: vscode.Event<void>;
+} {
+  const changed = new vscode.EventEmitter<void>();
+  const watcher: ReturnType<typeof watchDebugger> = {
+    verified: false,
+    onChange: changed.event,
+    dispose: () => {
+      registration.dispose();
+      changed.dispose();
+    },
+  };
+  type Message = {
+    type?: string;
+    event?: string;
+    command?: string;
+    body?: { threadId?: number; breakpoint?: { verified?: boolean }; breakpoints?: { verified?: boolean }[] };
+  };
+  const registration = vscode.debug.registerDebugAdapterTrackerFactory('pwa-node', {
+    createDebugAdapterTracker: (session) => ({
+      onDidSendMessage(message: Message) {
+        if (message.type === 'event' && message.event === 'stopped')
+          watcher.stopped = { session, threadId: message.body?.threadId ?? 0 };
+        else if (message.type === 'event' && message.event === 'breakpoint')
+          watcher.verified ||= message.body?.breakpoint?.verified === true;
+        else if (message.type === 'response' && message.command === 'setBreakpoints')
+          watcher.verified ||= message.body?.breakpoints?.some((b) => b.verified) === true;
+        else return;
+        changed.fire();
+      },
+    }),
+  });
+  return watcher;
+}
+
+/** Resolves once `check` holds, re-checked on `event`; fails at the deadline. */
+function when(event: vscode.Event<unknown>, check: () => boolean, what: string): Promise<void> {
+  if (check()) return Promise.resolve();
+  let subscription: vscode.Disposable | undefined;
+  return within(
+    new Promise<void>((resolve) => {
+      subscription = event(() => {
+        if (check()) resolve();
+      });
+    }),
+    what,
+  ).finally(() => {
+    subscription?.dispose();
+  });
+}
+
 /** The line of the fixture's breakpoint comment. */
 function breakpointAt(uri: vscode.Uri): vscode.SourceBreakpoint {
   const lines = readFileSync(uri.fsPath, 'utf8').split('\n');
@@ -155,6 +222,8 @@ type Context = {
   folder: vscode.WorkspaceFolder;
   web: vscode.WorkspaceFolder;
   storm: vscode.WorkspaceFolder;
+  /** A TypeScript app, for breakpoints through source maps. */
+  ts: vscode.WorkspaceFolder;
   session?: ServerSession;
   spawned: number[];
 };
@@ -283,6 +352,7 @@ const tests: [string, (context: Context) => Promise<void>][] = [
       const debug = await attached;
       assert.equal(debug.type, 'pwa-node');
       const breakpoint = breakpointAt(vscode.Uri.joinPath(folder.uri, 'server.js'));
+      const watcher = watchDebugger();
       vscode.debug.addBreakpoints([breakpoint]);
       try {
         // Requests until one reaches the attached worker (two workers share the socket) and the
@@ -301,15 +371,23 @@ const tests: [string, (context: Context) => Promise<void>][] = [
           () => node.worker.state !== 'ready',
           5_000,
         );
-        await vscode.commands.executeCommand('workbench.action.debug.continue');
+        const row = api.tree.getTreeItem(node);
+        assert.match(String(row.description), /^ready · paused in the debugger: its deadlines wait/);
+        assert.equal((row.iconPath as vscode.ThemeIcon).id, 'debug-pause');
+        assert.match(String(api.tree.getTreeItem(serving).description), / · 1 paused in the debugger$/);
+        // Requests queued while it was stopped would stop at the breakpoint again.
+        vscode.debug.removeBreakpoints([breakpoint]);
+        const { session: stopped, threadId } = watcher.stopped!;
+        await stopped.customRequest('continue', { threadId });
         await until(session, 'resumed', () => node.worker.paused === false);
-        const bodies = await Promise.all(requests);
+        const bodies = await within(Promise.all(requests), 'every request answered');
         assert.ok(
           bodies.some((body) => body.endsWith(`from ${pid}`)),
           'the stopped request completed',
         );
         assert.equal(node.worker.state, 'ready');
       } finally {
+        watcher.dispose();
         vscode.debug.removeBreakpoints([breakpoint]);
         await vscode.debug.stopDebugging(debug);
       }
@@ -453,6 +531,148 @@ const tests: [string, (context: Context) => Promise<void>][] = [
     },
   ],
   [
+    'a TypeScript app: a breakpoint in the .ts source binds through the source maps, stops a request there, and Continue completes it; Stop while it is stopped there stops the server gracefully',
+    async ({ api, ts }) => {
+      const parentStarted = debugSession('the arbiter session', (s) => s.type === 'arbiter');
+      assert.ok(
+        await vscode.debug.startDebugging(ts, { type: 'arbiter', request: 'launch', name: 'Arbiter (ts)' }),
+      );
+      const parent = await parentStarted;
+      const session = api.manager.sessionFor(ts)!;
+      await until(session, '1 ready worker', () => readyInServing(session) === 1);
+      const [worker] = session.model.liveWorkers();
+      assert.ok(worker);
+      const attached = debugSession(`attached to ${worker.pid}`, (s) => markerOf(s)?.pid === worker.pid);
+      const source = vscode.Uri.joinPath(ts.uri, 'server.ts');
+      const breakpoint = breakpointAt(source);
+      const watcher = watchDebugger();
+      try {
+        await attached;
+        vscode.debug.addBreakpoints([breakpoint]);
+        await when(watcher.onChange, () => watcher.verified, 'the breakpoint bound in server.ts');
+        const request = get(session.url!);
+        await when(watcher.onChange, () => watcher.stopped !== undefined, 'the request stopped');
+        await until(session, 'the worker shown paused', () => worker.paused === true);
+        const { session: stopped, threadId } = watcher.stopped!;
+        const trace = (await stopped.customRequest('stackTrace', { threadId, levels: 1 })) as {
+          stackFrames: { line: number; source?: { path?: string } }[];
+        };
+        const [top] = trace.stackFrames;
+        // VS Code hands the path back as a URI of the remote (code-server) file system.
+        assert.equal(
+          vscode.Uri.parse(top?.source?.path ?? '').path,
+          source.path,
+          'the top frame is in the .ts source',
+        );
+        assert.equal(top?.line, breakpoint.location.range.start.line + 1, 'on the breakpoint line');
+        vscode.debug.removeBreakpoints([breakpoint]);
+        await stopped.customRequest('continue', { threadId });
+        assert.match(await within(request, 'the stopped request answered'), /^hello from ts \d+$/);
+        await until(session, 'resumed', () => worker.paused === false);
+
+        // Stopped again, then the developer stops the whole session: the debugger lets go of the
+        // worker, which finishes its request and its stop like any other.
+        watcher.stopped = undefined;
+        watcher.verified = false;
+        vscode.debug.addBreakpoints([breakpoint]);
+        await when(watcher.onChange, () => watcher.verified, 'the breakpoint bound again');
+        const second = get(session.url!);
+        await when(watcher.onChange, () => watcher.stopped !== undefined, 'the second request stopped');
+        await until(session, 'the worker shown paused again', () => worker.paused === true);
+        const pids = [session.process.pid!, worker.pid];
+        // What the toolbar's Stop does while stopped: it acts on the stopped worker's session,
+        // whose lifecycle VS Code hands up to the parent.
+        await vscode.debug.stopDebugging(watcher.stopped!.session);
+        assert.equal((await within(session.exited, 'the server exits')).code, 0);
+        assert.match(await within(second, 'the second request answered'), /^hello from ts \d+$/);
+        assert.equal(worker.state, 'exited');
+        await gone(pids, 'the ts server and its worker');
+      } finally {
+        watcher.dispose();
+        vscode.debug.removeBreakpoints([breakpoint]);
+        await vscode.debug.stopDebugging(parent); // on a failure, the server stops with it
+      }
+    },
+  ],
+  [
+    'the arbiter debug type, attach: it follows a server already running; Disconnect leaves the server serving; Stop stops it gracefully',
+    async ({ api, web }) => {
+      const session = await api.manager.start(web);
+      assert.ok(session);
+      await until(session, '1 ready worker', () => readyInServing(session) === 1);
+      const [worker] = session.model.liveWorkers();
+      assert.ok(worker);
+      const attach = async (name: string) => {
+        const parent = debugSession(`the ${name} session`, (s) => s.type === 'arbiter' && s.name === name);
+        const child = debugSession(
+          `${name}: attached to ${worker.pid}`,
+          (s) => markerOf(s)?.pid === worker.pid,
+        );
+        assert.ok(await vscode.debug.startDebugging(web, { type: 'arbiter', request: 'attach', name }));
+        return { parent: await parent, child: await child };
+      };
+      const ended = (s: vscode.DebugSession) =>
+        within(
+          new Promise<void>((resolve) => {
+            const subscription = vscode.debug.onDidTerminateDebugSession((t) => {
+              if (t.id !== s.id) return;
+              subscription.dispose();
+              resolve();
+            });
+          }),
+          `the session ${s.name} ended`,
+        );
+
+      const first = await attach('Attach (web)');
+      const gone1 = Promise.all([ended(first.parent), ended(first.child)]);
+      // The toolbar's Disconnect (what an attach session shows instead of Stop).
+      await vscode.commands.executeCommand('workbench.action.debug.disconnect', {
+        sessionId: first.parent.id,
+      });
+      await gone1;
+      assert.equal(session.process.running, true, 'the server runs on');
+      assert.equal(worker.state, 'ready');
+      assert.equal(await get(session.url!), `web ${worker.pid}`);
+
+      // Stop (the toolbar's alternative to Disconnect; the API's stopDebugging disconnects an
+      // attach session): the server stops, gracefully.
+      const second = await attach('Attach (web) again');
+      await vscode.commands.executeCommand('workbench.action.debug.stop', { sessionId: second.parent.id });
+      await until(
+        session,
+        'a graceful stop, the 60 s hook running',
+        () => worker.state === 'draining' && worker.hooks.some((h) => h.outcome === 'running'),
+      );
+      await vscode.commands.executeCommand('arbiter.forceStop');
+      await within(session.exited, 'the forced stop');
+      await gone([worker.pid], 'the web worker');
+    },
+  ],
+  [
+    'the arbiter debug type, launch: Stop stops the server gracefully, a second Stop forces it',
+    async ({ api, web }) => {
+      const parentStarted = debugSession('the arbiter session', (s) => s.type === 'arbiter');
+      assert.ok(
+        await vscode.debug.startDebugging(web, { type: 'arbiter', request: 'launch', name: 'Arbiter (web)' }),
+      );
+      const parent = await parentStarted;
+      const session = api.manager.sessionFor(web)!;
+      await until(session, '1 ready worker', () => readyInServing(session) === 1);
+      const [worker] = session.model.liveWorkers();
+      assert.ok(worker);
+      await vscode.debug.stopDebugging(parent);
+      await until(
+        session,
+        'a graceful stop, the 60 s hook running',
+        () => worker.state === 'draining' && worker.hooks.some((h) => h.outcome === 'running'),
+      );
+      await vscode.debug.stopDebugging(parent);
+      const exit = await within(session.exited, 'the forced stop');
+      assert.equal(exit.signal, 'SIGKILL', 'the second Stop forces');
+      await gone([worker.pid], 'the web worker');
+    },
+  ],
+  [
     'Force Stop: the arbiter is killed, its workers end with it, the tree shows none running',
     async ({ api, folder }) => {
       const session = await api.manager.start(folder);
@@ -542,11 +762,14 @@ export async function run(): Promise<void> {
     folder: byName('api'),
     web: byName('web'),
     storm: byName('storm'),
+    ts: byName('ts'),
     spawned: [],
   };
   let passed = 0;
   let failed = 0;
+  const only = process.env.ARBITER_VSCODE_GREP;
   for (const [name, test] of tests) {
+    if (only && !name.includes(only)) continue;
     try {
       await test(context);
       passed++;
