@@ -1,0 +1,148 @@
+"""Loading the app's callable from `module:callable`, telling WSGI from ASGI, and describing
+errors the way the arbiter shows them: a message, the user's part of the traceback, and the
+file, line and column in the project where it went wrong."""
+
+import asyncio
+import importlib
+import inspect
+import os
+import sys
+import traceback
+
+RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_IMPORTLIB = os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep
+
+
+class AppLoadError(Exception):
+    """The app could not be loaded. `cause` is the user's exception, if there was one."""
+
+    def __init__(self, message, cause=None, file=None):
+        super().__init__(message)
+        self.cause = cause
+        self.file = file
+
+
+def split_app(spec):
+    module, _, attribute = spec.partition(":")
+    return module, attribute or "application"
+
+
+def import_app(spec):
+    """The callable `spec` names. Raises AppLoadError."""
+    module_name, attribute = split_app(spec)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and (module_name == error.name or module_name.startswith(error.name + ".")):
+            raise AppLoadError(
+                "No module named '%s' (APP is %s, looked in %s)" % (error.name, spec, os.getcwd()),
+                file=None,
+            ) from None
+        raise AppLoadError(describe_message(error), cause=error) from error
+    except Exception as error:  # SystemExit passes: a stop can arrive while the app loads
+        raise AppLoadError(describe_message(error), cause=error) from error
+    target = module
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            file = getattr(module, "__file__", None)
+            where = display_path(file) if file else module_name
+            raise AppLoadError("%s has no attribute '%s'" % (where, attribute), file=file) from None
+    if not callable(target):
+        raise AppLoadError(
+            "%s is not callable (it is a %s)" % (spec, type(target).__name__),
+            file=getattr(module, "__file__", None),
+        )
+    return target
+
+
+def is_asgi(app):
+    """ASGI apps are coroutine functions or objects with a coroutine __call__ (as uvicorn checks)."""
+    if inspect.isclass(app):
+        return hasattr(app, "__await__")
+    if asyncio.iscoroutinefunction(app):
+        return True
+    return asyncio.iscoroutinefunction(getattr(app, "__call__", None))
+
+
+def display_path(path):
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if relative.startswith("..") else relative
+
+
+def describe_message(error):
+    if isinstance(error, SyntaxError):
+        return "%s: %s" % (type(error).__name__, error.msg)
+    text = str(error)
+    return "%s: %s" % (type(error).__name__, text) if text else type(error).__name__
+
+
+def _in_project(filename):
+    if not filename or filename.startswith("<"):
+        return False
+    path = os.path.abspath(filename)
+    if path.startswith(RUNTIME_DIR + os.sep):
+        return False
+    if "site-packages" in path or "dist-packages" in path:
+        return False
+    return path.startswith(os.getcwd() + os.sep)
+
+
+def _user_frames(error):
+    """The traceback from the first frame outside this runtime and importlib on."""
+    frames = traceback.extract_tb(error.__traceback__)
+    for index, frame in enumerate(frames):
+        name = frame.filename
+        if name.startswith("<frozen"):
+            continue
+        path = os.path.abspath(name)
+        if path.startswith(RUNTIME_DIR + os.sep) or path.startswith(_IMPORTLIB):
+            continue
+        return [
+            f
+            for f in frames[index:]
+            if not f.filename.startswith("<frozen")
+            and not os.path.abspath(f.filename).startswith(RUNTIME_DIR + os.sep)
+        ]
+    return []
+
+
+def describe_error(error):
+    """An ErrorInfo (runner/protocol/events.ts) for an exception."""
+    if isinstance(error, AppLoadError):
+        if error.cause is not None:
+            info = describe_error(error.cause)
+            info["message"] = str(error)
+            return info
+        info = {"message": str(error)}
+        if error.file:
+            info["file"] = os.path.abspath(error.file)
+        return info
+    info = {"message": describe_message(error)}
+    frames = _user_frames(error)
+    lines = []
+    if frames:
+        lines.append("Traceback (most recent call last):\n")
+        lines.extend(traceback.format_list(frames))
+    lines.extend(traceback.format_exception_only(type(error), error))
+    info["stack"] = "".join(lines).rstrip("\n")
+    if isinstance(error, SyntaxError) and error.filename and not error.filename.startswith("<"):
+        info["file"] = os.path.abspath(error.filename)
+        if error.lineno:
+            info["line"] = error.lineno
+        if error.offset:
+            info["column"] = error.offset
+        return info
+    for frame in reversed(frames):
+        if _in_project(frame.filename):
+            info["file"] = os.path.abspath(frame.filename)
+            info["line"] = frame.lineno
+            column = getattr(frame, "colno", None)
+            if column is not None:
+                info["column"] = column + 1
+            break
+    return info

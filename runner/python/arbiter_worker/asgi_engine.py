@@ -1,0 +1,186 @@
+"""ASGI apps on uvicorn, on the arbiter's sockets. Ready once uvicorn has started (after the
+lifespan startup completed); on_tick, which uvicorn's main loop calls every 0.1 s, carries the
+heartbeat. A graceful stop sets should_exit (uvicorn drains, then runs the lifespan shutdown);
+a quick one also sets force_exit, and the lifespan shutdown still runs (uvicorn alone would skip
+it, but a quick stop skips the drain, not the app's cleanup)."""
+
+import asyncio
+import atexit
+import os
+import signal
+import sys
+import socket
+
+from .app_loading import describe_error
+
+
+class LifespanState:
+    def __init__(self):
+        self.startup_error = None  # the exception or 'failed' message of a failed startup
+
+
+def wrap_asgi(app, rt, lifespan):
+    """Counts http requests; reports the lifespan startup and shutdown as hooks."""
+    if asyncio.iscoroutinefunction(app) or asyncio.iscoroutinefunction(getattr(app, "__call__", None)):
+        call = app
+    else:  # ASGI 2: app(scope) returns the coroutine-callable
+
+        async def call(scope, receive, send):
+            return await app(scope)(receive, send)
+
+    reporter = rt.reporter
+
+    async def lifespan_scope(scope, receive, send):
+        runs = {}
+
+        async def receive_reported():
+            message = await receive()
+            kind = message.get("type", "")
+            if kind in ("lifespan.startup", "lifespan.shutdown"):
+                phase = kind.rsplit(".", 1)[1]
+                runs[phase] = reporter.start("lifespan " + phase)
+            return message
+
+        async def send_reported(message):
+            kind = message.get("type", "")
+            for phase in ("startup", "shutdown"):
+                if kind == "lifespan.%s.complete" % phase and phase in runs:
+                    reporter.end(runs.pop(phase), "ok")
+                elif kind == "lifespan.%s.failed" % phase and phase in runs:
+                    # Starlette sends the whole traceback; its last line says what failed.
+                    text = (message.get("message") or "").strip().splitlines()
+                    reporter.end(runs.pop(phase), "error", text[-1] if text else "failed")
+                    if phase == "startup" and lifespan.startup_error is None:
+                        lifespan.startup_error = message.get("message") or "lifespan startup failed"
+            await send(message)
+
+        try:
+            await call(scope, receive_reported, send_reported)
+        except BaseException as error:
+            for phase, run in list(runs.items()):
+                reporter.end(run, "error", error)
+            if lifespan.startup_error is not None or "startup" in runs:
+                lifespan.startup_error = error  # the exception locates it; the failed message did not
+            raise
+        for run in runs.values():
+            reporter.end(run, "error", "the app's lifespan returned without answering")
+
+    async def _http(scope, receive, send):
+        response = {"started": False, "complete": False}
+
+        async def send_tracked(message):
+            kind = message.get("type")
+            if kind == "http.response.start":
+                response["started"] = True
+            elif kind == "http.response.body" and not message.get("more_body", False):
+                response["complete"] = True
+            await send(message)
+
+        try:
+            await call(scope, receive, send_tracked)
+        except asyncio.CancelledError:
+            # A quick stop does not wait for requests: asyncio.run cancels them once the server
+            # returned. End the response quietly instead of uvicorn's "Exception in ASGI
+            # application" traceback.
+            if rt.stop.mode != "quick" or response["complete"]:
+                raise
+            if not response["started"]:
+                await send({"type": "http.response.start", "status": 503, "headers": [(b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def arbiter_asgi(scope, receive, send):
+        kind = scope.get("type")
+        if kind == "http":
+            rt.stats.begin()
+            try:
+                await _http(scope, receive, send)
+            finally:
+                rt.stats.finish()
+        elif kind == "lifespan":
+            await lifespan_scope(scope, receive, send)
+        else:
+            await call(scope, receive, send)
+
+    return arbiter_asgi
+
+
+def serve(rt, app):
+    """Runs the app until it is stopped; returns the exit code."""
+    import uvicorn
+    from uvicorn.server import Server
+
+    lifespan = LifespanState()
+
+    class ArbiterServer(Server):
+        _ready_sent = False
+
+        async def startup(self, sockets=None):
+            loop = asyncio.get_running_loop()
+            shutdown_once = self.lifespan.shutdown
+            done = []
+
+            async def lifespan_shutdown():
+                if not done:
+                    done.append(True)
+                    await shutdown_once()
+
+            self.lifespan.shutdown = lifespan_shutdown
+            await super().startup(sockets=sockets)
+            rt.stop.engine_ready(lambda mode: loop.call_soon_threadsafe(self._arbiter_stop, mode))
+
+        def _arbiter_stop(self, mode):
+            self.should_exit = True
+            if mode == "quick":
+                self.force_exit = True
+
+        async def on_tick(self, counter):
+            if self.started and not self._ready_sent and not rt.stop.stopping:
+                self._ready_sent = True
+                rt.send_ready()
+            rt.heartbeat.tick()
+            return await super().on_tick(counter)
+
+        async def shutdown(self, sockets=None):
+            await super().shutdown(sockets=sockets)
+            await self.lifespan.shutdown()  # after a quick stop too; runs once either way
+
+    config = uvicorn.Config(
+        wrap_asgi(app, rt, lifespan),
+        interface="asgi3",
+        lifespan="auto",
+        log_level="info",
+        access_log=False,
+    )
+    server = ArbiterServer(config)
+
+    def on_abort(signum, frame):
+        rt.aborted = True
+        rt.send({"type": "notice", "level": "warn", "message": "aborted by the arbiter (heartbeat timeout)"})
+        # The loop is presumed stuck: no drain, no lifespan shutdown, no on_shutdown hooks.
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
+
+    signal.signal(signal.SIGABRT, on_abort)
+    # uvicorn handles INT and TERM; QUIT (a quick stop, as for gunicorn's workers) would otherwise
+    # end the process on the spot, with no hook run.
+    signal.signal(signal.SIGQUIT, lambda signum, frame: rt.stop.request("quick"))
+    sockets = [socket.socket(fileno=fd) for fd in rt.boot["listenFds"]]
+    try:
+        server.run(sockets=sockets)
+    except SystemExit as exit:
+        if rt.aborted:
+            return 1
+        raise
+    if not server.started and not rt.stop.stopping:
+        error = lifespan.startup_error
+        if isinstance(error, BaseException):
+            info = describe_error(error)
+            info["message"] = "ASGI lifespan startup failed: " + info["message"]
+        else:
+            info = {"message": "ASGI lifespan startup failed" + (": %s" % error if error else "")}
+        rt.boot_error(info)
+        return 4
+    rt.shutdown_hooks.run_all()
+    return 0

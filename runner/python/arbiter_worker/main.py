@@ -1,0 +1,210 @@
+"""The Python worker runtime: the first code a worker process runs. It opens the control
+channel, waits for its boot message, decides how the app is served (WSGI on a gunicorn worker
+class, ASGI on uvicorn), loads it, and from then on beats, counts requests and stops on command.
+Exit codes: 0 after a stop, 4 when the app could not be loaded (gunicorn's APP_LOAD_ERROR),
+1 on a fatal error."""
+
+import atexit
+import importlib.util
+import os
+import signal
+import sys
+import time
+import traceback
+
+import arbiter
+
+from . import atexit_hooks
+from .app_loading import AppLoadError, describe_error, import_app, is_asgi
+from .control_channel import open_channel
+from .gunicorn_config import make_config, read_settings, setting_name
+from .heartbeat import Heartbeat
+from .hook_reporter import HookReporter
+from .inspector import Inspector
+from .request_stats import RequestStats
+from .shutdown import ShutdownHooks, StopControl, wait_for_threads
+
+APP_LOAD_ERROR = 4
+# How long an orphaned worker (arbiter gone) gives its quick stop before it ends its process group.
+ORPHAN_GRACE = 0.4
+
+INSTALL = {
+    "gunicorn": "WSGI apps are served by gunicorn, which %s cannot import: apt install python3-gunicorn, or pip install gunicorn",
+    "uvicorn": "ASGI apps are served by uvicorn, which %s cannot import: apt install python3-uvicorn, or pip install uvicorn",
+    "gevent": "the gevent worker class needs gevent, which %s cannot import: apt install python3-gevent, or pip install gevent",
+}
+
+
+class Runtime:
+    """What the engines share: the channel, the reporters and the stop state."""
+
+    def __init__(self, channel, app_spec):
+        self.channel = channel
+        self.app_spec = app_spec
+        self.send = channel.send
+        self.reporter = HookReporter(self.send)
+        self.stop = StopControl()
+        self.shutdown_hooks = ShutdownHooks(self.reporter)
+        self.inspector = Inspector(self.send)
+        self.aborted = False
+        self.boot = None
+        self.stats = None
+        self.heartbeat = None
+        self._ready = False
+
+    def send_ready(self):
+        if not self._ready:
+            self._ready = True
+            self.send({"type": "ready"})
+
+    def boot_error(self, error):
+        info = error if isinstance(error, dict) else describe_error(error)
+        self.send({"type": "boot-error", "error": info})
+        text = info.get("stack") or info["message"]
+        if info.get("file") and "Traceback" not in text and not isinstance(error, AppLoadError):
+            text = "%s:%s\n%s" % (info["file"], info.get("line", "?"), text)
+        print(text, file=sys.stderr, flush=True)
+
+    def fatal(self, error):
+        self.send({"type": "fatal", "error": describe_error(error)})
+        traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+
+    # ---- arbiter → worker, on the reader thread ---------------------------------------
+
+    def on_message(self, message):
+        kind = message["type"]
+        if kind == "stop":
+            mode = message.get("mode")
+            if mode not in ("graceful", "quick"):
+                self.send({"type": "notice", "level": "warn", "message": "ignored a stop with mode %r" % (mode,)})
+                return
+            self.send({"type": "stopping", "mode": mode})  # first: the arbiter then sends no signal
+            self.stop.request(mode)
+        elif kind == "inspect":
+            self.inspector.request()
+        elif kind == "reopen-logs":
+            handler = signal.getsignal(signal.SIGUSR1)
+            if callable(handler):  # gunicorn reopens its log files on USR1; the default would kill
+                os.kill(os.getpid(), signal.SIGUSR1)
+
+    def on_eof(self):
+        """The arbiter is gone: stop quickly, and take every process this worker started along."""
+        self.stop.request("quick")
+        time.sleep(ORPHAN_GRACE)
+        sys.stderr.flush()
+        if os.getpgrp() == os.getpid():
+            os.killpg(os.getpid(), signal.SIGKILL)
+        os._exit(1)
+
+
+def main():
+    app_spec = sys.argv[1] if len(sys.argv) > 1 else ""
+    channel = open_channel()
+    if channel is None:
+        print("arbiter worker: fd 3 is not the arbiter's control channel; run this through the arbiter", file=sys.stderr)
+        return 1
+    boot = channel.read_message()
+    while boot is not None and boot.get("type") != "boot":
+        boot = channel.read_message()  # nothing but a boot makes sense before one
+    if boot is None:
+        return 0
+    rt = Runtime(channel, app_spec or str(boot.get("app", "")))
+    rt.boot = boot
+    rt.stats = RequestStats(rt.send, int(boot.get("maxRequests") or 0))
+    rt.heartbeat = Heartbeat(rt.send, rt.stats, int(boot.get("heartbeatMs") or 0))
+    channel.start_reader(rt.on_message, rt.on_eof)  # a real thread: before any monkey patching
+    rt.inspector.install_handler()
+    os.environ["PORT"] = str(boot.get("port", ""))
+    arbiter._install(rt.shutdown_hooks.register, boot.get("id", 0), boot.get("generation", 0))
+    atexit_hooks.install(rt.reporter)
+    try:
+        code = serve(rt, boot.get("python") or {})
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+        if rt.aborted:
+            return leave(code)
+    except AppLoadError as error:
+        rt.boot_error(error)
+        return leave(APP_LOAD_ERROR)
+    except BaseException as error:
+        rt.fatal(error)
+        return leave(1)
+    if code == 0 and not rt.aborted:
+        wait_for_threads(rt.reporter, rt.send)
+        return 0
+    return leave(code)
+
+
+def leave(code):
+    """Exits now, after the atexit handlers: a worker that failed must not wait for the app's
+    non-daemon threads (a thread started at import would hold a boot error open forever)."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _importable(name):
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def serve(rt, python):
+    config_path = python.get("config")
+    try:
+        file_settings = read_settings(config_path)
+    except Exception as error:
+        info = describe_error(error)
+        info["message"] = "%s could not be loaded: %s" % (config_path, info["message"])
+        rt.boot_error(info)
+        return APP_LOAD_ERROR
+    worker_class = python.get("workerClass")
+    configured_class = setting_name(file_settings.get("worker_class", "") or "")
+    effective_class = worker_class or configured_class or "sync"
+    kind = python.get("interface")
+    gevent = "gevent" in effective_class.lower()
+
+    app = None
+    if kind is None:
+        if gevent:
+            kind = "wsgi"  # the app must not be imported before gevent patches
+        else:
+            app = import_app(rt.app_spec)
+            kind = "asgi" if is_asgi(app) else "wsgi"
+
+    if kind == "asgi":
+        if not _importable("uvicorn"):
+            rt.boot_error({"message": INSTALL["uvicorn"] % sys.executable})
+            return APP_LOAD_ERROR
+        if app is None:
+            app = import_app(rt.app_spec)
+        from . import asgi_engine
+
+        return asgi_engine.serve(rt, app)
+
+    if not _importable("gunicorn"):
+        rt.boot_error({"message": INSTALL["gunicorn"] % sys.executable})
+        return APP_LOAD_ERROR
+    if gevent:
+        if not _importable("gevent"):
+            rt.boot_error({"message": INSTALL["gevent"] % sys.executable})
+            return APP_LOAD_ERROR
+        # As early as possible (before gunicorn imports ssl): gunicorn's worker patches again,
+        # to the same effect. Our lock, socket and reader thread predate this and stay real.
+        from gevent import monkey
+
+        monkey.patch_all()
+        rt.inspector.gevent_patched()
+    try:
+        cfg = make_config(file_settings)
+    except Exception as error:
+        info = describe_error(error)
+        info["message"] = "%s: %s" % (config_path, info["message"])
+        rt.boot_error(info)
+        return APP_LOAD_ERROR
+    from . import wsgi_engine
+
+    short = {"sync": "sync", "gthread": "gthread", "gevent": "gevent"}
+    return wsgi_engine.serve(rt, cfg, file_settings, short.get(worker_class or ""), python.get("threads"))

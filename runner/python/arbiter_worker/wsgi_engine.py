@@ -1,0 +1,155 @@
+"""WSGI apps on one of gunicorn's worker classes (sync, gthread, gevent, or the config's own),
+run in this process as gunicorn would run it in a forked child, on the arbiter's sockets.
+
+What gunicorn's master does for a child is done here: post_fork, then init_process (which
+installs the signal handlers, loads the app through our BaseApplication — after gevent's
+patching —, calls post_worker_init and enters the run loop), then worker_exit. The run loop's
+notify() carries the heartbeat. Stops arrive as signals to ourselves, so gunicorn's own handlers
+run in the main thread: SIGTERM drains, SIGQUIT runs worker_int and leaves at once."""
+
+import os
+import signal
+import types
+
+from .app_loading import AppLoadError, import_app
+from .gunicorn_config import WORKER_HOOKS, user_defines
+from .heartbeat import tick_interval
+from .request_stats import count_wsgi
+
+# The arbiter owns the graceful deadline; gunicorn's own would cut a drain at 30 s.
+UNBOUNDED_GRACE = 24 * 3600
+
+
+def _wrap_hooks(cfg, reporter):
+    for name, arity in WORKER_HOOKS.items():
+        if not user_defines(cfg, name):
+            continue
+        fn = cfg.settings[name].value
+
+        # Same arity as the hook (gunicorn checks it when a value is set; this one is assigned).
+        if arity == 1:
+
+            def reported(worker, _fn=fn, _name=name):
+                return reporter.call(_name, _fn, worker)
+
+        else:
+
+            def reported(server, worker, _fn=fn, _name=name):
+                return reporter.call(_name, _fn, server, worker)
+
+        reported.__qualname__ = getattr(fn, "__qualname__", name)
+        cfg.settings[name].value = reported
+
+
+def _worker_class(base, rt):
+    class ArbiterWorker(base):
+        def notify(self):
+            super().notify()
+            rt.heartbeat.tick()
+
+        def init_signals(self):
+            # gunicorn resets SIGUSR2 (among others) to SIG_DFL, which would end the process.
+            rt.inspector.uninstall_handler()
+            super().init_signals()
+            rt.inspector.install_handler()
+            rt.stop.engine_ready(self._arbiter_stop)
+
+        def _arbiter_stop(self, mode):
+            os.kill(os.getpid(), signal.SIGTERM if mode == "graceful" else signal.SIGQUIT)
+
+        def handle_abort(self, sig, frame):
+            rt.aborted = True
+            rt.send({"type": "notice", "level": "warn", "message": "aborted by the arbiter (heartbeat timeout)"})
+            super().handle_abort(sig, frame)
+
+        def run(self):
+            rt.send_ready()
+            return super().run()
+
+    ArbiterWorker.__name__ = base.__name__
+    ArbiterWorker.__qualname__ = base.__qualname__
+    return ArbiterWorker
+
+
+def serve(rt, cfg, file_settings, worker_class=None, threads=None):
+    """Runs the app until it is stopped; returns the exit code."""
+    from gunicorn import sock as gunicorn_sock
+    from gunicorn.app.base import BaseApplication
+
+    class ArbiterApplication(BaseApplication):
+        def load_default_config(self):
+            self.cfg = cfg
+
+        def load_config(self):
+            pass
+
+        def do_load_config(self):  # gunicorn's prints and exits; ours is loaded already
+            self.load_default_config()
+
+        def load(self):
+            return count_wsgi(import_app(rt.app_spec), rt.stats)
+
+    cfg.set("bind", [])  # nothing is bound here: only the inherited sockets are served
+    cfg.set("reload", False)  # the arbiter watches the files
+    cfg.set("max_requests", 0)  # the arbiter recycles workers (retire)
+    if worker_class:
+        cfg.set("worker_class", worker_class)
+    if threads:
+        cfg.set("threads", threads)
+    if "graceful_timeout" not in file_settings:
+        cfg.set("graceful_timeout", UNBOUNDED_GRACE)
+    if cfg.pythonpath:
+        import sys
+
+        for path in reversed(cfg.pythonpath.split(",")):
+            if path and path not in sys.path:
+                sys.path.insert(0, path)
+    _wrap_hooks(cfg, rt.reporter)
+
+    application = ArbiterApplication()
+    log = cfg.logger_class(cfg)
+    base = cfg.worker_class
+    if hasattr(base, "check_config"):
+        base.check_config(cfg, log)
+    sockets = gunicorn_sock.create_sockets(cfg, log, fds=list(rt.boot["listenFds"]))
+    worker = _worker_class(base, rt)(
+        rt.boot["id"], os.getppid(), sockets, application, tick_interval(rt.boot["heartbeatMs"]), cfg, log
+    )
+    worker.pid = os.getpid()
+    server = types.SimpleNamespace(cfg=cfg, log=log, pid=os.getppid(), app=application, LISTENERS=sockets)
+
+    code = 0
+    failed_to_boot = False
+    try:
+        cfg.post_fork(server, worker)
+        worker.init_process()
+    except SystemExit as exit:
+        code = exit_code(exit)
+        if not worker.booted and not rt.stop.stopping and not rt.aborted:
+            rt.boot_error({"message": "the app exited while loading (SystemExit: %s)" % (exit.code,)})
+            failed_to_boot, code = True, 4
+    except AppLoadError as error:
+        rt.boot_error(error)
+        failed_to_boot, code = True, 4
+    except Exception as error:
+        if worker.booted:
+            rt.fatal(error)
+            code = 1
+        else:
+            rt.boot_error(error)
+            failed_to_boot, code = True, 4
+    finally:
+        if not (rt.aborted or failed_to_boot):
+            rt.shutdown_hooks.run_all()
+        try:
+            worker.tmp.close()
+            cfg.worker_exit(server, worker)
+        except Exception:
+            log.exception("exception in worker_exit")
+    return code
+
+
+def exit_code(exit):
+    if exit.code is None:
+        return 0
+    return exit.code if isinstance(exit.code, int) else 1
