@@ -1,6 +1,6 @@
 // Bundles the runner (CLI, Node worker runtime, watcher thread) and the extension, each as its own entry.
 // Type checking is `tsc --noEmit` (npm run typecheck); esbuild only transpiles and bundles.
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { context, build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -55,6 +55,13 @@ const entries = [
     external: ['vscode'],
   },
 ];
+
+// The Python worker runtime is plain .py files that run on the user's interpreter: copied as is.
+rmSync('out/runner/python', { recursive: true, force: true });
+cpSync('runner/python', 'out/runner/python', {
+  recursive: true,
+  filter: (source) => !source.includes('__pycache__'),
+});
 
 if (watch) {
   for (const options of entries) await (await context(options)).watch();

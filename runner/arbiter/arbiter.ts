@@ -13,7 +13,7 @@ import type { Settings } from '../config/settings';
 import type { EventSink } from '../log/event-sink';
 import type { Logger } from '../log/logger';
 import type { ArbiterCommand } from '../protocol/commands';
-import type { StopMode, WorkerMessage } from '../protocol/control';
+import type { BootMessage, StopMode, WorkerMessage } from '../protocol/control';
 import type { ErrorInfo } from '../protocol/events';
 import { Backoff } from './backoff';
 import { Deadline } from './deadline';
@@ -26,7 +26,8 @@ import { isTypeScript, TypeScriptBuild } from '../typescript/typescript-build';
 import { OrphanReaper } from './orphan-reaper';
 import { bindAll, urlOf, type BoundSocket } from './sockets';
 import { StandbyPool } from './standby-pool';
-import { spawnWorkerChild, WorkerProcess } from './worker-process';
+import { spawnWorkerChild, WorkerProcess, type WorkerChildOptions } from './worker-process';
+import type { PythonInterpreter } from '../config/python-app';
 
 /** Exit codes of the arbiter (gunicorn's numbering where it has one). */
 export const EXIT = {
@@ -62,15 +63,29 @@ export type ArbiterOptions = {
   reloadConfig?: () => Promise<{ settings: Settings; hooks: ArbiterHooks }>;
   /** The config file in use: watched, and a change to it re-reads it. */
   configFile?: string;
+  /** Set for a `module:callable` app: the workers run the Python runtime on this interpreter. */
+  python?: PythonRuntime;
+};
+
+export type PythonRuntime = {
+  interpreter: PythonInterpreter;
+  /** The gunicorn.conf.py in use, if any. */
+  gunicornConfig?: string;
 };
 
 type Phase = 'starting' | 'running' | 'stopping' | 'done';
+
+/**
+ * How a generation's boot ended. `reported`: the worker runtime itself said the app could not be
+ * loaded (an import error, a missing callable), as opposed to a boot the arbiter saw fail.
+ */
+type BootResult = { ok: true } | { ok: false; error: ErrorInfo; reported?: boolean };
 
 /** A generation being booted: settles when all its workers are ready or one has failed. */
 type Cycle = {
   generation: number;
   workers: Set<WorkerProcess>;
-  settle: (result: { ok: true } | { ok: false; error: ErrorInfo }) => void;
+  settle: (result: BootResult) => void;
 };
 
 export class Arbiter {
@@ -158,7 +173,10 @@ export class Arbiter {
         maxRequests: this.settings.maxRequests,
       },
     });
-    this.log.info(`arbiter ${process.pid} starting ${this.target} worker(s) for ${this.settings.app}`);
+    const python = this.options.python;
+    this.log.info(
+      `arbiter ${process.pid} starting ${this.target} worker(s) for ${this.settings.app}${python ? ` on Python ${python.interpreter.version} (${python.interpreter.executable})${python.gunicornConfig ? ` with ${python.gunicornConfig}` : ''}` : ''}`,
+    );
 
     // Watching starts with the boot, so the initial scan of a big tree overlaps it.
     if (this.settings.reload) this.startWatching();
@@ -167,7 +185,7 @@ export class Arbiter {
     if (!result.ok) {
       this.log.error(`the app failed to boot: ${formatError(result.error)}`);
       await this.finish(
-        result.error.file || result.error.stack ? EXIT.APP_LOAD_ERROR : EXIT.BOOT_ERROR,
+        result.error.file || result.error.stack || result.reported ? EXIT.APP_LOAD_ERROR : EXIT.BOOT_ERROR,
         'boot failed',
       );
       return this.done;
@@ -545,7 +563,7 @@ export class Arbiter {
   }
 
   /** Starts `target` workers of a new generation and waits until all are ready or one fails. */
-  private async bootGeneration(): Promise<{ ok: true } | { ok: false; error: ErrorInfo }> {
+  private async bootGeneration(): Promise<BootResult> {
     const generation = ++this.lastGeneration;
     if (this.typescript) {
       // A syntax error is caught here, before a single worker is spawned.
@@ -574,12 +592,27 @@ export class Arbiter {
   // ---- workers ---------------------------------------------------------------------------
 
   /** How every worker process starts, cold or as a standby. */
-  private childOptions() {
+  private childOptions(): WorkerChildOptions {
+    const python = this.options.python;
     return {
       app: this.settings.app,
+      runtime: python ? { kind: 'python', interpreter: python.interpreter.executable } : { kind: 'node' },
       cwd: this.options.cwd,
       env: { ...process.env, PORT: this.primaryPort() },
       listenFds: this.sockets.map((socket) => socket.fd),
+    };
+  }
+
+  /** How the Python runtime serves the app; what is left unset, it decides (gunicorn.conf.py, the callable). */
+  private pythonBoot(python: PythonRuntime): NonNullable<BootMessage['python']> {
+    const { threads } = this.settings;
+    const kind = this.settings.interface as 'auto' | 'wsgi' | 'asgi';
+    const workerClass = this.settings.workerClass as 'auto' | 'sync' | 'gthread' | 'gevent';
+    return {
+      ...(kind !== 'auto' ? { interface: kind } : {}),
+      ...(workerClass !== 'auto' ? { workerClass } : {}),
+      ...(threads > 0 ? { threads } : {}),
+      ...(python.gunicornConfig ? { config: python.gunicornConfig } : {}),
     };
   }
 
@@ -618,6 +651,7 @@ export class Arbiter {
       // Four beats per timeout: one late beat is never mistaken for a frozen worker.
       heartbeatMs:
         this.settings.timeout > 0 ? Math.max(50, Math.round((this.settings.timeout * 1000) / 4)) : 0,
+      ...(this.options.python ? { python: this.pythonBoot(this.options.python) } : {}),
     });
     if (this.inspectAll) worker.send({ type: 'inspect' });
     this.armBootTimer(worker);
@@ -887,6 +921,7 @@ export class Arbiter {
       case 'boot-error':
       case 'fatal':
         worker.bootError ??= message.error;
+        worker.bootErrorReported = true;
         return;
       case 'hook':
         return this.reportWorkerHook(worker, message);
@@ -1038,7 +1073,11 @@ export class Arbiter {
     // Never ready: it exited while booting, was killed at the boot timeout or on request.
     // (One stopped while booting belongs to a stop, which ends the cycle its own way.)
     if (cycle?.workers.has(worker) && worker.readyAt === undefined && before !== 'draining') {
-      cycle.settle({ ok: false, error: worker.bootError ?? describeBootFailure(worker, code, signal) });
+      cycle.settle({
+        ok: false,
+        error: worker.bootError ?? describeBootFailure(worker, code, signal),
+        reported: worker.bootErrorReported,
+      });
     }
     if (worker.generation === this.generation && LIVE_STATES.has(before) && !worker.retiring) {
       const stable = worker.readyAt !== undefined && Date.now() - worker.readyAt >= STABLE_MS;
@@ -1155,7 +1194,7 @@ function foldReload(pending: ReloadRequest | undefined, next: ReloadRequest): Re
 export function formatError(error: ErrorInfo): string {
   if (error.stack) return error.stack;
   const where = error.file
-    ? ` (${error.file}:${error.line ?? '?'}${error.column ? `:${error.column}` : ''})`
+    ? ` (${error.file}${error.line ? `:${error.line}` : ''}${error.line && error.column ? `:${error.column}` : ''})`
     : '';
   return `${error.message}${where}`;
 }

@@ -39,8 +39,10 @@ export class HookRunner {
     return run;
   }
 
-  private async runOne(name: HookName, hook: (...a: unknown[]) => unknown, args: unknown[]): Promise<void> {
+  private async runOne(key: HookName, hook: (...a: unknown[]) => unknown, args: unknown[]): Promise<void> {
     const pid = process.pid;
+    // gunicorn.conf.py's hooks are reported under gunicorn's names.
+    const name = (hook as { label?: string }).label ?? key;
     this.events.emit({ type: 'hook', scope: 'arbiter', pid, name, phase: 'start' });
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;

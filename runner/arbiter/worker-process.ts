@@ -17,9 +17,13 @@ import {
 } from '../protocol/control';
 import type { ErrorInfo, WorkerState } from '../protocol/events';
 
+/** Which worker runtime starts the app: ours for Node, or ours for Python on the user's interpreter. */
+export type WorkerRuntime = { kind: 'node' } | { kind: 'python'; interpreter: string };
+
 export type WorkerChildOptions = {
   /** The app, shown in the worker's command line so `ps` says what each worker runs. */
   app: string;
+  runtime: WorkerRuntime;
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** Listening fds, passed as fds 4, 5, ... */
@@ -39,6 +43,8 @@ export type WorkerOptions = {
 
 /** The bundled Node worker runtime, next to the CLI bundle. */
 export const NODE_WORKER_ENTRY = join(__dirname, 'worker.js');
+/** The Python worker runtime, copied beside it by the build. */
+export const PYTHON_WORKER_ENTRY = join(__dirname, 'python', 'worker.py');
 /**
  * After a worker's exit, how long its control channel may take to deliver what is left in it.
  * It normally closes with the process; a grandchild that inherited it could hold it open.
@@ -53,7 +59,11 @@ const STDERR_TAIL = 20;
  * the whole tree the worker starts can be signalled at once.
  */
 export function spawnWorkerChild(options: WorkerChildOptions): ChildProcess {
-  const child = spawn(process.execPath, [...process.execArgv, NODE_WORKER_ENTRY, options.app], {
+  const [command, args] =
+    options.runtime.kind === 'python'
+      ? [options.runtime.interpreter, ['-u', PYTHON_WORKER_ENTRY, options.app]]
+      : [process.execPath, [...process.execArgv, NODE_WORKER_ENTRY, options.app]];
+  const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...options.listenFds],
@@ -88,6 +98,8 @@ export class WorkerProcess {
   /** Why it asked to be replaced (max-requests); it leaves once its replacement is ready. */
   retiring: string | undefined;
   bootError: ErrorInfo | undefined;
+  /** The runtime sent the boot error (rather than the arbiter inferring one). */
+  bootErrorReported = false;
   /** How and until when it was asked to stop. */
   stopMode: StopMode | undefined;
   stopDeadline: number | undefined;

@@ -4,11 +4,13 @@
  * the arbiter itself prints a stack trace.
  */
 import { resolve } from 'node:path';
-import { Arbiter, EXIT } from '../arbiter/arbiter';
+import { Arbiter, EXIT, type PythonRuntime } from '../arbiter/arbiter';
+import { gunicornServerHooks } from '../arbiter/gunicorn-server-hooks';
 import { parseBindAddress } from '../config/bind-address';
 import type { ArbiterHooks } from '../config/hooks';
 import { findConfigFile, loadConfig } from '../config/load-config';
 import { UsageError } from '../config/option-values';
+import { checkInterpreter, gunicornConfigFile, isPythonApp, pythonRuntimeDir } from '../config/python-app';
 import { defaultSettings, type Settings } from '../config/settings';
 import { EventSink } from '../log/event-sink';
 import { Logger } from '../log/logger';
@@ -22,12 +24,32 @@ declare const ARBITER_VERSION: string;
 async function resolveSettings(
   parsed: ParsedArgs,
   cwd: string,
-): Promise<{ settings: Settings; hooks: ArbiterHooks; configFile?: string }> {
+): Promise<{ settings: Settings; hooks: ArbiterHooks; configFile?: string; python?: PythonRuntime }> {
   const configFile = parsed.configFile ?? findConfigFile(cwd);
   const config = configFile ? await loadConfig(resolve(cwd, configFile)) : undefined;
   const settings: Settings = { ...defaultSettings(), ...config?.settings, ...parsed.settings };
   if (!settings.app) throw new UsageError('missing APP: the server script to run (see arbiter --help)');
-  settings.app = resolveApp(settings.app, config && !parsed.settings.app ? resolve(config.file, '..') : cwd);
+  const appDir = config && !parsed.settings.app ? resolve(config.file, '..') : cwd;
+  let python: PythonRuntime | undefined;
+  let hooks = config?.hooks ?? {};
+  if (isPythonApp(settings.app, appDir)) {
+    const gunicornConfig = gunicornConfigFile(settings.gunicornConfig, cwd);
+    python = {
+      interpreter: checkInterpreter(settings.python),
+      ...(gunicornConfig ? { gunicornConfig } : {}),
+    };
+    if (gunicornConfig) {
+      try {
+        // The config file's own hooks win where both define one.
+        hooks = {
+          ...gunicornServerHooks(gunicornConfig, python.interpreter.executable, pythonRuntimeDir()),
+          ...hooks,
+        };
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    }
+  } else settings.app = resolveApp(settings.app, appDir);
   for (const bind of settings.bind) {
     try {
       parseBindAddress(bind);
@@ -35,7 +57,12 @@ async function resolveSettings(
       throw new UsageError((error as Error).message);
     }
   }
-  return { settings, hooks: config?.hooks ?? {}, ...(config ? { configFile: config.file } : {}) };
+  return {
+    settings,
+    hooks,
+    ...(config ? { configFile: config.file } : {}),
+    ...(python ? { python } : {}),
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -51,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`arbiter ${ARBITER_VERSION}\n`);
       return EXIT.OK;
     }
-    const { settings, hooks, configFile } = await resolveSettings(parsed, cwd);
+    const { settings, hooks, configFile, python } = await resolveSettings(parsed, cwd);
     let events: EventSink;
     try {
       events = new EventSink(settings.events);
@@ -66,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
       log,
       events,
       ...(configFile ? { configFile } : {}),
+      ...(python ? { python } : {}),
       ...(configFile ? { reloadConfig: async () => resolveSettings({ ...parsed, configFile }, cwd) } : {}),
     });
     if (settings.stdinCommands) readCommands(process.stdin, arbiter, log);

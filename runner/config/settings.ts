@@ -157,6 +157,42 @@ export const SETTING_DEFINITIONS = {
     metavar: 'FILE',
     help: 'append the event stream (one JSON object a line) to FILE (repeatable)',
   }),
+  python: define({
+    checker: text,
+    default: 'python3',
+    flag: 'python',
+    metavar: 'PATH',
+    help: 'the Python interpreter that runs a module:callable APP (WSGI or ASGI)',
+  }),
+  interface: define({
+    checker: choice(['auto', 'wsgi', 'asgi'] as const),
+    default: 'auto',
+    flag: 'interface',
+    metavar: 'KIND',
+    help: 'a Python APP is wsgi (served by gunicorn) or asgi (served by uvicorn); auto looks at the callable',
+  }),
+  workerClass: define({
+    checker: choice(['auto', 'sync', 'gthread', 'gevent'] as const),
+    default: 'auto',
+    flag: 'worker-class',
+    short: 'k',
+    metavar: 'CLASS',
+    help: "gunicorn's worker class for a WSGI APP; auto takes gunicorn.conf.py's, else sync",
+  }),
+  threads: define({
+    checker: nonNegativeInteger,
+    default: 0,
+    flag: 'threads',
+    metavar: 'N',
+    help: "threads per gthread worker (0: gunicorn.conf.py's, else gunicorn's default)",
+  }),
+  gunicornConfig: define({
+    checker: text,
+    default: '',
+    flag: 'gunicorn-config',
+    metavar: 'FILE',
+    help: 'gunicorn config for a Python APP: its settings and hooks (default: ./gunicorn.conf.py if present)',
+  }),
   app: define({ checker: text, default: '', help: 'the app to run (the APP argument)' }),
 } as const;
 

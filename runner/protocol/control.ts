@@ -34,6 +34,16 @@ const bootMessage = s.object({
   sourceMaps: s.optional(s.boolean()),
   /** A beat is due at least this often; 0 disables the heartbeat (counters are still reported). */
   heartbeatMs: s.integer(0),
+  /** For the Python runtime: how to serve a `module:callable` app. */
+  python: s.optional(
+    s.object({
+      interface: s.optional(s.oneOf(['wsgi', 'asgi'])),
+      workerClass: s.optional(s.oneOf(['sync', 'gthread', 'gevent'])),
+      threads: s.optional(s.integer(1)),
+      /** The user's gunicorn.conf.py (absolute). */
+      config: s.optional(s.string()),
+    }),
+  ),
 });
 
 /** Stop: `graceful` drains then runs hooks; `quick` runs hooks without draining. */

@@ -1,0 +1,72 @@
+/**
+ * gunicorn's *server* hooks (on_starting, when_ready, on_reload, pre_fork, child_exit,
+ * nworkers_changed, on_exit) live in gunicorn.conf.py and run in gunicorn's master process. Our
+ * master is Node, so each run is a short Python process (runner/python/master_hooks.py) started
+ * at the moment gunicorn would call the hook; its outcome and duration are reported like any
+ * arbiter hook, under gunicorn's name. The worker-side hooks (post_fork, post_worker_init,
+ * worker_int, worker_abort, worker_exit) run inside the Python workers themselves.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { ArbiterHooks, HookName } from '../config/hooks';
+
+/** Our hook → gunicorn's, and the arguments its Python side gets (JSON). */
+const SERVER_HOOKS: Partial<Record<HookName, string>> = {
+  onStarting: 'on_starting',
+  whenReady: 'when_ready',
+  onReload: 'on_reload',
+  preFork: 'pre_fork',
+  childExit: 'child_exit',
+  workersChanged: 'nworkers_changed',
+  onExit: 'on_exit',
+};
+
+/** A hook function that tells the hook runner the name to report it under. */
+export type LabelledHook = ((...args: unknown[]) => Promise<void>) & { label: string };
+
+/**
+ * The server hooks `config` defines, as arbiter hooks. Asked once, at start: a config that
+ * cannot even be read is reported then, not at every hook.
+ */
+export function gunicornServerHooks(config: string, python: string, runtimeDir: string): ArbiterHooks {
+  const script = join(runtimeDir, 'master_hooks.py');
+  const listed = spawnSync(python, [script, config, '--list'], { encoding: 'utf8', timeout: 30_000 });
+  if (listed.status !== 0)
+    throw new Error(
+      `${config} could not be loaded:\n${(listed.stderr || listed.error?.message || '').trim()}`,
+    );
+  const defined = new Set(JSON.parse(listed.stdout) as string[]);
+  const hooks: ArbiterHooks = {};
+  for (const [ours, theirs] of Object.entries(SERVER_HOOKS) as [HookName, string][]) {
+    if (!defined.has(theirs)) continue;
+    const hook = ((...args: unknown[]) => runHook(python, script, config, theirs, args)) as LabelledHook;
+    hook.label = theirs;
+    (hooks as Record<string, unknown>)[ours] = hook;
+  }
+  return hooks;
+}
+
+function runHook(
+  python: string,
+  script: string,
+  config: string,
+  name: string,
+  args: unknown[],
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [script, config, name, JSON.stringify(args)], {
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code === 0) return resolve();
+      // The Python traceback is the whole story; a Node stack would only point here.
+      const failure = new Error(stderr.trim() || `${name} exited with code ${code}`);
+      failure.stack = failure.message;
+      reject(failure);
+    });
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * Python apps: an APP written `module:callable` (as gunicorn and uvicorn take it) runs on the
+ * Python worker runtime, which ships with the runner as plain .py files and runs on the user's
+ * interpreter. What can be checked before a worker starts is checked here, so that a wrong
+ * interpreter or a missing config file is one clear line, not a worker that fails to boot.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from './option-values';
+
+/** `package.module:callable`, as gunicorn and uvicorn write it. */
+const PYTHON_APP = /^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$/;
+
+/** Whether APP names a Python callable rather than a Node module (an existing file wins). */
+export function isPythonApp(app: string, cwd: string): boolean {
+  return PYTHON_APP.test(app) && !existsSync(resolve(cwd, app));
+}
+
+/** The Python worker runtime, copied beside the CLI bundle by the build. */
+export const pythonRuntimeDir = (): string => join(__dirname, 'python');
+
+export type PythonInterpreter = { executable: string; version: string };
+
+/** Runs the interpreter once: it exists, it is Python 3.8 or later, and where it really is. */
+export function checkInterpreter(python: string): PythonInterpreter {
+  const probe = spawnSync(
+    python,
+    ['-c', 'import sys; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3])'],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
+  if (probe.error) {
+    const missing = (probe.error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new UsageError(
+      missing
+        ? `the Python interpreter '${python}' was not found (set it with --python PATH)`
+        : `the Python interpreter '${python}' could not be run: ${probe.error.message}`,
+    );
+  }
+  const [executable = python, version = '?'] = probe.stdout.trim().split('\n');
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  if (probe.status !== 0 || major < 3 || (major === 3 && minor < 8))
+    throw new UsageError(
+      `'${python}' is not a usable Python 3.8+ (${probe.status !== 0 ? probe.stderr.trim() || `exit ${probe.status}` : `version ${version}`})`,
+    );
+  return { executable, version };
+}
+
+/** The gunicorn config file: the one named, or gunicorn's own default if the project has one. */
+export function gunicornConfigFile(named: string, cwd: string): string | undefined {
+  if (named) {
+    const file = resolve(cwd, named);
+    if (!existsSync(file))
+      throw new UsageError(`the gunicorn config '${named}' does not exist (looked for ${file})`);
+    return file;
+  }
+  const file = join(cwd, 'gunicorn.conf.py');
+  return existsSync(file) ? file : undefined;
+}

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { checkInterpreter, gunicornConfigFile, isPythonApp } from '../../runner/config/python-app';
+
+test('module:callable is a Python app; a file, even one with a colon in its name, is not', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-pyapp-'));
+  for (const app of ['app:application', 'shop.wsgi:app', '_private:_app'])
+    assert.equal(isPythonApp(app, dir), true, app);
+  for (const app of ['server.js', 'app:', ':app', 'app:app()', 'a/b:app', 'C:\\app.js'])
+    assert.equal(isPythonApp(app, dir), false, app);
+  writeFileSync(join(dir, 'odd:name'), '');
+  assert.equal(isPythonApp('odd:name', dir), false, 'an existing file wins');
+});
+
+test('the gunicorn config: the one named must exist; otherwise ./gunicorn.conf.py when there is one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-pyconf-'));
+  assert.equal(gunicornConfigFile('', dir), undefined);
+  assert.throws(
+    () => gunicornConfigFile('nope.py', dir),
+    /the gunicorn config 'nope\.py' does not exist \(looked for .*nope\.py\)/,
+  );
+  writeFileSync(join(dir, 'gunicorn.conf.py'), '');
+  assert.equal(gunicornConfigFile('', dir), join(dir, 'gunicorn.conf.py'));
+});
+
+test('an interpreter that does not exist, or is not Python 3, is one clear line', () => {
+  assert.throws(
+    () => checkInterpreter('/nonexistent/python9'),
+    /the Python interpreter '\/nonexistent\/python9' was not found \(set it with --python PATH\)/,
+  );
+  assert.throws(() => checkInterpreter('false'), /'false' is not a usable Python 3\.8\+/);
+});
