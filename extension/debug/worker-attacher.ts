@@ -25,10 +25,13 @@ export function markerOf(session: vscode.DebugSession | undefined): WorkerMarker
   return undefined;
 }
 
-/** Asks for the worker's inspector; resolves with its port. */
-function inspectorOf(session: ServerSession, pid: number): Promise<number> {
+/** Where a worker's debugger listens: V8's inspector (Node), or debugpy (`tcp://`, Python). */
+type Inspector = { port: number; url?: string };
+
+/** Asks for the worker's inspector (or debugpy); resolves with where it listens. */
+function inspectorOf(session: ServerSession, pid: number): Promise<Inspector> {
   const known = session.model.worker(pid)?.inspector;
-  if (known && 'port' in known) return Promise.resolve(known.port);
+  if (known && 'port' in known) return Promise.resolve(known);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       subscription.dispose();
@@ -40,7 +43,7 @@ function inspectorOf(session: ServerSession, pid: number): Promise<number> {
       if (event.type !== 'worker.inspector' || event.pid !== pid) return;
       clearTimeout(timer);
       subscription.dispose();
-      if (event.port) resolve(event.port);
+      if (event.port) resolve({ port: event.port, ...(event.url ? { url: event.url } : {}) });
       else reject(new Error(`worker pid ${pid} cannot open its inspector: ${event.error ?? 'unknown'}`));
     });
     if (!session.process.command({ type: 'inspect', pid })) {
@@ -51,18 +54,42 @@ function inspectorOf(session: ServerSession, pid: number): Promise<number> {
   });
 }
 
-/** The js-debug attach configuration for one worker's inspector. */
+/** The Python debugger that attaches to debugpy; without it, what to install. */
+function pythonDebugger(port: number): void {
+  if (
+    vscode.extensions.getExtension('ms-python.debugpy') ||
+    vscode.extensions.getExtension('ms-python.python')
+  )
+    return;
+  throw new Error(
+    `this Python worker's debugpy listens on 127.0.0.1:${port}, but attaching needs the Python Debugger extension (ms-python.debugpy): install it, or attach another DAP client to that port`,
+  );
+}
+
+/** The attach configuration for one worker: js-debug on V8's inspector, or debugpy's own. */
 function attachConfiguration(
   session: ServerSession,
   worker: { pid: number; id: number; generation: number },
-  port: number,
+  { port, url }: Inspector,
   extensionPath: string,
 ): vscode.DebugConfiguration {
   const marker: WorkerMarker = { folder: session.folder.uri.toString(), ...worker };
+  const name = `worker ${worker.id} · pid ${worker.pid} (generation ${worker.generation})`;
+  if (url?.startsWith('tcp://')) {
+    pythonDebugger(port);
+    return {
+      type: 'debugpy',
+      request: 'attach',
+      name,
+      connect: { host: '127.0.0.1', port },
+      justMyCode: true,
+      [MARKER_KEY]: marker,
+    };
+  }
   return {
     type: 'node',
     request: 'attach',
-    name: `worker ${worker.id} · pid ${worker.pid} (generation ${worker.generation})`,
+    name,
     address: '127.0.0.1', // the inspector listens there only; `localhost` may resolve to ::1
     port,
     restart: false, // a worker that exits is gone: never reconnect
@@ -93,12 +120,12 @@ export class WorkerAttacher implements vscode.Disposable {
   private start(
     session: ServerSession,
     worker: { pid: number; id: number; generation: number },
-    port: number,
+    inspector: Inspector,
     parent: vscode.DebugSession | undefined,
   ): Thenable<boolean> {
     return vscode.debug.startDebugging(
       session.folder,
-      attachConfiguration(session, worker, port, this.extensionPath),
+      attachConfiguration(session, worker, inspector, this.extensionPath),
       parent
         ? {
             parentSession: parent,
@@ -116,11 +143,24 @@ export class WorkerAttacher implements vscode.Disposable {
   follow(session: ServerSession, parent?: vscode.DebugSession): void {
     this.unfollow(session);
     const attached = new Set<number>();
+    let warned = false;
     const attachOne = (event: EventOf<'worker.inspector'>) => {
       if (!event.port || attached.has(event.pid)) return;
       attached.add(event.pid);
       const worker = session.model.worker(event.pid);
-      if (worker && !worker.exit) void this.start(session, worker, event.port, parent);
+      if (!worker || worker.exit) return;
+      try {
+        void this.start(
+          session,
+          worker,
+          { port: event.port, ...(event.url ? { url: event.url } : {}) },
+          parent,
+        );
+      } catch (error) {
+        // Said once per server: every later worker would fail the same way.
+        if (!warned) void vscode.window.showWarningMessage(`Arbiter: ${(error as Error).message}`);
+        warned = true;
+      }
     };
     this.following.set(
       session,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { findApp } from '../app/find-app';
 import { executeCommand } from '../commands';
+import { isPythonApp, pythonFor } from './python-interpreter';
 import { settingsArgs } from './settings-args';
 import type { ArbiterExit } from './arbiter-process';
 import { ServerSession } from './server-session';
@@ -63,12 +64,17 @@ export class ServerManager implements vscode.Disposable {
       get: <T>(key: string): T | undefined =>
         (overrides[key as keyof LaunchOverrides] as T | undefined) ?? folderConfig.get<T>(key),
     };
+    const python =
+      choice.app && isPythonApp(choice.app)
+        ? await pythonFor(folder, config.get<string>('python'))
+        : undefined;
     const session = new ServerSession({
       folder,
       node: config.get<string>('nodePath') || 'node',
       cli: CLI,
       args: [
         ...settingsArgs(config),
+        ...(python ? ['--python', python] : []),
         ...('configFile' in choice && choice.configFile ? ['--config', choice.configFile] : []),
       ],
       ...(choice.app ? { app: choice.app } : {}),
