@@ -27,7 +27,7 @@ import { OrphanReaper } from './orphan-reaper';
 import { bindAll, urlOf, type BoundSocket } from './sockets';
 import { StandbyPool } from './standby-pool';
 import { spawnWorkerChild, WorkerProcess, type WorkerChildOptions } from './worker-process';
-import type { PythonInterpreter } from '../config/python-app';
+import { dropStaleBytecode, type PythonInterpreter } from '../config/python-app';
 
 /** Exit codes of the arbiter (gunicorn's numbering where it has one). */
 export const EXIT = {
@@ -416,6 +416,7 @@ export class Arbiter {
       await this.hooks.run('onReload', this.info, { generation, trigger });
       if (this.target === 0) this.target = this.settings.workers; // after WINCH
       if (this.settings.reloadMode === 'replace') await this.retireAll(generation);
+      if (this.options.python && options.files) dropStaleBytecode(options.files);
       result = await this.bootGeneration();
     }
     const durationMs = Math.round(performance.now() - startedAt);

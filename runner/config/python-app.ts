@@ -5,8 +5,8 @@
  * interpreter or a missing config file is one clear line, not a worker that fails to boot.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from './option-values';
 
 /** `package.module:callable`, as gunicorn and uvicorn write it. */
@@ -56,4 +56,25 @@ export function gunicornConfigFile(named: string, cwd: string): string | undefin
   }
   const file = join(cwd, 'gunicorn.conf.py');
   return existsSync(file) ? file : undefined;
+}
+
+/**
+ * Removes the compiled bytecode of changed .py files before a new generation imports them.
+ * Python trusts a .pyc whose recorded source mtime (whole seconds) and size match: a second
+ * save within the same second, of the same size, would otherwise be served as the old code.
+ */
+export function dropStaleBytecode(files: readonly string[]): void {
+  for (const file of files) {
+    if (!file.endsWith('.py')) continue;
+    const cache = join(dirname(file), '__pycache__');
+    let names: string[];
+    try {
+      names = readdirSync(cache);
+    } catch {
+      continue; // never compiled
+    }
+    const stem = `${basename(file, '.py')}.`;
+    for (const name of names)
+      if (name.startsWith(stem) && name.endsWith('.pyc')) rmSync(join(cache, name), { force: true });
+  }
 }

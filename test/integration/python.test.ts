@@ -4,7 +4,7 @@
  * install for /usr/bin/python3, and a python3 earlier on PATH may not see them.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -211,6 +211,9 @@ test(
     await Promise.all(clients);
     assert.deepEqual(failures, []);
     assert.ok(ok > 100, `${ok} requests`);
+    // Until the old generation has exited it may still take a connection.
+    while (run.all('worker.exited').filter((e) => e.generation === 20).length < 2)
+      await run.waitForNext('worker.exited', (e) => e.generation === 20);
     assert.match((await get(port)).body, /^v21 /);
 
     writeFileSync(app, source.replace('VERSION = "v1"', 'VERSION = "v22'));
@@ -316,5 +319,38 @@ test(
         assert.ok(run.output.includes(`File "${join(dir, 'import_error.py')}", line ${line}`), run.output);
       assert.equal((await run.waitExit()).code, 4, app);
     }
+  },
+);
+
+test(
+  'a save within the same second and of the same size is served, not the stale bytecode Python would trust',
+  { skip },
+  async (t) => {
+    const dir = project();
+    const app = join(dir, 'hello.py');
+    const run = startArbiter(t, ['--python', PYTHON, '-b', '127.0.0.1:0', '-w', '1', 'hello:app'], {
+      cwd: dir,
+      // Bytecode written, as on a developer's machine (empty is unset, for Python).
+      env: { PYTHONDONTWRITEBYTECODE: '' },
+    });
+    await run.ready(1);
+    await run.waitFor('watcher.ready');
+    const port = await run.port();
+    const source = readFileSync(app, 'utf8');
+    /** Saves VERSION, then waits until only the new generation serves. */
+    const save = async (version: number, sameStat: boolean) => {
+      // Python trusts a .pyc while the source's mtime, in whole seconds, and size are unchanged.
+      const { atime, mtime } = statSync(app);
+      writeFileSync(app, source.replace('VERSION = "v1"', `VERSION = "v${version}"`));
+      if (sameStat) utimesSync(app, atime, mtime);
+      await run.waitFor('reload', (e) => e.phase === 'completed' && e.generation === version);
+      await run.waitFor('worker.exited', (e) => e.generation === version - 1);
+      return (await get(port)).body;
+    };
+    assert.match(await save(2, false), /^v2 /);
+    assert.ok(existsSync(join(dir, '__pycache__')), 'bytecode was written');
+    assert.match(await save(3, true), /^v3 /);
+    run.signal('SIGTERM');
+    assert.equal((await run.waitExit()).code, 0);
   },
 );
