@@ -31,6 +31,8 @@ export type ArbiterOptions = {
   reload?: boolean;
   /** Own process group, killed as a whole on stop [false]. */
   detached?: boolean;
+  /** More options, before APP (e.g. `--python`). */
+  args?: string[];
 };
 
 export class ArbiterServer {
@@ -56,6 +58,7 @@ export class ArbiterServer {
         '-b',
         options.bind ?? '127.0.0.1:0',
         options.reload ? '--reload' : '--no-reload',
+        ...(options.args ?? []),
         app,
       ],
       {

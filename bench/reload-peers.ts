@@ -44,7 +44,10 @@ const WORKERS = 2;
 const PYTHON = '/usr/bin/python3';
 const NODEMON = resolve(ROOT, 'node_modules/.bin/nodemon');
 
-type RunnerName = 'arbiter' | 'nodemon' | 'node --watch' | 'gunicorn';
+type RunnerName = 'arbiter' | 'nodemon' | 'node --watch' | 'gunicorn' | 'arbiter (Python)';
+
+/** The runners that serve the WSGI twin of the app. */
+const PYTHON_RUNNERS = new Set<RunnerName>(['gunicorn', 'arbiter (Python)']);
 
 export type PeerFigures = {
   name: RunnerName;
@@ -175,16 +178,17 @@ export async function killGroup(child: ChildProcess, exited: Promise<void>): Pro
 /** A runner started in `dir` with the app at version 1, once it answers `hello v1`. */
 async function startPeer(name: RunnerName, dir: string): Promise<Peer> {
   const port = await freePort();
-  const appFile = join(dir, name === 'gunicorn' ? 'app.py' : 'app.js');
-  const write = (version: number) =>
-    writeFileSync(appFile, name === 'gunicorn' ? pythonApp(version) : nodeApp(version));
+  const python = PYTHON_RUNNERS.has(name);
+  const appFile = join(dir, python ? 'app.py' : 'app.js');
+  const write = (version: number) => writeFileSync(appFile, python ? pythonApp(version) : nodeApp(version));
   write(1);
-  if (name === 'arbiter') {
-    const server = await ArbiterServer.start(appFile, WORKERS, BOOT_DEADLINE_MS, {
+  if (name === 'arbiter' || name === 'arbiter (Python)') {
+    const server = await ArbiterServer.start(python ? 'app:app' : appFile, WORKERS, BOOT_DEADLINE_MS, {
       cwd: dir,
       bind: `127.0.0.1:${port}`,
       reload: true,
       detached: true,
+      ...(python ? { args: ['--python', PYTHON] } : {}),
     });
     const peer: Peer = {
       port,
@@ -344,6 +348,7 @@ const COMMANDS: Record<RunnerName, string> = {
   nodemon: 'nodemon app.js',
   'node --watch': 'node --watch app.js',
   gunicorn: `python3 -m gunicorn --reload --reload-engine inotify -w ${WORKERS} -b 127.0.0.1:PORT app:app`,
+  'arbiter (Python)': `arbiter --python /usr/bin/python3 -w ${WORKERS} -b 127.0.0.1:PORT app:app (gunicorn sync workers)`,
 };
 
 async function measurePeer(name: RunnerName, log: (message: string) => void): Promise<PeerFigures> {
@@ -358,6 +363,11 @@ async function measurePeer(name: RunnerName, log: (message: string) => void): Pr
     slowTries: SLOW_TRIES,
   };
   if (name === 'gunicorn') figures.skipped = gunicornMissing();
+  if (name === 'arbiter (Python)') {
+    const probe = spawnSync(PYTHON, ['-c', 'import gunicorn'], { stdio: 'ignore' });
+    if (probe.status !== 0)
+      figures.skipped = 'gunicorn not installed for /usr/bin/python3: `apt-get install -y python3-gunicorn`';
+  }
   if (name === 'nodemon') {
     const probe = spawnSync(NODEMON, ['--version'], { stdio: 'ignore' });
     if (probe.status !== 0)
@@ -401,7 +411,7 @@ async function measurePeer(name: RunnerName, log: (message: string) => void): Pr
 
 /** Every runner in turn, each in a fresh temp project; never throws for one runner's failure. */
 export async function measureReloadPeers(log: (message: string) => void): Promise<PeerFigures[]> {
-  const runners: RunnerName[] = ['arbiter', 'nodemon', 'node --watch', 'gunicorn'];
+  const runners: RunnerName[] = ['arbiter', 'nodemon', 'node --watch', 'gunicorn', 'arbiter (Python)'];
   const results: PeerFigures[] = [];
   for (const name of runners) results.push(await measurePeer(name, log));
   return results;
@@ -428,14 +438,15 @@ export function renderReloadPeers(peers: readonly PeerFigures[], elapsedSeconds:
   });
   const byName = new Map(peers.map((peer) => [peer.name, peer]));
   const arbiter = byName.get('arbiter');
-  const ratioRow = (other: RunnerName) => {
+  const ratioRow = (other: RunnerName, ours: RunnerName = 'arbiter') => {
+    const mine = byName.get(ours);
     const peer = byName.get(other);
     const usable = (p?: PeerFigures) => p && !p.skipped && p.latencies.length > 0;
-    if (!usable(arbiter) || !usable(peer)) return row([`arbiter / ${other}`, '—', '—']);
+    if (!usable(mine) || !usable(peer)) return row([`${ours} / ${other}`, '—', '—']);
     return row([
-      `arbiter / ${other}`,
-      fixed(median(arbiter!.latencies) / median(peer!.latencies), 2),
-      fixed(percentile(arbiter!.latencies, 95) / percentile(peer!.latencies, 95), 2),
+      `${ours} / ${other}`,
+      fixed(median(mine!.latencies) / median(peer!.latencies), 2),
+      fixed(percentile(mine!.latencies, 95) / percentile(peer!.latencies, 95), 2),
     ]);
   };
   const reported = arbiter?.reportedMs ?? [];
@@ -443,7 +454,7 @@ export function renderReloadPeers(peers: readonly PeerFigures[], elapsedSeconds:
   const cycleNote = cycles
     ? `For its ${cycles.edits} edits the arbiter's watcher started ${cycles.triggered} cycles (\`reload\` triggered events), ${cycles.failed} of which failed.`
     : '';
-  return `## Reload on save: arbiter vs. nodemon, node --watch and gunicorn --reload
+  return `## Reload on save: arbiter vs. nodemon, node --watch and gunicorn --reload (and the arbiter on the same WSGI app)
 
 Generated by \`npm run bench\` (bench/reload-peers.ts), in ${fixed(elapsedSeconds, 0)} s.
 
@@ -455,6 +466,7 @@ ${rows.join('\n')}
 |---|---:|---:|
 ${ratioRow('nodemon')}
 ${ratioRow('gunicorn')}
+${ratioRow('gunicorn', 'arbiter (Python)')}
 
 ${reported.length ? `The arbiter's own \`durationMs\` of its ${reported.length} completed cycles: median ${fixed(median(reported))} ms, p95 ${fixed(percentile(reported, 95))} ms. ` : ''}${cycleNote}
 
@@ -463,7 +475,8 @@ Method:
 - Each runner in turn, in a fresh temp project holding only the app: \`app.js\` (plain
   \`node:http\`, answers \`hello v<N>\`, and \`/slow\` after ${SLOW_MS / 1000} s with a
   ${SLOW_PAD / 1024} KiB body) or, for gunicorn, its WSGI twin \`app.py\` (sync workers,
-  \`PYTHONDONTWRITEBYTECODE=1\`). An edit rewrites the whole file in place with N + 1. Commands, all
+  \`PYTHONDONTWRITEBYTECODE=1\`; the same \`app.py\` under the arbiter's Python runtime, on
+  gunicorn's sync workers, for \`arbiter (Python)\`). An edit rewrites the whole file in place with N + 1. Commands, all
   with the project as cwd and their defaults otherwise: ${peers.map((peer) => `${peer.name}: \`${peer.command}\``).join('; ')}.
 - Edit → live: from just before the write to the end of the first response reading the new
   version, on a fresh connection opened every ${POLL_INTERVAL_MS} ms (at most ${POLL_MAX_IN_FLIGHT} in
