@@ -9,6 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { ArbiterHooks, HookName } from '../config/hooks';
+import { HOOK_TIMEOUT_MS } from './hook-runner';
 
 /** Our hook → gunicorn's, and the arguments its Python side gets (JSON). */
 const SERVER_HOOKS: Partial<Record<HookName, string>> = {
@@ -56,6 +57,9 @@ function runHook(
   return new Promise((resolve, reject) => {
     const child = spawn(python, [script, config, name, JSON.stringify(args)], {
       stdio: ['ignore', 'inherit', 'pipe'],
+      // The hook runner stops waiting at its timeout; the process must not outlive that.
+      timeout: HOOK_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
     });
     let stderr = '';
     child.stderr.setEncoding('utf8');

@@ -9,7 +9,7 @@ import type { EventSink } from '../log/event-sink';
 import type { Logger } from '../log/logger';
 
 /** A hook that has not settled by then is reported as timed out and no longer waited for. */
-const HOOK_TIMEOUT_MS = 30_000;
+export const HOOK_TIMEOUT_MS = 30_000;
 
 export class HookRunner {
   constructor(

@@ -98,7 +98,7 @@ export class WorkerProcess {
   /** Why it asked to be replaced (max-requests); it leaves once its replacement is ready. */
   retiring: string | undefined;
   bootError: ErrorInfo | undefined;
-  /** The runtime sent the boot error (rather than the arbiter inferring one). */
+  /** The runtime itself reported why (a boot-error or fatal message), rather than the arbiter inferring it. */
   bootErrorReported = false;
   /** How and until when it was asked to stop. */
   stopMode: StopMode | undefined;

@@ -1,7 +1,7 @@
 /**
  * The control channel between the arbiter and each of its workers: newline-delimited JSON on
- * the worker's file descriptor 3 (a socketpair). It is deliberately language-neutral so that
- * the Node runtime and, later, the Python runtime speak the same protocol.
+ * the worker's file descriptor 3 (a socketpair). It is deliberately language-neutral: the Node
+ * runtime (runner/worker) and the Python runtime (runner/python) speak the same protocol.
  *
  * The arbiter validates every worker message with {@link parseWorkerMessage}: a worker runs
  * user code, so a malformed line is reported and skipped, never trusted.

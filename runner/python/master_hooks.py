@@ -10,6 +10,7 @@ nworkers_changed]. Exit 0: ran (or --list), 3: the config does not define HOOK, 
 (the traceback on stderr) or the config could not be loaded.
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -29,7 +30,9 @@ def main(argv):
     from arbiter_worker.gunicorn_config import SERVER_HOOKS, make_config, read_settings, user_defines
 
     try:
-        settings = read_settings(config_file)
+        # A config that prints while it loads must not garble --list's JSON on stdout.
+        with contextlib.redirect_stdout(sys.stderr):
+            settings = read_settings(config_file)
         try:
             cfg = make_config(settings)
             defined = lambda name: name in cfg.settings and user_defines(cfg, name)  # noqa: E731

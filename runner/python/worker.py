@@ -7,9 +7,12 @@ import sys
 if __name__ == "__main__":
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if p not in ("", here, os.getcwd())]
-    # The project first (its modules are imported as gunicorn would), then this runtime.
-    sys.path[0:0] = [os.getcwd(), here]
-    import arbiter  # noqa: F401  (ours, before the project could shadow it)
+    # Ours first, imported before the project is on the path: a project module named `arbiter`
+    # (or `arbiter_worker`) must not replace the runtime.
+    sys.path.insert(0, here)
+    import arbiter  # noqa: F401
     import arbiter_worker
 
+    # Then the project first, so its modules are imported as gunicorn would import them.
+    sys.path.insert(0, os.getcwd())
     sys.exit(arbiter_worker.main())

@@ -115,6 +115,43 @@ test(
 );
 
 test(
+  'an idle thread pool (concurrent.futures) is not a thread that keeps the worker alive: Stop exits at once',
+  { skip },
+  async (t) => {
+    const run = startArbiter(t, [...base, '-w', '1', '--graceful-timeout', '10', 'pool:application'], {
+      cwd: project(),
+    });
+    const [worker] = await run.ready(1);
+    assert.match((await get(await run.port())).body, /^pool \d+$/);
+    run.signal('SIGTERM');
+    const exited = await run.waitFor('worker.exited', (e) => e.pid === worker!.pid);
+    assert.equal(exited.state, 'exited');
+    assert.deepEqual(
+      run.all('hook').filter((e) => e.name.startsWith('thread ')),
+      [],
+    );
+    assert.equal((await run.waitExit()).code, 0);
+  },
+);
+
+test(
+  'on_shutdown: a named hook runs on Stop, timed; a second Ctrl+C while it runs (a quick stop) leaves it to finish',
+  { skip },
+  async (t) => {
+    const run = startArbiter(t, [...base, '-w', '1', 'flush:application'], { cwd: project() });
+    await run.ready(1);
+    run.signal('SIGINT');
+    await run.waitFor('hook', (e) => e.name === 'flush metrics' && e.phase === 'start');
+    run.signal('SIGINT');
+    const end = await run.waitFor('hook', (e) => e.name === 'flush metrics' && e.phase === 'end');
+    assert.equal(end.outcome, 'ok', end.error);
+    assert.ok(end.durationMs! >= 900, `${end.durationMs} ms`);
+    assert.equal((await run.waitExit()).code, 0);
+    assert.doesNotMatch(run.output, /Traceback/);
+  },
+);
+
+test(
   'Starlette with lifespan: ready waits for startup; a reload runs the old generation’s shutdown; the events show both',
   { skip },
   async (t) => {

@@ -167,6 +167,8 @@ def serve(rt, app):
     # end the process on the spot, with no hook run.
     signal.signal(signal.SIGQUIT, lambda signum, frame: rt.stop.request("quick"))
     sockets = [socket.socket(fileno=fd) for fd in rt.boot["listenFds"]]
+    for sock in sockets:  # a subprocess of the app must not keep the listening socket open
+        sock.set_inheritable(False)
     try:
         server.run(sockets=sockets)
     except SystemExit as exit:
@@ -182,5 +184,6 @@ def serve(rt, app):
             info = {"message": "ASGI lifespan startup failed" + (": %s" % error if error else "")}
         rt.boot_error(info)
         return 4
+    rt.stop.engine_done()  # its loop is closed: a late quick stop has nothing to reach
     rt.shutdown_hooks.run_all()
     return 0

@@ -121,8 +121,6 @@ def main():
         code = serve(rt, boot.get("python") or {})
     except SystemExit as exit:
         code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
-        if rt.aborted:
-            return leave(code)
     except AppLoadError as error:
         rt.boot_error(error)
         return leave(APP_LOAD_ERROR)
@@ -206,5 +204,4 @@ def serve(rt, python):
         return APP_LOAD_ERROR
     from . import wsgi_engine
 
-    short = {"sync": "sync", "gthread": "gthread", "gevent": "gevent"}
-    return wsgi_engine.serve(rt, cfg, file_settings, short.get(worker_class or ""), python.get("threads"))
+    return wsgi_engine.serve(rt, cfg, file_settings, worker_class, python.get("threads"))

@@ -37,6 +37,13 @@ class StopControl:
         stopper(self.mode)
         return self.mode
 
+    def engine_done(self):
+        """The engine has stopped serving: from here on (the on_shutdown hooks, worker_exit) a
+        quick stop has nothing left to cut short, and must not reach an engine that is gone."""
+        with self._lock:
+            self._stopper = lambda mode: None
+            self._pending = None
+
     def engine_ready(self, stopper):
         """The engine can stop now; a stop that came earlier is applied at once."""
         with self._lock:
@@ -109,6 +116,15 @@ def wait_for_threads(reporter, send):
     at its deadline: that is how "a thread kept the worker alive" becomes visible."""
     current = threading.current_thread()
     main = threading.main_thread()
+    # What Python's own shutdown does first: concurrent.futures tells its idle pool threads to
+    # end (registered through threading._register_atexit). Without it every app with an
+    # executor would look like one that keeps its worker alive.
+    for hook in reversed(getattr(threading, "_threading_atexits", [])):
+        try:
+            hook()
+        except Exception:  # noqa: BLE001 - the stdlib's own hooks; nothing to report
+            pass
+    threading._threading_atexits = []
 
     def candidates():
         return [

@@ -63,7 +63,8 @@ def _worker_class(base, rt):
             super().handle_abort(sig, frame)
 
         def run(self):
-            rt.send_ready()
+            if not rt.stop.stopping:  # a stop that came while loading: never ready
+                rt.send_ready()
             return super().run()
 
     ArbiterWorker.__name__ = base.__name__
@@ -139,6 +140,11 @@ def serve(rt, cfg, file_settings, worker_class=None, threads=None):
             rt.boot_error(error)
             failed_to_boot, code = True, 4
     finally:
+        rt.stop.engine_done()
+        # gunicorn's handlers would still act on a late TERM/INT/QUIT (worker_int, then
+        # sys.exit inside a running hook): the stop is under way, a signal adds nothing.
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+            signal.signal(signum, signal.SIG_IGN)
         if not (rt.aborted or failed_to_boot):
             rt.shutdown_hooks.run_all()
         try:
