@@ -103,6 +103,7 @@ def main():
     if channel is None:
         print("arbiter worker: fd 3 is not the arbiter's control channel; run this through the arbiter", file=sys.stderr)
         return 1
+    warm_up()
     boot = channel.read_message()
     while boot is not None and boot.get("type") != "boot":
         boot = channel.read_message()  # nothing but a boot makes sense before one
@@ -131,6 +132,19 @@ def main():
         wait_for_threads(rt.reporter, rt.send)
         return 0
     return leave(code)
+
+
+def warm_up():
+    """Imports what every WSGI worker needs before the boot message is read. A standby waits
+    here, so a reload pays for the app alone; gunicorn's own master has these loaded before it
+    forks a worker, and imports them before gevent patches too, as here."""
+    try:
+        import gunicorn.app.base  # noqa: F401
+        import gunicorn.glogging  # noqa: F401
+        import gunicorn.sock  # noqa: F401
+        import gunicorn.workers.sync  # noqa: F401
+    except Exception:  # noqa: BLE001 - not installed, or broken: the boot says so, with the fix
+        pass
 
 
 def leave(code):
