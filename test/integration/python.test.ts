@@ -9,8 +9,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FIXTURES, startArbiter, type ArbiterRun } from '../support/arbiter-run';
-import { get } from '../support/http';
+import { FIXTURES, isAlive, startArbiter, waitGone, type ArbiterRun } from '../support/arbiter-run';
+import { get, load } from '../support/http';
 import { startRedis } from '../support/redis';
 
 const PYTHON = '/usr/bin/python3';
@@ -387,6 +387,75 @@ test(
     assert.match(await save(2, false), /^v2 /);
     assert.ok(existsSync(join(dir, '__pycache__')), 'bytecode was written');
     assert.match(await save(3, true), /^v3 /);
+    run.signal('SIGTERM');
+    assert.equal((await run.waitExit()).code, 0);
+  },
+);
+
+test(
+  'a stuck Python worker stops beating (the beat comes from its serving loop): aborted, killed, replaced, while the other serves',
+  { skip },
+  async (t) => {
+    const run = startArbiter(t, [...base, '-w', '2', '--timeout', '2', 'stuck:application'], {
+      cwd: project(),
+    });
+    const workers = await run.ready(2);
+    const port = await run.port();
+    void get(port, '/freeze').catch(() => undefined); // never answered: its worker spins
+    const timedOut = await run.waitFor('worker.state', (e) => e.state === 'timed-out');
+    const other = workers.find((w) => w.pid !== timedOut.pid)!.pid;
+    const exited = await run.waitFor('worker.exited', (e) => e.pid === timedOut.pid);
+    assert.equal(exited.state, 'timed-out');
+    await run.waitFor(
+      'worker.state',
+      (e) => e.state === 'ready' && e.pid !== other && e.pid !== timedOut.pid,
+    );
+    assert.match((await get(port)).body, /^\d+$/);
+    run.signal('SIGTERM');
+    assert.equal((await run.waitExit()).code, 0);
+  },
+);
+
+test(
+  'SIGKILL of the arbiter: its Python workers and their children are gone within 1 s',
+  { skip },
+  async (t) => {
+    const run = startArbiter(t, [...base, '-w', '2', 'stuck:application'], { cwd: project() });
+    const workers = await run.ready(2);
+    const grandchild = Number((await get(await run.port(), '/spawn-child')).body);
+    assert.ok(isAlive(grandchild));
+    run.signal('SIGKILL');
+    await run.waitExit();
+    const took = await waitGone([...workers.map((w) => w.pid), ...run.idleStandbys(), grandchild], 1000);
+    assert.ok(took <= 1000);
+  },
+);
+
+test(
+  'max-requests on the gthread worker: the worker asks to retire, its replacement is ready before it leaves, no request fails',
+  { skip },
+  async (t) => {
+    const run = startArbiter(
+      t,
+      [...base, '-w', '1', '-k', 'gthread', '--threads', '4', '--max-requests', '20', 'hello:app'],
+      {
+        cwd: project(),
+      },
+    );
+    const [first] = await run.ready(1);
+    const port = await run.port();
+    const recycled = run.waitFor('worker.exited', (e) => e.pid === first!.pid);
+    const result = await load(port, recycled, 2);
+    assert.equal(result.failed, 0, result.errors.slice(0, 3).join(', '));
+    const states = run.all('worker.state');
+    const replacementReady = states.findIndex((e) => e.state === 'ready' && e.pid !== first!.pid);
+    const oldDraining = states.findIndex((e) => e.state === 'draining' && e.pid === first!.pid);
+    assert.ok(
+      replacementReady !== -1 && replacementReady < oldDraining,
+      'replacement ready before the old one drains',
+    );
+    assert.match(states[oldDraining]!.reason, /max-requests/);
+    assert.equal((await recycled).state, 'exited');
     run.signal('SIGTERM');
     assert.equal((await run.waitExit()).code, 0);
   },
