@@ -8,21 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port';
 
 const DEADLINE_MS = 10_000;
 
 export type RedisServer = { port: number; url: string; clients: () => Promise<number> };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One request, one reply (a bulk string is all INFO sends). */
 function command(port: number, line: string): Promise<string> {

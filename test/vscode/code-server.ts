@@ -5,9 +5,9 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { freePort } from '../support/free-port';
 
 export const ROOT = resolve(__dirname, '../..');
 const CODE_SERVER = join(ROOT, '.cache/vscode/code-server/node_modules/code-server/out/node/entry.js');
@@ -20,16 +20,6 @@ export function missingTools(): string | undefined {
   for (const path of [CODE_SERVER, CODE_SERVER_NODE, CHROMIUM])
     if (!existsSync(path)) return `${path} is missing: run scripts/vscode-test-setup.sh first`;
   return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 /** Where code-server keeps everything of one run, so that nothing lands in the home folder. */

@@ -134,6 +134,14 @@ def main():
     return leave(code)
 
 
+def config_failed(rt, error, prefix):
+    """The gunicorn config is the app's as much as its code: a load error, said as such."""
+    info = describe_error(error)
+    info["message"] = prefix + info["message"]
+    rt.boot_error(info)
+    return APP_LOAD_ERROR
+
+
 def warm_up():
     """Imports what every WSGI worker needs before the boot message is read. A standby waits
     here, so a reload pays for the app alone; gunicorn's own master has these loaded before it
@@ -168,10 +176,7 @@ def serve(rt, python):
     try:
         file_settings = read_settings(config_path)
     except Exception as error:
-        info = describe_error(error)
-        info["message"] = "%s could not be loaded: %s" % (config_path, info["message"])
-        rt.boot_error(info)
-        return APP_LOAD_ERROR
+        return config_failed(rt, error, "%s could not be loaded: " % config_path)
     worker_class = python.get("workerClass")
     configured_class = setting_name(file_settings.get("worker_class", "") or "")
     effective_class = worker_class or configured_class or "sync"
@@ -212,10 +217,7 @@ def serve(rt, python):
     try:
         cfg = make_config(file_settings)
     except Exception as error:
-        info = describe_error(error)
-        info["message"] = "%s: %s" % (config_path, info["message"])
-        rt.boot_error(info)
-        return APP_LOAD_ERROR
+        return config_failed(rt, error, "%s: " % config_path)
     from . import wsgi_engine
 
     return wsgi_engine.serve(rt, cfg, file_settings, worker_class, python.get("threads"))
