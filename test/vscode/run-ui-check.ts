@@ -78,12 +78,18 @@ class Ui {
    * Clicks a row's inline action, shown while the mouse is over the row. A refresh of the tree
    * (every second while a worker boots) re-renders the row under the mouse: then hover again.
    */
-  async clickInline(row: Locator, label: string): Promise<void> {
+  /**
+   * Clicks a row's inline action until `effect` shows. A row that redraws under the pointer (a
+   * draining generation's countdown redraws it every 100 ms) can swallow a click that Playwright
+   * reports as done: the effect, not the click, says whether it happened.
+   */
+  async clickInline(row: Locator, label: string, effect: Locator): Promise<void> {
     const deadline = Date.now() + STEP_DEADLINE_MS;
     for (;;) {
       try {
         await row.hover({ timeout: 2_000 });
         await row.locator(`.action-label[aria-label="${label}"]`).click({ timeout: 2_000 });
+        await effect.waitFor({ timeout: 3_000 });
         return;
       } catch (error) {
         if (Date.now() > deadline) throw error;
@@ -201,7 +207,12 @@ const steps: Step[] = [
       saveVersion(ui.workspace, 'v3');
       const draining = ui.row(/generation 2\s*draining/);
       await draining.waitFor({ timeout: STEP_DEADLINE_MS });
-      await ui.clickInline(draining, 'Kill Now');
+      // Both workers inside their long hook (it starts after a 300 ms one): what Kill Now cuts short.
+      await ui
+        .row(/close db pool\s*running for/)
+        .nth(1)
+        .waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.clickInline(draining, 'Kill Now', ui.row(/SIGKILL ← Kill Now/).first());
       await ui
         .row(/close db pool\s*never finished: the worker was killed/)
         .nth(1)
@@ -216,8 +227,8 @@ const steps: Step[] = [
     async (ui) => {
       const [first, second] = await ui.pids(READY);
       if (!first || !second) throw new Error('2 ready workers expected');
-      await ui.clickInline(ui.row(new RegExp(`pid ${second}(?!\\d)`)), 'Kill Worker');
-      await ui.row(new RegExp(`pid ${second}(?!\\d)\\s*killed`)).waitFor({ timeout: STEP_DEADLINE_MS });
+      const killed = ui.row(new RegExp(`pid ${second}(?!\\d)\\s*killed`));
+      await ui.clickInline(ui.row(new RegExp(`pid ${second}(?!\\d)`)), 'Kill Worker', killed);
       await ui.row(READY).nth(1).waitFor({ timeout: STEP_DEADLINE_MS });
       await ui.row(new RegExp(`pid ${first}(?!\\d)`)).click({ button: 'right' });
       await ui.page.locator('.context-view .action-item', { hasText: 'Send Signal to Worker…' }).click();
