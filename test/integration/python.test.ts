@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FIXTURES, isAlive, startArbiter, waitGone, type ArbiterRun } from '../support/arbiter-run';
-import { get, load } from '../support/http';
+import { get } from '../support/http';
+import { assertRecycledUnderLoad } from '../support/recycle';
 import { startRedis } from '../support/redis';
 
 const PYTHON = '/usr/bin/python3';
@@ -443,19 +444,7 @@ test(
       },
     );
     const [first] = await run.ready(1);
-    const port = await run.port();
-    const recycled = run.waitFor('worker.exited', (e) => e.pid === first!.pid);
-    const result = await load(port, recycled, 2);
-    assert.equal(result.failed, 0, result.errors.slice(0, 3).join(', '));
-    const states = run.all('worker.state');
-    const replacementReady = states.findIndex((e) => e.state === 'ready' && e.pid !== first!.pid);
-    const oldDraining = states.findIndex((e) => e.state === 'draining' && e.pid === first!.pid);
-    assert.ok(
-      replacementReady !== -1 && replacementReady < oldDraining,
-      'replacement ready before the old one drains',
-    );
-    assert.match(states[oldDraining]!.reason, /max-requests/);
-    assert.equal((await recycled).state, 'exited');
+    await assertRecycledUnderLoad(run, first!.pid);
     run.signal('SIGTERM');
     assert.equal((await run.waitExit()).code, 0);
   },

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { get, load } from '../support/http';
 import { isAlive, startArbiter, waitGone } from '../support/arbiter-run';
+import { assertRecycledUnderLoad } from '../support/recycle';
 
 test('a frozen worker is aborted, killed and replaced while the other keeps serving', async (t) => {
   const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', '--timeout', '1', 'app.js']);
@@ -60,19 +61,7 @@ test('max-requests recycles a worker: its replacement is ready before it leaves,
     'app.js',
   ]);
   const [first] = await run.ready(1);
-  const port = await run.port();
-  const recycled = run.waitFor('worker.exited', (e) => e.pid === first!.pid);
-  const result = await load(port, recycled, 2);
-  assert.equal(result.failed, 0, result.errors.slice(0, 3).join(', '));
-  const states = run.all('worker.state');
-  const replacementReady = states.findIndex((e) => e.state === 'ready' && e.pid !== first!.pid);
-  const oldDraining = states.findIndex((e) => e.state === 'draining' && e.pid === first!.pid);
-  assert.ok(
-    replacementReady !== -1 && replacementReady < oldDraining,
-    'replacement ready before the old one drains',
-  );
-  assert.match(states[oldDraining]!.reason, /max-requests/);
-  assert.equal((await recycled).state, 'exited');
+  await assertRecycledUnderLoad(run, first!.pid);
 });
 
 test('max-requests-jitter spreads the limit between max-requests and max-requests + jitter', async (t) => {
