@@ -64,7 +64,7 @@ export class HookRunner {
       outcome = 'error';
       error =
         thrown instanceof Error
-          ? (userStack(thrown.stack)?.replace(/\?t=\d+/g, '') ?? thrown.message)
+          ? (userStack(thrown.stack)?.replace(/\?load=\d+/g, '') ?? thrown.message)
           : String(thrown);
     } finally {
       clearTimeout(timer);

@@ -21,6 +21,13 @@ const TYPESCRIPT = new Set(['.ts', '.mts', '.cts']);
 
 export type LoadedConfig = { file: string; settings: PartialSettings; hooks: ArbiterHooks };
 
+/**
+ * Makes each load a URL of its own, so the ES module loader reads the file again. A counter,
+ * not the time: two loads within one millisecond (two HUPs) would otherwise share a URL and the
+ * second would get the first one's module from the cache.
+ */
+let loads = 0;
+
 /** The config file in `directory`, if there is one. */
 export function findConfigFile(directory: string): string | undefined {
   return CONFIG_FILE_NAMES.map((name) => join(directory, name)).find((file) => existsSync(file));
@@ -51,7 +58,7 @@ async function importConfig(path: string): Promise<unknown> {
   // A TypeScript config that throws should be reported at its .ts line: map the stack.
   if (typescript) process.setSourceMapsEnabled(true);
   try {
-    const module = (await import(`${pathToFileURL(target).href}?t=${Date.now()}`)) as { default?: unknown };
+    const module = (await import(`${pathToFileURL(target).href}?load=${++loads}`)) as { default?: unknown };
     return module.default ?? module;
   } catch (error) {
     const err = error as Error;
@@ -69,7 +76,7 @@ async function importConfig(path: string): Promise<unknown> {
 /** Transpiles a TypeScript config next to itself (so its imports resolve as written). */
 async function transpile(path: string): Promise<string> {
   const { build } = await import('esbuild');
-  const out = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.mjs`);
+  const out = join(dirname(path), `.${basename(path)}.${process.pid}.${++loads}.mjs`);
   try {
     await build({
       entryPoints: [path],
