@@ -629,6 +629,7 @@ export class Arbiter {
       onMessage: (w, message) => this.handleWorkerMessage(w, message),
       onInvalidMessage: (w, error) =>
         this.log.worker(w.id, w.pid, 'warn', `malformed control message skipped: ${error}`),
+      onProtocolError: (w, error) => this.killOnRequest(w, `protocol error: ${error}`),
       onOutput: (w, _stream, line) => this.log.worker(w.id, w.pid, 'info', line),
       onExit: (w, code, signal) => this.reapWorker(w, code, signal),
     });

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { LineSplitter } from '../log/logger';
+import { LineSplitter, MAX_LINE_LENGTH } from '../log/line-splitter';
 import type { Deadline } from './deadline';
 import {
   CONTROL_FD,
@@ -37,6 +37,8 @@ export type WorkerOptions = {
   child: ChildProcess;
   onMessage: (worker: WorkerProcess, message: WorkerMessage) => void;
   onInvalidMessage: (worker: WorkerProcess, error: string) => void;
+  /** The worker broke the control protocol beyond a skipped line (an endless line): it must go. */
+  onProtocolError: (worker: WorkerProcess, error: string) => void;
   onOutput: (worker: WorkerProcess, stream: 'stdout' | 'stderr', line: string) => void;
   onExit: (worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void;
 };
@@ -52,6 +54,8 @@ export const PYTHON_WORKER_ENTRY = join(__dirname, 'python', 'worker.py');
 const CONTROL_DRAIN_MS = 200;
 /** Lines of stderr kept to explain a crash. */
 const STDERR_TAIL = 20;
+/** An app's output line longer than this reaches the terminal in pieces: no line costs more. */
+const OUTPUT_LINE_MAX = 64 * 1024;
 
 /**
  * Starts the worker runtime, which waits for its boot message before it loads anything of the
@@ -141,12 +145,18 @@ export class WorkerProcess {
     });
 
     control.setEncoding('utf8');
-    const lines = new LineSplitter((line) => {
-      if (!line) return;
-      const parsed = parseWorkerMessage(line);
-      if (parsed.ok) options.onMessage(this, parsed.value);
-      else options.onInvalidMessage(this, parsed.error);
-    });
+    const lines = new LineSplitter(
+      (line) => {
+        if (!line) return;
+        const parsed = parseWorkerMessage(line);
+        if (parsed.ok) options.onMessage(this, parsed.value);
+        else options.onInvalidMessage(this, parsed.error);
+      },
+      {
+        onTooLong: () =>
+          options.onProtocolError(this, `a control line over ${MAX_LINE_LENGTH / 1024 / 1024} MiB`),
+      },
+    );
     control.on('data', (chunk: string) => lines.push(chunk));
     control.on('error', () => undefined); // EPIPE when the worker is gone; 'exit' reports that
 
@@ -154,13 +164,16 @@ export class WorkerProcess {
       const readable = this.child[stream];
       if (!readable) continue;
       readable.setEncoding('utf8');
-      const output = new LineSplitter((line) => {
-        if (stream === 'stderr') {
-          this.stderrTail.push(line);
-          if (this.stderrTail.length > STDERR_TAIL) this.stderrTail.shift();
-        }
-        options.onOutput(this, stream, line);
-      });
+      const output = new LineSplitter(
+        (line) => {
+          if (stream === 'stderr') {
+            this.stderrTail.push(line);
+            if (this.stderrTail.length > STDERR_TAIL) this.stderrTail.shift();
+          }
+          options.onOutput(this, stream, line);
+        },
+        { maxLength: OUTPUT_LINE_MAX },
+      );
       readable.on('data', (chunk: string) => output.push(chunk));
       readable.on('end', () => output.flush());
     }

@@ -5,28 +5,22 @@
  */
 import type { Readable } from 'node:stream';
 import type { Arbiter } from '../arbiter/arbiter';
+import { LineSplitter, MAX_LINE_LENGTH } from '../log/line-splitter';
 import type { Logger } from '../log/logger';
 import { parseCommand } from '../protocol/commands';
 
-/** A line longer than this is not a command: dropped rather than buffered without end. */
-const MAX_LINE = 64 * 1024;
-
 export function readCommands(input: Readable, arbiter: Arbiter, log: Logger): void {
-  let pending = '';
-  input.setEncoding('utf8');
-  input.on('data', (chunk: string) => {
-    const lines = (pending + chunk).split('\n');
-    pending = lines.pop() ?? '';
-    if (pending.length > MAX_LINE) {
-      log.warn(`stdin command ignored: a line of over ${MAX_LINE} characters`);
-      pending = '';
-    }
-    for (const line of lines) {
-      if (!line.trim()) continue;
+  // A line longer than the limit is not a command: one line says so, and it is never buffered.
+  const lines = new LineSplitter(
+    (line) => {
+      if (!line.trim()) return;
       const parsed = parseCommand(line);
       if (parsed.ok) arbiter.handleCommand(parsed.value);
       else log.warn(`stdin command ignored: ${parsed.error}`);
-    }
-  });
+    },
+    { onTooLong: () => log.warn(`stdin command ignored: a line over ${MAX_LINE_LENGTH / 1024 / 1024} MiB`) },
+  );
+  input.setEncoding('utf8');
+  input.on('data', (chunk: string) => lines.push(chunk));
   input.resume();
 }

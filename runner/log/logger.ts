@@ -63,22 +63,3 @@ export class Logger {
     return this.color && code ? `${code}${text}${RESET}` : text;
   }
 }
-
-/** Splits a stream of chunks into whole lines; a partial last line waits for the next chunk. */
-export class LineSplitter {
-  private rest = '';
-  constructor(private readonly onLine: (line: string) => void) {}
-
-  push(chunk: string): void {
-    const text = this.rest + chunk;
-    const lines = text.split('\n');
-    this.rest = lines.pop() ?? '';
-    for (const line of lines) this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
-  }
-
-  /** Emits what is left (a last line with no newline). */
-  flush(): void {
-    if (this.rest) this.onLine(this.rest);
-    this.rest = '';
-  }
-}

@@ -5,7 +5,7 @@
  */
 import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { LineSplitter } from '../log/logger';
+import { LineSplitter } from '../log/line-splitter';
 import {
   CONTROL_FD,
   parseArbiterMessage,
@@ -27,17 +27,16 @@ export class ControlChannel {
   ) {
     this.socket = new Socket({ fd, readable: true, writable: true });
     this.socket.setEncoding('utf8');
-    const lines = new LineSplitter((line) => {
-      if (!line) return;
-      const parsed = parseArbiterMessage(line);
-      if (parsed.ok) onMessage(parsed.value);
-      else
-        this.send({
-          type: 'notice',
-          level: 'warn',
-          message: `ignored a malformed control message: ${parsed.error}`,
-        });
-    });
+    const warn = (message: string) => this.send({ type: 'notice', level: 'warn', message });
+    const lines = new LineSplitter(
+      (line) => {
+        if (!line) return;
+        const parsed = parseArbiterMessage(line);
+        if (parsed.ok) onMessage(parsed.value);
+        else warn(`ignored a malformed control message: ${parsed.error}`);
+      },
+      { onTooLong: () => warn('ignored a control message of over 1 MiB') },
+    );
     this.socket.on('data', (chunk: string) => lines.push(chunk));
     const closed = () => {
       if (!this.open) return;

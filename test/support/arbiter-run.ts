@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { LineSplitter } from '../../runner/log/logger';
+import { LineSplitter } from '../../runner/log/line-splitter';
 import {
   parseEvent,
   type ArbiterEvent,
@@ -40,18 +40,22 @@ export class ArbiterRun {
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', 'pipe'],
     });
-    const lines = new LineSplitter((line) => {
-      if (!line) return;
-      const parsed = parseEvent(line);
-      if (!parsed.ok) return void this.invalidLines.push(`${parsed.error}: ${line}`);
-      this.events.push(parsed.value);
-      for (const waiter of this.waiters) {
-        if (waiter.test(parsed.value)) {
-          this.waiters.delete(waiter);
-          waiter.resolve(parsed.value);
+    const lines = new LineSplitter(
+      (line) => {
+        if (!line) return;
+        const parsed = parseEvent(line);
+        if (!parsed.ok) return void this.invalidLines.push(`${parsed.error}: ${line}`);
+        this.events.push(parsed.value);
+        for (const waiter of this.waiters) {
+          if (waiter.test(parsed.value)) {
+            this.waiters.delete(waiter);
+            waiter.resolve(parsed.value);
+          }
         }
-      }
-    });
+      },
+      // An event carrying a long error may pass the splitter's usual limit; the arbiter is trusted.
+      { maxLength: Number.POSITIVE_INFINITY },
+    );
     const stream = this.child.stdio[3] as Readable;
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => lines.push(chunk));
@@ -254,6 +258,13 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false; // gone between the two checks
   }
+}
+
+/** A process's resident memory now, in MiB (VmRSS in /proc/PID/status). */
+export function rssMiB(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  if (kb === undefined) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(kb) / 1024;
 }
 
 /** Resolves once every pid is gone, with how long that took; rejects after the deadline. */
