@@ -630,7 +630,7 @@ export class Arbiter {
       onInvalidMessage: (w, error) =>
         this.log.worker(w.id, w.pid, 'warn', `malformed control message skipped: ${error}`),
       onProtocolError: (w, error) => this.killOnRequest(w, `protocol error: ${error}`),
-      onOutput: (w, _stream, line) => this.log.worker(w.id, w.pid, 'info', line),
+      onOutput: (w, _stream, line) => this.log.appOutput(w.id, w.pid, line),
       onExit: (w, code, signal) => this.reapWorker(w, code, signal),
     });
     this.workers.set(id, worker);

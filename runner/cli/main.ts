@@ -12,6 +12,7 @@ import { findConfigFile, loadConfig } from '../config/load-config';
 import { UsageError } from '../config/option-values';
 import { checkInterpreter, gunicornConfigFile, isPythonApp, pythonRuntimeDir } from '../config/python-app';
 import { defaultSettings, type Settings } from '../config/settings';
+import { escapeControl } from '../log/escape-control';
 import { EventSink } from '../log/event-sink';
 import { Logger } from '../log/logger';
 import { parseArgs, type ParsedArgs } from './parse-args';
@@ -119,19 +120,17 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.on('uncaughtException', (error) => {
-  // A bug in the arbiter: say so loudly. The workers leave on their own when their control
-  // channel closes, and the orphan reaper ends whatever does not.
-  process.stderr.write(`arbiter: internal error, please report it:\n${error.stack ?? String(error)}\n`);
+/** A bug in the arbiter: say so loudly (its stack may quote names from outside: escaped). */
+function internalError(error: unknown): never {
+  const text = (error as Error | undefined)?.stack ?? String(error);
+  process.stderr.write(`arbiter: internal error, please report it:\n${escapeControl(text)}\n`);
   process.exit(EXIT.INTERNAL);
-});
+}
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `arbiter: internal error, please report it:\n${(error as Error).stack ?? String(error)}\n`,
-    );
-    process.exit(EXIT.INTERNAL);
-  },
-);
+// The workers leave on their own when their control channel closes, and the orphan reaper
+// ends whatever does not.
+process.on('uncaughtException', internalError);
+// A stdout whose reader is gone (EPIPE) is nothing to stop for; stderr's is the Logger's.
+process.stdout.on('error', () => undefined);
+
+main(process.argv.slice(2)).then((code) => process.exit(code), internalError);
