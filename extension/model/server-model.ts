@@ -85,6 +85,11 @@ export class ServerModel {
   readonly arbiterSignals: SignalRow[] = [];
   /** Arbiter-side hook runs (config-file hooks). */
   readonly arbiterHooks: HookRow[] = [];
+  /**
+   * Events that never reached the model (the stream fell behind and the arbiter dropped them,
+   * then said so with `events.gap`): what it shows may be out of date until workers report again.
+   */
+  eventsDropped = 0;
   /** Events applied so far; a tree refresh compares this to know whether anything changed. */
   version = 0;
 
@@ -141,6 +146,9 @@ export class ServerModel {
         this.watching = event;
         return;
       case 'standby':
+        return;
+      case 'events.gap':
+        this.eventsDropped += event.dropped;
         return;
       case 'arbiter.exited':
         this.phase = 'exited';

@@ -3,6 +3,8 @@
  * the arbiter until it stops. User mistakes end here as one line and exit code 2; only a bug in
  * the arbiter itself prints a stack trace.
  */
+// First: which fds the arbiter inherited is read before it opens any of its own.
+import '../log/inherited-fds';
 import { resolve } from 'node:path';
 import { Arbiter, EXIT, type PythonRuntime } from '../arbiter/arbiter';
 import { gunicornServerHooks } from '../arbiter/gunicorn-server-hooks';
@@ -13,7 +15,7 @@ import { UsageError } from '../config/option-values';
 import { checkInterpreter, gunicornConfigFile, isPythonApp, pythonRuntimeDir } from '../config/python-app';
 import { defaultSettings, type Settings } from '../config/settings';
 import { escapeControl } from '../log/escape-control';
-import { EventSink } from '../log/event-sink';
+import { EventSink, EventTargetError } from '../log/event-sink';
 import { Logger } from '../log/logger';
 import { parseArgs, type ParsedArgs } from './parse-args';
 import { readCommands } from './read-commands';
@@ -82,9 +84,10 @@ async function main(argv: string[]): Promise<number> {
     const { settings, hooks, configFile, python } = await resolveSettings(parsed, cwd);
     let events: EventSink;
     try {
-      events = new EventSink(settings.events);
+      events = new EventSink(settings.events, (level, message) => log.arbiter(level, message));
     } catch (error) {
-      throw new UsageError(`cannot write the events file: ${(error as Error).message}`);
+      if (error instanceof EventTargetError) throw new UsageError(error.message);
+      throw error;
     }
     const arbiter = new Arbiter({
       settings,
@@ -109,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const code = await arbiter.run();
     if (settings.stopOnStdinClose || settings.stdinCommands) process.stdin.destroy();
-    events.close();
+    await events.close();
     return code;
   } catch (error) {
     if (error instanceof UsageError) {

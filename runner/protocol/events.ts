@@ -205,6 +205,20 @@ const standbyEvent = s.object({
   reason: s.optional(s.string()),
 });
 
+/**
+ * Written to one target only, as the first line it gets after it could not keep up (its
+ * reader fell too far behind or went away, its disk was full): `dropped` events from `since`
+ * (epoch ms) on never reached it, for `reason`. What a follower built from the stream may be
+ * out of date until it next hears of each worker.
+ */
+const eventsGap = s.object({
+  ...base,
+  type: s.literal('events.gap'),
+  dropped: s.integer(1),
+  since: s.number(),
+  reason: s.string(),
+});
+
 /** The arbiter is gone; nothing follows this line. */
 const arbiterExited = s.object({
   ...base,
@@ -228,6 +242,7 @@ export const eventSchema = s.tagged([
   workersCount,
   standbyEvent,
   watcherReady,
+  eventsGap,
   arbiterExited,
 ]);
 

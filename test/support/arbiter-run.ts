@@ -20,7 +20,13 @@ export const CLI = resolve(ROOT, 'out/runner/cli.js');
 export const FIXTURES = resolve(ROOT, 'test/fixtures');
 const DEFAULT_DEADLINE_MS = 15_000;
 
-export type ArbiterRunOptions = { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: 'ignore' | 'pipe' };
+export type ArbiterRunOptions = {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  stdin?: 'ignore' | 'pipe';
+  /** Passed as fds 4, 5, …: a pipe (read from `child.stdio[N]`, or not), or an fd of the test's. */
+  extraFds?: ('pipe' | 'ignore' | number)[];
+};
 
 type Waiter = { test: (event: ArbiterEvent) => boolean; resolve: (event: ArbiterEvent) => void };
 
@@ -38,7 +44,7 @@ export class ArbiterRun {
     this.child = spawn(process.execPath, [CLI, '--events', '/dev/fd/3', ...args], {
       cwd: options.cwd ?? FIXTURES,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', 'pipe', ...(options.extraFds ?? [])],
     });
     const lines = new LineSplitter(
       (line) => {

@@ -87,6 +87,13 @@ const EVENTS: ArbiterEvent[] = [
   { ...envelope, type: 'standby', pid: 55, phase: 'started' },
   { ...envelope, type: 'standby', pid: 55, phase: 'ended', reason: 'killed by SIGKILL' },
   { ...envelope, type: 'watcher.ready', root: '/srv', files: 120, folders: 9, durationMs: 31 },
+  {
+    ...envelope,
+    type: 'events.gap',
+    dropped: 12,
+    since: 1_699_999_999_000,
+    reason: 'its reader is 4 MiB behind',
+  },
   { ...envelope, type: 'arbiter.exited', code: 0, reason: 'graceful stop' },
 ];
 

@@ -232,3 +232,26 @@ test('an arbiter killed without a word: its workers are shown as ended with it, 
   clean.arbiterGone('exited with code 0', 9000);
   assert.equal(clean.generationList()[0]!.workers[0]!.exit, undefined);
 });
+
+test('a gap in the stream is counted: what the model shows may be out of date', () => {
+  const m = model([started, ...generation(1, 1)]);
+  assert.equal(m.eventsDropped, 0);
+  m.apply({
+    v: 1,
+    ts: 6000,
+    type: 'events.gap',
+    dropped: 40,
+    since: 5000,
+    reason: 'its reader is 4 MiB behind',
+  });
+  m.apply({
+    v: 1,
+    ts: 7000,
+    type: 'events.gap',
+    dropped: 2,
+    since: 6500,
+    reason: 'its reader is 4 MiB behind',
+  });
+  assert.equal(m.eventsDropped, 42);
+  assert.equal(m.liveWorkers().length, 2, 'the rest of the model is kept');
+});
