@@ -68,8 +68,9 @@ async function resolveSettings(
   };
 }
 
+const log = new Logger();
+
 async function main(argv: string[]): Promise<number> {
-  const log = new Logger();
   const cwd = process.cwd();
   try {
     const parsed = parseArgs(argv);
@@ -136,4 +137,7 @@ process.on('uncaughtException', internalError);
 // A stdout whose reader is gone (EPIPE) is nothing to stop for; stderr's is the Logger's.
 process.stdout.on('error', () => undefined);
 
-main(process.argv.slice(2)).then((code) => process.exit(code), internalError);
+main(process.argv.slice(2)).then((code) => {
+  log.releaseTerminal();
+  process.exit(code);
+}, internalError);

@@ -41,6 +41,11 @@ export class Logger {
     this.terminal = new TerminalOutput(out, (dropped) => this.warn(describeDropped(dropped)));
   }
 
+  /** Call just before the process exits (a terminal that hung up must not crash the exit). */
+  releaseTerminal(): void {
+    this.terminal.releaseIfGone();
+  }
+
   /** A message from the arbiter itself. */
   arbiter(level: Level, message: string): void {
     this.message(this.paint(ARBITER_COLOR, `[arbiter ${process.pid}]`), level, message);

@@ -10,6 +10,8 @@
  * never queues, so none of this applies to them.
  */
 
+import { closeSync, fstatSync, openSync } from 'node:fs';
+
 /** Who wrote a line: a worker (its stdout/stderr) or the arbiter. */
 export type LineSource = 'app' | 'arbiter';
 
@@ -55,5 +57,27 @@ export class TerminalOutput {
 
   write(text: string): void {
     if (!this.gone) this.stream.write(text);
+  }
+
+  /**
+   * Before the process exits: a terminal that hung up (EIO) is replaced by /dev/null in the
+   * stdio fds that refer to it. Node restores every terminal it started on as it exits, and
+   * on one that hung up it aborts instead (SIGABRT in its ResetStdio, nodejs/node#58200); it
+   * skips an fd that refers to another file by then. close() then open() reuses the fd number:
+   * the lowest free one.
+   */
+  releaseIfGone(): void {
+    if (!this.gone || !(this.stream as { isTTY?: boolean }).isTTY) return;
+    try {
+      const terminal = fstatSync(2);
+      for (const fd of [0, 1, 2]) {
+        const stat = fstatSync(fd);
+        if (stat.dev !== terminal.dev || stat.ino !== terminal.ino) continue;
+        closeSync(fd);
+        openSync('/dev/null', fd === 0 ? 'r' : 'w');
+      }
+    } catch {
+      // nothing better to do while exiting
+    }
   }
 }

@@ -8,7 +8,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FIXTURES, rssMiB, startArbiter } from '../support/arbiter-run';
+import { FIXTURES, ROOT, rssMiB, startArbiter } from '../support/arbiter-run';
 import { get } from '../support/http';
 
 const ESC = '\x1b';
@@ -56,6 +56,24 @@ test('the terminal goes away (EPIPE): the arbiter serves, reloads and stops with
   const { code } = await run.waitExit();
   assert.equal(code, 0);
   assert.equal(run.events.at(-1)?.type, 'arbiter.exited');
+});
+
+test('the terminal hangs up (EIO on a real pty): the arbiter serves, reloads and stops with arbiter.exited', async (t) => {
+  // The arbiter's stdout and stderr are a pty, whose master is closed once it serves.
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'app.js'], {
+    wrapper: ['python3', join(ROOT, 'test/support/pty-terminal.py')],
+  });
+  const { pid } = await run.waitFor('arbiter.started');
+  await run.ready(1);
+  await run.waitForOutput(/serving http/);
+  process.kill(pid, 'SIGHUP'); // its log lines now fail with EIO
+  await run.waitFor('reload', (e) => e.phase === 'completed');
+  assert.equal((await get(await run.port())).status, 200);
+  process.kill(pid, 'SIGTERM');
+  const exited = await run.waitFor('arbiter.exited');
+  assert.equal(exited.code, 0);
+  // Node itself aborts as it exits if a terminal it started on hung up; the arbiter spares it that.
+  assert.equal((await run.waitExit()).code, 0);
 });
 
 test('a worker floods stdout while the terminal does not read: bounded memory, serving, one line of what was dropped', async (t) => {

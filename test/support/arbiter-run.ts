@@ -26,6 +26,8 @@ export type ArbiterRunOptions = {
   stdin?: 'ignore' | 'pipe';
   /** Passed as fds 4, 5, …: a pipe (read from `child.stdio[N]`, or not), or an fd of the test's. */
   extraFds?: ('pipe' | 'ignore' | number)[];
+  /** A command the CLI runs under, which passes fds 3 and up on (signal the pid in arbiter.started then). */
+  wrapper?: string[];
 };
 
 type Waiter = { test: (event: ArbiterEvent) => boolean; resolve: (event: ArbiterEvent) => void };
@@ -41,7 +43,15 @@ export class ArbiterRun {
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   constructor(args: readonly string[], options: ArbiterRunOptions = {}) {
-    this.child = spawn(process.execPath, [CLI, '--events', '/dev/fd/3', ...args], {
+    const [command, ...commandArgs] = [
+      ...(options.wrapper ?? []),
+      process.execPath,
+      CLI,
+      '--events',
+      '/dev/fd/3',
+      ...args,
+    ];
+    this.child = spawn(command!, commandArgs, {
       cwd: options.cwd ?? FIXTURES,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', 'pipe', ...(options.extraFds ?? [])],
@@ -225,6 +235,9 @@ export class ArbiterRun {
   /** Kills the arbiter and every worker group it reported, and waits for the arbiter to be gone. */
   async cleanup(): Promise<void> {
     if (!this.exitInfo) this.child.kill('SIGKILL');
+    const arbiters = this.all('arbiter.started').map((event) => event.pid);
+    for (const pid of arbiters.filter((pid) => pid !== this.child.pid && isAlive(pid)))
+      process.kill(pid, 'SIGKILL');
     const standbys = this.all('standby').map((event) => event.pid);
     for (const pid of [...this.workerPids(), ...standbys]) {
       try {
