@@ -20,10 +20,13 @@ import { Deadline } from './deadline';
 import { describeExit, describeBootFailure } from './exit-reasons';
 import { HookRunner } from './hook-runner';
 import { LIVE_STATES, transition, type LifecycleInput } from './lifecycle';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { WatcherHandle } from '../watch/watcher-handle';
 import { isTypeScript, TypeScriptBuild } from '../typescript/typescript-build';
-import { OrphanReaper } from './orphan-reaper';
+import { MARK_VARIABLE, OrphanReaper } from './orphan-reaper';
+import { WorkerCgroups } from './worker-cgroups';
 import { bindAll, urlOf, type BoundSocket } from './sockets';
 import { StandbyPool } from './standby-pool';
 import { spawnWorkerChild, WorkerProcess, type WorkerChildOptions } from './worker-process';
@@ -96,6 +99,10 @@ export class Arbiter {
   private readonly workers = new Map<number, WorkerProcess>();
   private sockets: BoundSocket[] = [];
   private reaper: OrphanReaper | undefined;
+  /** A cgroup per worker process, where Linux lets the arbiter make them. */
+  private cgroups: WorkerCgroups | undefined;
+  /** In every worker's environment, and so in everything it starts (see OrphanReaper). */
+  private readonly mark = `${process.pid}-${randomBytes(6).toString('hex')}`;
   /** Worker processes started ahead of the next cycle (`standby` setting). */
   private standby: StandbyPool | undefined;
   private phase: Phase = 'starting';
@@ -156,7 +163,11 @@ export class Arbiter {
   async run(): Promise<number> {
     await this.hooks.run('onStarting', this.info);
     this.sockets = await bindAll(this.settings.bind.map(parseBindAddress));
-    this.reaper = new OrphanReaper();
+    this.cgroups = WorkerCgroups.open();
+    this.reaper = new OrphanReaper({
+      mark: this.mark,
+      ...(this.cgroups ? { cgroup: this.cgroups.dir } : {}),
+    });
     if (this.settings.standby) this.standby = this.createStandbyPool();
     this.installSignalHandlers();
     const listeners = this.sockets.map((socket) => socket.listener);
@@ -164,6 +175,7 @@ export class Arbiter {
       type: 'arbiter.started',
       pid: process.pid,
       listeners,
+      ...(this.cgroups ? { cgroup: this.cgroups.dir } : {}),
       config: {
         app: this.settings.app,
         workers: this.target,
@@ -478,13 +490,11 @@ export class Arbiter {
 
   private createStandbyPool(): StandbyPool {
     return new StandbyPool({
-      spawn: () => spawnWorkerChild(this.childOptions()),
-      onStarted: (pid) => {
-        this.reaper?.watch(pid);
-        this.events.emit({ type: 'standby', pid, phase: 'started' });
-      },
+      spawn: () => this.startProcess(),
+      onStarted: (pid) => this.events.emit({ type: 'standby', pid, phase: 'started' }),
       onEnded: (pid, died) => {
         this.reaper?.forget(pid);
+        this.cgroups?.remove(pid); // nothing of the app ever ran in it
         this.events.emit({ type: 'standby', pid, phase: 'ended', reason: died ?? 'not needed' });
         if (died) this.log.warn(`a standby worker (pid ${pid}) ${died} before it was needed`);
       },
@@ -599,9 +609,22 @@ export class Arbiter {
       app: this.settings.app,
       runtime: python ? { kind: 'python', interpreter: python.interpreter.executable } : { kind: 'node' },
       cwd: this.options.cwd,
-      env: { ...process.env, PORT: this.primaryPort() },
+      env: { ...process.env, PORT: this.primaryPort(), [MARK_VARIABLE]: this.mark },
       listenFds: this.sockets.map((socket) => socket.fd),
     };
+  }
+
+  /**
+   * Starts a worker process (cold, or as a standby) and puts it in the orphan reaper's care
+   * and in a cgroup of its own, before it can start anything: its whole tree is then known.
+   */
+  private startProcess(): ChildProcess {
+    const child = spawnWorkerChild(this.childOptions());
+    if (child.pid) {
+      this.reaper?.watch(child.pid);
+      if (this.cgroups && !this.cgroups.add(child.pid)) this.cgroups = undefined;
+    }
+    return child;
   }
 
   /** How the Python runtime serves the app; what is left unset, it decides (gunicorn.conf.py, the callable). */
@@ -625,7 +648,7 @@ export class Arbiter {
     const worker = new WorkerProcess({
       id,
       generation,
-      child: standby ?? spawnWorkerChild(this.childOptions()),
+      child: standby ?? this.startProcess(),
       onMessage: (w, message) => this.handleWorkerMessage(w, message),
       onInvalidMessage: (w, error) =>
         this.log.worker(w.id, w.pid, 'warn', `malformed control message skipped: ${error}`),
@@ -634,7 +657,6 @@ export class Arbiter {
     });
     this.workers.set(id, worker);
     if (!worker.pid) return worker; // spawn failed; 'exit' follows and reaps it
-    if (!standby) this.reaper?.watch(worker.pid);
     const jitter =
       this.settings.maxRequestsJitter > 0
         ? Math.floor(Math.random() * (this.settings.maxRequestsJitter + 1))
@@ -1063,7 +1085,7 @@ export class Arbiter {
     if (worker.state === 'boot-failed' && worker.bootError && !cycle?.workers.has(worker)) {
       this.log.worker(worker.id, worker.pid, 'error', formatError(worker.bootError));
     }
-    this.cleanUpGroup(worker);
+    this.cleanUpAfter(worker);
     this.workers.delete(worker.id);
     this.pruneBuilds();
 
@@ -1092,17 +1114,27 @@ export class Arbiter {
     else this.manageWorkers();
   }
 
-  /** Processes the worker started may outlive it in its group: ask them to leave, then make them. */
-  private cleanUpGroup(worker: WorkerProcess): void {
+  /**
+   * Processes the worker started may outlive it — in its process group, or (found through its
+   * cgroup) ones that left the group: ask them to leave, then make them.
+   */
+  private cleanUpAfter(worker: WorkerProcess): void {
     const pid = worker.pid;
     if (!pid) return;
-    if (!worker.signalGroup('SIGTERM')) {
+    const cgroups = this.cgroups;
+    const inGroup = worker.signalGroup('SIGTERM');
+    const escaped = cgroups?.members(pid).length ?? 0;
+    cgroups?.signal(pid, 'SIGTERM');
+    if (!inGroup && escaped === 0) {
       this.reaper?.forget(pid);
+      cgroups?.remove(pid);
       return;
     }
     setTimeout(() => {
       worker.signalGroup('SIGKILL');
+      cgroups?.kill(pid);
       this.reaper?.forget(pid);
+      if (cgroups) removeWhenEmpty(cgroups, pid);
     }, GROUP_KILL_DELAY_MS).unref();
   }
 
@@ -1198,4 +1230,10 @@ export function formatError(error: ErrorInfo): string {
     ? ` (${error.file}${error.line ? `:${error.line}` : ''}${error.line && error.column ? `:${error.column}` : ''})`
     : '';
   return `${error.message}${where}`;
+}
+
+/** A cgroup goes once what was killed in it has died (a few milliseconds); the reaper removes what is left at exit. */
+function removeWhenEmpty(cgroups: WorkerCgroups, pid: number, tries = 20): void {
+  if (cgroups.remove(pid) || tries === 0) return;
+  setTimeout(() => removeWhenEmpty(cgroups, pid, tries - 1), 50).unref();
 }

@@ -60,6 +60,8 @@ const arbiterStarted = s.object({
   type: s.literal('arbiter.started'),
   pid: s.integer(1),
   listeners: s.array(listenerSchema),
+  /** The cgroup v2 folder holding a cgroup per worker, where the arbiter could make one. */
+  cgroup: s.optional(s.string()),
   config: s.object({
     app: s.string(),
     workers: s.integer(),

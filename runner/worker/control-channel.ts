@@ -22,7 +22,7 @@ export class ControlChannel {
   constructor(
     onMessage: (message: ArbiterMessage) => void,
     /** The arbiter is gone (exited or killed): the worker must not outlive it. */
-    onClose: () => void,
+    private readonly onClose: () => void,
     private readonly fd = CONTROL_FD,
   ) {
     this.socket = new Socket({ fd, readable: true, writable: true });
@@ -39,14 +39,21 @@ export class ControlChannel {
         });
     });
     this.socket.on('data', (chunk: string) => lines.push(chunk));
-    const closed = () => {
-      if (!this.open) return;
-      this.open = false;
-      onClose();
-    };
+    const closed = () => this.lost();
     this.socket.on('end', closed);
     this.socket.on('close', closed);
     this.socket.on('error', closed);
+  }
+
+  /**
+   * The arbiter's end is gone. Whichever notices first — a read at EOF, or a write that fails
+   * with EPIPE (a worker that writes before it reads learns it that way) — tells the worker, once.
+   */
+  private lost(): void {
+    if (!this.open) return;
+    this.open = false;
+    // Not from inside send(): the caller's own code would run on with the worker half stopped.
+    process.nextTick(this.onClose);
   }
 
   /** While booting the channel keeps the process alive; after that only the app does. */
@@ -66,10 +73,7 @@ export class ControlChannel {
     } catch (error) {
       // The socket is non-blocking (libuv made it so for reading): a full buffer means the
       // arbiter is behind, so the rest goes out asynchronously; any other error means it is gone.
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') {
-        this.open = false;
-        return;
-      }
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return this.lost();
       this.enqueue(data.subarray(offset));
     }
   }

@@ -20,7 +20,15 @@ export const CLI = resolve(ROOT, 'out/runner/cli.js');
 export const FIXTURES = resolve(ROOT, 'test/fixtures');
 const DEFAULT_DEADLINE_MS = 15_000;
 
-export type ArbiterRunOptions = { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: 'ignore' | 'pipe' };
+export type ArbiterRunOptions = {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  stdin?: 'ignore' | 'pipe';
+  /** In a process group of its own, as the extension starts it: `killGroup()` is its Force Stop. */
+  detached?: boolean;
+  /** Run as another local user (the test runs as root). */
+  user?: { uid: number; gid: number };
+};
 
 type Waiter = { test: (event: ArbiterEvent) => boolean; resolve: (event: ArbiterEvent) => void };
 
@@ -39,6 +47,8 @@ export class ArbiterRun {
       cwd: options.cwd ?? FIXTURES,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', 'pipe'],
+      detached: options.detached ?? false,
+      ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
     });
     const lines = new LineSplitter((line) => {
       if (!line) return;
@@ -167,6 +177,11 @@ export class ArbiterRun {
     this.child.kill(signal);
   }
 
+  /** SIGKILL to the arbiter's whole process group (it must have been started `detached`). */
+  killGroup(): void {
+    process.kill(-this.pid, 'SIGKILL');
+  }
+
   /** Waits for the arbiter to exit within the deadline. */
   async waitExit(
     deadlineMs = DEFAULT_DEADLINE_MS,
@@ -258,14 +273,30 @@ export function isAlive(pid: number): boolean {
 
 /** Resolves once every pid is gone, with how long that took; rejects after the deadline. */
 export async function waitGone(pids: number[], deadlineMs: number): Promise<number> {
+  let alive: number[] = [];
+  return waitUntil(
+    () => (alive = pids.filter(isAlive)).length === 0,
+    deadlineMs,
+    () => `still alive after ${deadlineMs} ms: ${alive.join(', ')}`,
+  );
+}
+
+/**
+ * Resolves once `done()` holds, with how long that took; rejects after the deadline. For what
+ * nothing reports to the test (the death of a process it did not spawn, a folder another
+ * process removes), so this checks at a fine grain until the deadline: it measures a
+ * deadline, it does not wait for one.
+ */
+export async function waitUntil(
+  done: () => boolean,
+  deadlineMs: number,
+  what: string | (() => string),
+): Promise<number> {
   const started = Date.now();
-  // Nothing reports the death of a process we did not spawn, so this checks at a fine grain
-  // until the deadline: it measures a deadline, it does not wait for one.
   for (;;) {
-    const alive = pids.filter(isAlive);
-    if (alive.length === 0) return Date.now() - started;
+    if (done()) return Date.now() - started;
     if (Date.now() - started > deadlineMs)
-      throw new Error(`still alive after ${deadlineMs} ms: ${alive.join(', ')}`);
+      throw new Error(typeof what === 'string' ? `not ${what} within ${deadlineMs} ms` : what());
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
