@@ -17,7 +17,7 @@ import type { BootMessage, StopMode, WorkerMessage } from '../protocol/control';
 import type { ErrorInfo } from '../protocol/events';
 import { Backoff } from './backoff';
 import { Deadline } from './deadline';
-import { describeExit, describeBootFailure } from './exit-reasons';
+import { describeBootFailure, describeExit, describeSpawnFailure } from './exit-reasons';
 import { HookRunner } from './hook-runner';
 import { LIVE_STATES, transition, type LifecycleInput } from './lifecycle';
 import type { ChildProcess } from 'node:child_process';
@@ -595,7 +595,11 @@ export class Arbiter {
         }
         settle(result);
       };
-      for (let i = 0; i < this.target; i++) cycle.workers.add(this.spawnWorker(generation));
+      for (let i = 0; i < this.target; i++) {
+        const worker = this.spawnWorker(generation);
+        if (!worker) break; // the cycle fails once the spawn's error is known; the rest would too
+        cycle.workers.add(worker);
+      }
       if (this.target === 0) cycle.settle({ ok: true });
     });
   }
@@ -640,15 +644,20 @@ export class Arbiter {
     };
   }
 
-  private spawnWorker(generation: number): WorkerProcess {
+  /** Starts a worker of `generation`; undefined when no process could be started (reported once known). */
+  private spawnWorker(generation: number): WorkerProcess | undefined {
     const id = this.nextWorkerId++;
     void this.hooks.run('preFork', this.info, { id, generation });
     const port = this.primaryPort();
-    const standby = this.standby?.take();
+    const child = this.standby?.take() ?? this.startProcess();
+    if (!child.pid) {
+      this.spawnFailed(generation, child);
+      return undefined;
+    }
     const worker = new WorkerProcess({
       id,
       generation,
-      child: standby ?? this.startProcess(),
+      child,
       onMessage: (w, message) => this.handleWorkerMessage(w, message),
       onInvalidMessage: (w, error) =>
         this.log.worker(w.id, w.pid, 'warn', `malformed control message skipped: ${error}`),
@@ -656,7 +665,6 @@ export class Arbiter {
       onExit: (w, code, signal) => this.reapWorker(w, code, signal),
     });
     this.workers.set(id, worker);
-    if (!worker.pid) return worker; // spawn failed; 'exit' follows and reaps it
     const jitter =
       this.settings.maxRequestsJitter > 0
         ? Math.floor(Math.random() * (this.settings.maxRequestsJitter + 1))
@@ -689,6 +697,23 @@ export class Arbiter {
     return worker;
   }
 
+  /**
+   * No process could be started (the project folder gone for a moment, no file descriptors or
+   * processes left): a boot failure like any other. The generation booting fails, and keeps
+   * the old one serving; a replacement is tried again with backoff. Node says why on the
+   * child's 'error', in the same turn of the loop as the spawn.
+   */
+  private spawnFailed(generation: number, child: ChildProcess): void {
+    child.once('error', (error) => {
+      const message = `cannot start a worker process: ${describeSpawnFailure(error, this.options.cwd)}`;
+      const cycle = this.cycle;
+      if (cycle?.generation === generation) return cycle.settle({ ok: false, error: { message } });
+      this.log.error(message);
+      this.backoff = this.backoff.fail();
+      this.manageWorkers();
+    });
+  }
+
   /** Keeps the serving generation at `target` live workers: replaces the lost, retires the extra. */
   private manageWorkers(): void {
     if (this.phase !== 'running' || this.replacing) return;
@@ -708,7 +733,7 @@ export class Arbiter {
       const count = this.liveWorkers().filter(
         (worker) => worker.generation === this.generation && !worker.retiring,
       ).length;
-      for (let i = count; i < this.target; i++) this.spawnWorker(this.generation);
+      for (let i = count; i < this.target; i++) if (!this.spawnWorker(this.generation)) break;
     };
     if (delay === 0) return spawnMissing();
     this.log.warn(`starting a worker again in ${delay} ms (${this.backoff.failures} failures in a row)`);

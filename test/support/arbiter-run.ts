@@ -28,6 +28,8 @@ export type ArbiterRunOptions = {
   detached?: boolean;
   /** Run as another local user (the test runs as root). */
   user?: { uid: number; gid: number };
+  /** A command that execs the arbiter, such as `['prlimit', '--nofile=64:64', '--']`. */
+  wrapper?: string[];
 };
 
 type Waiter = { test: (event: ArbiterEvent) => boolean; resolve: (event: ArbiterEvent) => void };
@@ -43,7 +45,8 @@ export class ArbiterRun {
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   constructor(args: readonly string[], options: ArbiterRunOptions = {}) {
-    this.child = spawn(process.execPath, [CLI, '--events', '/dev/fd/3', ...args], {
+    const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
+    this.child = spawn(command, [...prefix, CLI, '--events', '/dev/fd/3', ...args], {
       cwd: options.cwd ?? FIXTURES,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', 'pipe'],
