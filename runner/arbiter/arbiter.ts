@@ -663,6 +663,7 @@ export class Arbiter {
         this.log.worker(w.id, w.pid, 'warn', `malformed control message skipped: ${error}`),
       onOutput: (w, _stream, line) => this.log.worker(w.id, w.pid, 'info', line),
       onExit: (w, code, signal) => this.reapWorker(w, code, signal),
+      onChannelLost: (w) => this.channelLost(w),
     });
     this.workers.set(id, worker);
     const jitter =
@@ -1022,6 +1023,21 @@ export class Arbiter {
     if (cycle?.workers.has(worker) && [...cycle.workers].every((w) => w.state === 'ready'))
       cycle.settle({ ok: true });
     this.retireReplaced();
+  }
+
+  /**
+   * A worker whose control channel closed while it runs (the app closed fd 3) can no longer
+   * beat, report or be asked to stop but by signals: it is replaced, and leaves once its
+   * replacement is ready (its stop then travels as a signal).
+   */
+  private channelLost(worker: WorkerProcess): void {
+    const reason = 'its control channel (fd 3) closed while it runs';
+    this.log.worker(worker.id, worker.pid, 'warn', `${reason} (did the app close fd 3?): replacing it`);
+    clearTimeout(worker.timers.heartbeat); // it cannot beat any more
+    if (worker.state === 'booting') return this.killOnRequest(worker, reason);
+    if (worker.state !== 'ready' || worker.retiring) return;
+    worker.retiring = reason;
+    this.manageWorkers();
   }
 
   /** Workers that asked to retire leave once enough replacements are ready. */

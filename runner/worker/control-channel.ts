@@ -3,7 +3,7 @@
  * words (hook outcomes at exit, a fatal error) must reach the arbiter even when the process
  * is leaving and the event loop will not turn again.
  */
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { LineSplitter } from '../log/logger';
 import {
@@ -18,6 +18,8 @@ export class ControlChannel {
   private open = true;
   /** Bytes handed to the socket's own (asynchronous, ordered) writer and not yet written. */
   private queued = 0;
+  /** The channel's socket as the kernel knows it: the fd number may come to mean something else. */
+  private readonly identity: string;
 
   constructor(
     onMessage: (message: ArbiterMessage) => void,
@@ -25,6 +27,7 @@ export class ControlChannel {
     private readonly onClose: () => void,
     private readonly fd = CONTROL_FD,
   ) {
+    this.identity = identify(fd);
     this.socket = new Socket({ fd, readable: true, writable: true });
     this.socket.setEncoding('utf8');
     const lines = new LineSplitter((line) => {
@@ -56,6 +59,19 @@ export class ControlChannel {
     process.nextTick(this.onClose);
   }
 
+  /**
+   * fd 3 is no longer the channel: the app closed it below fs (natively) and the number went to
+   * something of the app's, typically the next accepted connection. Nothing more is written to
+   * it, and the socket is left alone (closing it would close the app's). The arbiter saw its
+   * end close and replaces this worker; should the arbiter die meanwhile, its reaper ends it.
+   */
+  private disowned(): void {
+    this.open = false;
+    process.stderr.write(
+      `arbiter worker ${process.pid}: fd ${this.fd} is no longer the arbiter's control channel (the app closed it); this worker will be replaced\n`,
+    );
+  }
+
   /** While booting the channel keeps the process alive; after that only the app does. */
   keepAlive(alive: boolean): void {
     if (alive) this.socket.ref();
@@ -64,6 +80,7 @@ export class ControlChannel {
 
   send(message: WorkerMessage): void {
     if (!this.open) return;
+    if (identify(this.fd) !== this.identity) return this.disowned();
     const data = Buffer.from(`${JSON.stringify(message)}\n`);
     // Once anything is queued, everything after it queues too, so lines never interleave.
     if (this.queued > 0) return this.enqueue(data);
@@ -81,5 +98,15 @@ export class ControlChannel {
   private enqueue(data: Buffer): void {
     this.queued += data.length;
     this.socket.write(data, () => (this.queued -= data.length));
+  }
+}
+
+/** What fd refers to (device and inode), or '' if nothing. */
+function identify(fd: number): string {
+  try {
+    const { dev, ino } = fstatSync(fd);
+    return `${dev}:${ino}`;
+  } catch {
+    return '';
   }
 }
