@@ -52,6 +52,8 @@ const STABLE_MS = 10_000;
 const GROUP_KILL_DELAY_MS = 1_000;
 /** How long a worker has to answer a stop message before the stop's signal is sent too. */
 const STOP_ANSWER_MS = 100;
+/** How long a stop waits for arbiter hooks still running (an onReload the stop cut short) before onExit. */
+const STOP_HOOK_WAIT_MS = 5_000;
 /** After a heartbeat timeout's SIGABRT, how long the worker gets before SIGKILL. */
 const ABORT_GRACE_MS = 1_000;
 
@@ -575,13 +577,14 @@ export class Arbiter {
 
   /** Starts `target` workers of a new generation and waits until all are ready or one fails. */
   private async bootGeneration(): Promise<BootResult> {
+    // A stop that came while the cycle awaited its config or hooks: nothing new may start.
+    if (this.stopping) return { ok: false, error: { message: 'stopped' } };
     const generation = ++this.lastGeneration;
     if (this.typescript) {
       // A syntax error is caught here, before a single worker is spawned.
       const built = await this.typescript.build(generation);
       if (!built.ok) return built;
-      if (this.phase === 'stopping' || this.phase === 'done')
-        return { ok: false, error: { message: 'stopped' } };
+      if (this.stopping) return { ok: false, error: { message: 'stopped' } };
     }
     return new Promise((settle) => {
       const cycle: Cycle = { generation, workers: new Set(), settle };
@@ -1214,12 +1217,11 @@ export class Arbiter {
     if (this.phase === 'done') return;
     this.phase = 'done';
     clearTimeout(this.respawnTimer);
-    clearInterval(this.keepAlive);
     await this.typescript?.dispose();
     await this.watcher?.close();
-    // Hooks started without waiting (childExit of the last workers) finish before onExit,
-    // unless the user asked to kill everything now.
-    if (code !== EXIT.KILLED) await this.hooks.idle();
+    // Hooks started without waiting (childExit of the last workers, an onReload the stop cut
+    // short) finish before onExit, for a while; unless the user asked to kill everything now.
+    await this.hooks.idle(code === EXIT.KILLED ? 0 : STOP_HOOK_WAIT_MS);
     // Workers of a failed boot were just killed: let their exits be reported first.
     await Promise.all([...this.workers.values()].map((worker) => worker.whenExited));
     await this.standby?.close();
@@ -1229,10 +1231,18 @@ export class Arbiter {
     for (const [signal, listener] of this.signalListeners) process.off(signal, listener);
     this.events.emit({ type: 'arbiter.exited', code, reason });
     this.log.info(`exiting (${reason})`);
+    // Until here the arbiter holds its loop itself: hook timeouts are unref'd, and a hook that
+    // never settles would otherwise let Node exit with nothing said.
+    clearInterval(this.keepAlive);
     this.resolveDone(code);
   }
 
   // ---- helpers ---------------------------------------------------------------------------
+
+  /** Stopping or done: read through a getter, since the phase changes across awaits. */
+  private get stopping(): boolean {
+    return this.phase === 'stopping' || this.phase === 'done';
+  }
 
   private liveWorkers(): WorkerProcess[] {
     return [...this.workers.values()].filter((worker) => LIVE_STATES.has(worker.state));
