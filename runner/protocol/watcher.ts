@@ -23,7 +23,7 @@ const readyMessage = s.object({
   folders: s.integer(0),
   durationMs: s.integer(0),
 });
-/** Not fatal: chokidar reports a folder it could not watch, and goes on. */
+/** Not fatal, printed as a warning: something the watcher could not do (a .gitignore it would not read). */
 const errorMessage = s.object({ type: s.literal('error'), message: s.string() });
 
 const watcherMessageSchema = s.tagged([batchMessage, readyMessage, errorMessage]);

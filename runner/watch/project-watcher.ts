@@ -19,6 +19,8 @@ import type { IgnoreRules } from './ignore-rules';
 
 const MISSING = 'missing';
 const DIRECTORY = 'directory';
+/** A FIFO, a socket, a device: nothing a program loads as source, and nothing to read. */
+const SPECIAL = 'special';
 /** A file known to exist before it was deleted, never read by a batch: its deletion counts. */
 const KNOWN = 'known';
 
@@ -26,7 +28,8 @@ const KNOWN = 'known';
 function fingerprint(path: string): string {
   try {
     const stat = statSync(path);
-    return stat.isDirectory() ? DIRECTORY : `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+    if (stat.isDirectory()) return DIRECTORY;
+    return stat.isFile() ? `${stat.mtimeMs}:${stat.size}:${stat.ino}` : SPECIAL;
   } catch {
     return MISSING;
   }
@@ -70,9 +73,10 @@ export class ProjectWatcher {
       ignored: (path, stats) => {
         if (this.always.has(path)) return false;
         if (rules.isIgnored(path, stats?.isDirectory())) return true;
-        // Asked again once chokidar has the stats; a file is left to its folder's watcher.
-        if (!stats?.isFile()) return false;
-        this.found(path, stats.mtimeMs);
+        // Asked again once chokidar has the stats (a symlink's once more, with its target's); a
+        // file is left to its folder's watcher, and a FIFO, socket or device is never watched.
+        if (!stats || stats.isDirectory() || stats.isSymbolicLink()) return false;
+        if (stats.isFile()) this.found(path, stats.mtimeMs);
         return true;
       },
     });
@@ -128,7 +132,7 @@ export class ProjectWatcher {
       if (rules.isIgnored(path, false) || !rules.triggers(path)) return;
     }
     const now = fingerprint(path);
-    if (now === DIRECTORY) return;
+    if (now === DIRECTORY || now === SPECIAL) return;
     const last = this.seen.get(path);
     if (now === last) return; // a batch already covered this version
     // Nothing there and no history: a name that came and went (an editor's temp file), or a

@@ -19,7 +19,7 @@ const { root, ignore, watch, alwaysWatched } = start.value;
 const startedAt = performance.now();
 const watcher = new ProjectWatcher({
   root,
-  rules: new IgnoreRules(root, { ignore, watch }),
+  rules: new IgnoreRules(root, { ignore, watch, onWarning: (message) => post({ type: 'error', message }) }),
   alwaysWatched,
   onBatch: (files) => post({ type: 'batch', files }),
   onError: (error) => post({ type: 'error', message: error.message }),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -59,3 +60,24 @@ test('an edited .gitignore takes effect once invalidated', () => {
   rules.invalidate(join(root, '.gitignore'));
   assert.equal(rules.isIgnored(join(root, 'tmp.txt'), false), true);
 });
+
+test(
+  'a .gitignore that is a FIFO is never opened: one warning, and its folder is judged without it',
+  { timeout: 5000 },
+  () => {
+    const root = project();
+    rmSync(join(root, 'pkg', '.gitignore'));
+    execFileSync('mkfifo', [join(root, 'pkg', '.gitignore')]);
+    const warnings: string[] = [];
+    const rules = new IgnoreRules(root, { onWarning: (message) => warnings.push(message) });
+    assert.equal(rules.isIgnored(join(root, 'pkg', 'generated.js'), false), false);
+    assert.equal(
+      rules.isIgnored(join(root, 'pkg', 'app.log'), false),
+      true,
+      'the root .gitignore still applies',
+    );
+    rules.invalidate(join(root, 'pkg', '.gitignore')); // a write to the FIFO
+    assert.equal(rules.isIgnored(join(root, 'pkg', 'other.js'), false), false);
+    assert.deepEqual(warnings, ['pkg/.gitignore is not a regular file (a FIFO): its rules are not read']);
+  },
+);
