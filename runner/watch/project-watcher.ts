@@ -15,6 +15,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { ChangeBatcher, DEFAULT_BATCH, type BatchOptions } from './change-batcher';
+import { FolderVisits } from './folder-visits';
 import type { IgnoreRules } from './ignore-rules';
 
 const MISSING = 'missing';
@@ -66,6 +67,7 @@ export class ProjectWatcher {
   constructor(private readonly options: ProjectWatcherOptions) {
     const { root, rules, alwaysWatched } = options;
     this.always = new Set(alwaysWatched);
+    const folders = new FolderVisits(root);
     this.batcher = new ChangeBatcher((files) => this.flush(files), options.batch ?? DEFAULT_BATCH);
     const outside = alwaysWatched.filter((file) => relative(root, file).startsWith('..'));
     this.watcher = watch([root, ...outside], {
@@ -75,7 +77,9 @@ export class ProjectWatcher {
         if (rules.isIgnored(path, stats?.isDirectory())) return true;
         // Asked again once chokidar has the stats (a symlink's once more, with its target's); a
         // file is left to its folder's watcher, and a FIFO, socket or device is never watched.
-        if (!stats || stats.isDirectory() || stats.isSymbolicLink()) return false;
+        if (!stats) return false;
+        if (stats.isSymbolicLink()) return folders.skipsLink(path);
+        if (stats.isDirectory()) return folders.isRevisit(path, stats);
         if (stats.isFile()) this.found(path, stats.mtimeMs);
         return true;
       },
