@@ -24,6 +24,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { WatcherHandle } from '../watch/watcher-handle';
+import { arbiterOutputFiles } from '../watch/arbiter-output-files';
 import { isTypeScript, TypeScriptBuild } from '../typescript/typescript-build';
 import { MARK_VARIABLE, OrphanReaper } from './orphan-reaper';
 import { WorkerCgroups } from './worker-cgroups';
@@ -520,6 +521,7 @@ export class Arbiter {
       ignore: this.settings.ignore,
       watch: this.settings.watch,
       alwaysWatched: configFile ? [configFile] : [],
+      ownFiles: arbiterOutputFiles(this.settings.events, root),
       onBatch: (files) => {
         if (this.phase === 'stopping' || this.phase === 'done') return;
         const shown = files.slice(0, 3).map((file) => relative(root, file) || file);
@@ -536,6 +538,10 @@ export class Arbiter {
         this.log.info(`watching ${files} files in ${folders} folders (${durationMs} ms)`);
       },
       onWarning: (message) => this.log.warn(message),
+      onIgnored: (file, reason) => {
+        this.events.emit({ type: 'watcher.ignored', file, reason });
+        this.log.info(`not reloading on ${relative(root, file) || file}: ${reason}`);
+      },
     });
   }
 

@@ -196,6 +196,17 @@ const watcherReady = s.object({
 });
 
 /**
+ * A file whose changes no longer start a cycle, and why: a SQLite database (data, not source),
+ * or a file that changed while each of the last 3 cycles booted (a reload loop).
+ */
+const watcherIgnored = s.object({
+  ...base,
+  type: s.literal('watcher.ignored'),
+  file: s.string(),
+  reason: s.string(),
+});
+
+/**
  * A standby worker process (started ahead of the next cycle, no app loaded yet) started or
  * ended unused. One that becomes a worker is not `ended`: a `worker.spawned` with its pid follows.
  */
@@ -230,6 +241,7 @@ export const eventSchema = s.tagged([
   workersCount,
   standbyEvent,
   watcherReady,
+  watcherIgnored,
   arbiterExited,
 ]);
 

@@ -15,6 +15,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { ChangeBatcher, DEFAULT_BATCH, type BatchOptions } from './change-batcher';
+import { DataFiles } from './data-files';
 import { FolderVisits } from './folder-visits';
 import type { IgnoreRules } from './ignore-rules';
 
@@ -43,12 +44,15 @@ export type ProjectWatcherOptions = {
   alwaysWatched: readonly string[];
   onBatch: (files: string[]) => void;
   onError: (error: Error) => void;
+  /** A file whose changes are left out from now on (a database), once per file. */
+  onIgnored?: (file: string, reason: string) => void;
   batch?: BatchOptions;
 };
 
 export class ProjectWatcher {
   private readonly watcher: FSWatcher;
   private readonly batcher: ChangeBatcher;
+  private readonly data: DataFiles;
   /** Each file's fingerprint when the last batch holding it closed: what its cycle read. */
   private readonly seen = new Map<string, string>();
   private readonly always: ReadonlySet<string>;
@@ -69,6 +73,7 @@ export class ProjectWatcher {
     this.always = new Set(alwaysWatched);
     const folders = new FolderVisits(root);
     this.batcher = new ChangeBatcher((files) => this.flush(files), options.batch ?? DEFAULT_BATCH);
+    this.data = new DataFiles((file) => options.onIgnored?.(file, 'a SQLite database: data, not source'));
     const outside = alwaysWatched.filter((file) => relative(root, file).startsWith('..'));
     this.watcher = watch([root, ...outside], {
       ignoreInitial: true,
@@ -139,6 +144,7 @@ export class ProjectWatcher {
     if (now === DIRECTORY || now === SPECIAL) return;
     const last = this.seen.get(path);
     if (now === last) return; // a batch already covered this version
+    if (!this.always.has(path) && this.data.isData(path)) return;
     // Nothing there and no history: a name that came and went (an editor's temp file), or a
     // raw event read the wrong way round (a file's name joined to itself).
     if (now === MISSING && last === undefined) {
@@ -160,6 +166,8 @@ export class ProjectWatcher {
         continue;
       }
       this.seen.set(file, now);
+      // A database that was still empty when its first change came (SQLite creating it).
+      if (!this.always.has(file) && this.data.isData(file)) continue;
       changed.push(file);
     }
     if (changed.length > 0) this.options.onBatch(changed);

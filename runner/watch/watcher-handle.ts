@@ -22,6 +22,8 @@ export type WatcherHandleOptions = WatcherStart & {
   onBatch: (files: string[]) => void;
   onReady: (counts: { files: number; folders: number; durationMs: number }) => void;
   onWarning: (message: string) => void;
+  /** A file whose changes the watcher leaves out from now on, and why. */
+  onIgnored: (file: string, reason: string) => void;
 };
 
 export class WatcherHandle {
@@ -35,7 +37,7 @@ export class WatcherHandle {
   }
 
   private start(): void {
-    const { onBatch, onReady, onWarning, ...start } = this.options;
+    const { onBatch, onReady, onWarning, onIgnored, ...start } = this.options;
     const thread = new Worker(WATCHER_ENTRY, {
       workerData: start,
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
@@ -56,6 +58,8 @@ export class WatcherHandle {
           return onReady(message);
         case 'error':
           return onWarning(`watcher: ${message.message}`);
+        case 'ignored':
+          return onIgnored(message.file, message.reason);
       }
     });
     thread.on('error', (error) => onWarning(`watcher thread failed: ${error.stack ?? error.message}`));

@@ -8,13 +8,13 @@ import { IgnoreRules } from '../../runner/watch/ignore-rules';
 
 function project(): string {
   const root = mkdtempSync(join(tmpdir(), 'arbiter-ignore-'));
-  writeFileSync(join(root, '.gitignore'), 'logs/\n*.log\n!keep.log\n');
+  writeFileSync(join(root, '.gitignore'), 'logs/\n*.csv\n!keep.csv\n');
   mkdirSync(join(root, 'pkg'));
   writeFileSync(join(root, 'pkg', '.gitignore'), 'generated.js\n');
   return root;
 }
 
-test('default folders, editor temp files and .gitignore rules (nested ones relative to their folder)', () => {
+test('default folders, editor temp files, logs and pid files, and .gitignore rules (nested ones relative to their folder)', () => {
   const root = project();
   const rules = new IgnoreRules(root);
   const table: [string, boolean | undefined, boolean][] = [
@@ -30,8 +30,13 @@ test('default folders, editor temp files and .gitignore rules (nested ones relat
     ['server.js~', false, true],
     ['4913', false, true],
     ['logs', true, true],
+    ['data.csv', false, true],
+    ['keep.csv', false, false],
     ['app.log', false, true],
-    ['keep.log', false, false],
+    ['logs.py', false, false],
+    ['app.log.1', false, true],
+    ['server.pid', false, true],
+    ['nohup.out', false, true],
     ['pkg/generated.js', false, true],
     ['generated.js', false, false],
     ['pkg/other.js', false, false],
@@ -81,3 +86,11 @@ test(
     assert.deepEqual(warnings, ['pkg/.gitignore is not a regular file (a FIFO): its rules are not read']);
   },
 );
+
+test("the arbiter's own output files are never changes, wherever they are", () => {
+  const root = project();
+  const own = [join(root, 'events.ndjson'), join(root, 'pkg', 'server.out')];
+  const rules = new IgnoreRules(root, { ownFiles: own });
+  for (const file of own) assert.equal(rules.isIgnored(file, false), true, file);
+  assert.equal(rules.isIgnored(join(root, 'pkg', 'events.ndjson'), false), false, 'the same name elsewhere');
+});
