@@ -18,7 +18,8 @@ const watcherStartSchema = s.object({
 });
 export type WatcherStart = s.Infer<typeof watcherStartSchema>;
 
-const batchMessage = s.object({ type: s.literal('batch'), files: s.array(s.string()) });
+/** Files changed; `openedAt` (epoch ms) is when the first of them changed. */
+const batchMessage = s.object({ type: s.literal('batch'), files: s.array(s.string()), openedAt: s.number() });
 const readyMessage = s.object({
   type: s.literal('ready'),
   files: s.integer(0),

@@ -42,7 +42,8 @@ export type ProjectWatcherOptions = {
   rules: IgnoreRules;
   /** Files outside the rules that always count (the config file). */
   alwaysWatched: readonly string[];
-  onBatch: (files: string[]) => void;
+  /** `openedAt` (epoch ms): when the first of the files changed. */
+  onBatch: (files: string[], openedAt: number) => void;
   onError: (error: Error) => void;
   /** A file whose changes are left out from now on (a database), once per file. */
   onIgnored?: (file: string, reason: string) => void;
@@ -72,7 +73,7 @@ export class ProjectWatcher {
     const { root, rules, alwaysWatched } = options;
     this.always = new Set(alwaysWatched);
     const folders = new FolderVisits(root);
-    this.batcher = new ChangeBatcher((files) => this.flush(files), options.batch ?? DEFAULT_BATCH);
+    this.batcher = new ChangeBatcher((files, at) => this.flush(files, at), options.batch ?? DEFAULT_BATCH);
     this.data = new DataFiles((file) => options.onIgnored?.(file, 'a SQLite database: data, not source'));
     const outside = alwaysWatched.filter((file) => relative(root, file).startsWith('..'));
     this.watcher = watch([root, ...outside], {
@@ -156,7 +157,7 @@ export class ProjectWatcher {
     this.batcher.add(path);
   }
 
-  private flush(files: string[]): void {
+  private flush(files: string[], openedAt: number): void {
     const changed: string[] = [];
     for (const file of files) {
       const now = fingerprint(file);
@@ -170,7 +171,7 @@ export class ProjectWatcher {
       if (!this.always.has(file) && this.data.isData(file)) continue;
       changed.push(file);
     }
-    if (changed.length > 0) this.options.onBatch(changed);
+    if (changed.length > 0) this.options.onBatch(changed, openedAt);
   }
 
   async close(): Promise<void> {

@@ -19,7 +19,8 @@ const WATCHER_ENTRY = join(__dirname, 'watcher.js');
 const YOUNG_GENERATION_MB = 1;
 
 export type WatcherHandleOptions = WatcherStart & {
-  onBatch: (files: string[]) => void;
+  /** `openedAt` (epoch ms): when the first of the files changed. */
+  onBatch: (files: string[], openedAt: number) => void;
   onReady: (counts: { files: number; folders: number; durationMs: number }) => void;
   onWarning: (message: string) => void;
   /** A file whose changes the watcher leaves out from now on, and why. */
@@ -52,7 +53,7 @@ export class WatcherHandle {
       const message = checked.value;
       switch (message.type) {
         case 'batch':
-          return onBatch(message.files);
+          return onBatch(message.files, message.openedAt);
         case 'ready':
           this.backoff = this.backoff.succeed();
           return onReady(message);

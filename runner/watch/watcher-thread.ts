@@ -26,7 +26,7 @@ const watcher = new ProjectWatcher({
     onWarning: (message) => post({ type: 'error', message }),
   }),
   alwaysWatched,
-  onBatch: (files) => post({ type: 'batch', files }),
+  onBatch: (files, openedAt) => post({ type: 'batch', files, openedAt }),
   onError: (error) => post({ type: 'error', message: error.message }),
   onIgnored: (file, reason) => post({ type: 'ignored', file, reason }),
 });

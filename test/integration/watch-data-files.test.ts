@@ -9,7 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
+  appSource,
   cycle,
+  next,
   onlyThisSaveCycles,
   project,
   reloadsSince,
@@ -76,4 +78,59 @@ test('SQLite databases (by their header, not their name), their journals, logs a
   );
   await serves(port, 'v1', pids);
   await onlyThisSaveCycles(run, p.app, 'v2', generation + 2);
+});
+
+test('a file the app rewrites as it boots: the loop stops after 3 cycles on it, one warning names it and how to ignore it', async (t) => {
+  // Every boot writes state.json, so every cycle's boot changes a watched file: without a
+  // detector, the arbiter would cycle for ever.
+  const p = project();
+  const writesState = [`require('node:fs').writeFileSync(__dirname + '/state.json', String(process.pid));`];
+  p.write('server.js', appSource('v1', writesState));
+  const state = join(p.dir, 'state.json');
+  const { run, port } = await start(t, p, { workers: 2 });
+
+  const ignored = await run.waitFor('watcher.ignored');
+  assert.equal(ignored.file, state);
+  assert.match(ignored.reason, /each of the last 3 reloads/);
+  await run.waitForOutput(/reload loop: state\.json .*--ignore 'state\.json'.*\.gitignore/);
+
+  // A real save cycles (a follow-up on state.json queued before the loop was found may come
+  // first, or fold into it), and its boot rewrites state.json, which starts nothing: the next
+  // save is the very next generation, carrying the app alone.
+  const before = run.events.length;
+  p.write('server.js', appSource('v2', writesState));
+  const edit = await next(
+    run,
+    before,
+    'reload',
+    (e) => e.phase === 'triggered' && !!e.files?.includes(p.app),
+  );
+  const completed = await next(
+    run,
+    before,
+    'reload',
+    (e) => e.generation === edit.generation && e.phase !== 'triggered',
+  );
+  assert.equal(completed.phase, 'completed');
+  await serves(
+    port,
+    'v2',
+    (await run.ready(2, edit.generation)).map((e) => e.pid),
+  );
+  const after = run.events.length;
+  p.write('server.js', appSource('v3', writesState));
+  const again = await cycle(run, after, 2);
+  assert.equal(
+    again.triggered.generation,
+    edit.generation + 1,
+    'the v2 boot wrote state.json and started nothing',
+  );
+  assert.deepEqual(again.triggered.files, [p.app]);
+
+  // The first write, 3 echoes, and at most one follow-up queued before the 3rd was seen.
+  const loops = run.all('reload').filter((e) => e.phase === 'triggered' && e.files?.includes(state));
+  assert.ok(loops.length <= 5, `${loops.length} cycles on state.json`);
+  assert.equal(run.all('watcher.ignored').length, 1);
+  const warnings = run.output.split('\n').filter((line) => /reload loop/.test(line));
+  assert.equal(warnings.length, 1, warnings.join('\n'));
 });
