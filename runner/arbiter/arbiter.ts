@@ -541,10 +541,11 @@ export class Arbiter {
           rereadConfig: configFile !== undefined && files.includes(configFile),
         });
       },
-      onReady: ({ files, folders, durationMs }) => {
+      onReady: ({ files, folders, polled, durationMs }) => {
         if (this.phase === 'stopping' || this.phase === 'done') return;
-        this.events.emit({ type: 'watcher.ready', root, files, folders, durationMs });
-        this.log.info(`watching ${files} files in ${folders} folders (${durationMs} ms)`);
+        this.events.emit({ type: 'watcher.ready', root, files, folders, polled, durationMs });
+        const alsoPolled = polled > 0 ? ` and ${polled} polled` : '';
+        this.log.info(`watching ${files} files in ${folders} folders${alsoPolled} (${durationMs} ms)`);
       },
       onWarning: (message) => this.log.warn(message),
       onIgnored: (file, reason) => {

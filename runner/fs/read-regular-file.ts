@@ -12,6 +12,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Sta
 export type ReadResult = { ok: true; data: Buffer } | { ok: false; missing: boolean; problem: string };
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+const CHUNK_BYTES = 64 * 1024;
 
 /** The whole file, or a refusal if it is not a regular file or holds more than `maxBytes`. */
 export function readRegularFile(path: string, maxBytes: number): ReadResult {
@@ -39,14 +40,17 @@ function readRegular(path: string, limit: number): ReadResult {
     const stats = fstatSync(fd);
     const kind = kindOf(stats);
     if (kind) return notRegular(kind);
-    const data = Buffer.allocUnsafe(Math.min(limit, Math.max(stats.size, 0) + 1));
+    // In chunks, whatever the size says: /proc and /sys files say 0.
+    const chunks: Buffer[] = [];
     let length = 0;
-    while (length < data.length) {
-      const got = readSync(fd, data, length, data.length - length, null);
+    while (length < limit) {
+      const chunk = Buffer.allocUnsafe(Math.min(limit - length, CHUNK_BYTES));
+      const got = readSync(fd, chunk, 0, chunk.length, null);
       if (got === 0) break;
+      chunks.push(chunk.subarray(0, got));
       length += got;
     }
-    return { ok: true, data: data.subarray(0, length) };
+    return { ok: true, data: Buffer.concat(chunks, length) };
   } catch (error) {
     return failed(error);
   } finally {

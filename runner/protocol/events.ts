@@ -192,6 +192,8 @@ const watcherReady = s.object({
   root: s.string(),
   files: s.integer(0),
   folders: s.integer(0),
+  /** Folders the kernel would not watch (past the inotify limit), polled instead. */
+  polled: s.optional(s.integer(0)),
   durationMs: s.integer(0),
 });
 

@@ -24,6 +24,8 @@ const readyMessage = s.object({
   type: s.literal('ready'),
   files: s.integer(0),
   folders: s.integer(0),
+  /** Folders the kernel would not watch (the inotify limit), polled instead. */
+  polled: s.integer(0),
   durationMs: s.integer(0),
 });
 /** Not fatal, printed as a warning: something the watcher could not do (a .gitignore it would not read). */

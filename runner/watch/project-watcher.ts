@@ -18,6 +18,8 @@ import { ChangeBatcher, DEFAULT_BATCH, type BatchOptions } from './change-batche
 import { DataFiles } from './data-files';
 import { FolderVisits } from './folder-visits';
 import type { IgnoreRules } from './ignore-rules';
+import { WatchFallback } from './watch-fallback';
+import { LIMIT_ERRORS } from './watch-limit';
 
 const MISSING = 'missing';
 const DIRECTORY = 'directory';
@@ -47,6 +49,8 @@ export type ProjectWatcherOptions = {
   onError: (error: Error) => void;
   /** A file whose changes are left out from now on (a database), once per file. */
   onIgnored?: (file: string, reason: string) => void;
+  /** Something the watcher could not do as asked, and what it does instead (the inotify limit). */
+  onWarning?: (message: string) => void;
   batch?: BatchOptions;
 };
 
@@ -54,6 +58,8 @@ export class ProjectWatcher {
   private readonly watcher: FSWatcher;
   private readonly batcher: ChangeBatcher;
   private readonly data: DataFiles;
+  /** The folders the kernel would not watch, polled instead. */
+  private readonly fallback: WatchFallback;
   /** Each file's fingerprint when the last batch holding it closed: what its cycle read. */
   private readonly seen = new Map<string, string>();
   private readonly always: ReadonlySet<string>;
@@ -101,23 +107,38 @@ export class ProjectWatcher {
       this.consider(join(watched, name), false);
       if (basename(watched) === name) this.consider(watched, false);
     });
-    this.watcher.on('error', (error) => options.onError(error as Error));
+    this.fallback = new WatchFallback({
+      isIgnored: (path, isDirectory) => rules.isIgnored(path, isDirectory),
+      onChange: (path) => this.consider(path, true),
+      onFolder: (path) => this.watcher.add(path),
+      onWarning: (message) => options.onWarning?.(message),
+    });
+    this.watcher.on('error', (error) => {
+      const { code, path } = error as NodeJS.ErrnoException;
+      if (code && path && LIMIT_ERRORS.has(code)) return this.fallback.add(path, code);
+      options.onError(error as Error);
+    });
     this.ready = new Promise((resolve) =>
       this.watcher.once('ready', () => {
         this.scanned = true;
+        this.fallback.walked();
         resolve();
       }),
     );
   }
 
-  /** What is watched: the files the walk found, and the folders with a watcher of their own. */
-  counts(): { files: number; folders: number } {
+  /**
+   * What is watched: the files the walk found, the folders with a watcher of their own, and
+   * those polled instead (chokidar lists them as watched too).
+   */
+  counts(): { files: number; folders: number; polled: number } {
     // chokidar also lists the folder above each watched root, which it does not watch.
     const root = this.options.root;
     const folders = Object.keys(this.watcher.getWatched()).filter(
       (dir) => !relative(root, dir).startsWith('..'),
     );
-    return { files: this.files.size, folders: folders.length };
+    const polled = this.fallback.folders;
+    return { files: this.files.size, folders: folders.length - polled, polled };
   }
 
   /**
@@ -176,6 +197,7 @@ export class ProjectWatcher {
 
   async close(): Promise<void> {
     this.batcher.dispose();
+    this.fallback.close();
     await this.watcher.close();
   }
 }

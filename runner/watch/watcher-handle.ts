@@ -21,7 +21,7 @@ const YOUNG_GENERATION_MB = 1;
 export type WatcherHandleOptions = WatcherStart & {
   /** `openedAt` (epoch ms): when the first of the files changed. */
   onBatch: (files: string[], openedAt: number) => void;
-  onReady: (counts: { files: number; folders: number; durationMs: number }) => void;
+  onReady: (counts: { files: number; folders: number; polled: number; durationMs: number }) => void;
   onWarning: (message: string) => void;
   /** A file whose changes the watcher leaves out from now on, and why. */
   onIgnored: (file: string, reason: string) => void;

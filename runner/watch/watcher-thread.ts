@@ -29,6 +29,7 @@ const watcher = new ProjectWatcher({
   onBatch: (files, openedAt) => post({ type: 'batch', files, openedAt }),
   onError: (error) => post({ type: 'error', message: error.message }),
   onIgnored: (file, reason) => post({ type: 'ignored', file, reason }),
+  onWarning: (message) => post({ type: 'error', message }),
 });
 void watcher.ready.then(() => {
   const durationMs = Math.round(performance.now() - startedAt);

@@ -54,6 +54,8 @@ test('a regular file is read whole up to the cap; a bigger one is refused; a hea
   assert.deepEqual(readRegularFile(join(dir, 'empty'), 1024), { ok: true, data: Buffer.alloc(0) });
   assert.deepEqual(readFileHead(join(dir, 'big'), 16), { ok: true, data: Buffer.from('x'.repeat(16)) });
   assert.deepEqual(readFileHead(join(dir, 'small'), 4), { ok: true, data: Buffer.from('node') });
+  const proc = readRegularFile('/proc/self/stat', 4096); // its size says 0
+  assert.ok(proc.ok && proc.data.toString().startsWith(`${process.pid} `));
 });
 
 test('a missing file, or one under a file, is missing', (t) => {
