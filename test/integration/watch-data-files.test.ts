@@ -76,6 +76,7 @@ test('SQLite databases (by their header, not their name), their journals, logs a
     [django, fastapi, renamed].map((file) => `${file}: a SQLite database: data, not source`),
     'each database reported once, its journals not at all',
   );
+  await run.waitForOutput(/not reloading on db\.sqlite3: a SQLite database: data, not source/);
   await serves(port, 'v1', pids);
   await onlyThisSaveCycles(run, p.app, 'v2', generation + 2);
 });
