@@ -141,6 +141,7 @@ export class ServerModel {
         this.watching = event;
         return;
       case 'standby':
+      case 'watcher.ignored':
         return;
       case 'arbiter.exited':
         this.phase = 'exited';

@@ -24,6 +24,8 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { WatcherHandle } from '../watch/watcher-handle';
+import { arbiterOutputFiles } from '../watch/arbiter-output-files';
+import { loopWarning, LOOP_REASON, ReloadLoops } from './reload-loops';
 import { isTypeScript, TypeScriptBuild } from '../typescript/typescript-build';
 import { MARK_VARIABLE, OrphanReaper } from './orphan-reaper';
 import { WorkerCgroups } from './worker-cgroups';
@@ -517,13 +519,22 @@ export class Arbiter {
   private startWatching(): void {
     const root = this.options.cwd;
     const configFile = this.options.configFile;
+    const loops = new ReloadLoops();
+    this.events.subscribe((event) => loops.observe(event));
     this.watcher = new WatcherHandle({
       root,
       ignore: this.settings.ignore,
       watch: this.settings.watch,
       alwaysWatched: configFile ? [configFile] : [],
-      onBatch: (files) => {
+      ownFiles: arbiterOutputFiles(this.settings.events, root),
+      onBatch: (batch, openedAt) => {
         if (this.phase === 'stopping' || this.phase === 'done') return;
+        const { files, looping } = loops.batch(batch, openedAt);
+        for (const file of looping) {
+          this.events.emit({ type: 'watcher.ignored', file, reason: LOOP_REASON });
+          this.log.warn(loopWarning(relative(root, file) || file));
+        }
+        if (files.length === 0) return;
         const shown = files.slice(0, 3).map((file) => relative(root, file) || file);
         const more = files.length > 3 ? ` and ${files.length - 3} more` : '';
         this.log.info(`changed: ${shown.join(', ')}${more}`);
@@ -532,12 +543,17 @@ export class Arbiter {
           rereadConfig: configFile !== undefined && files.includes(configFile),
         });
       },
-      onReady: ({ files, folders, durationMs }) => {
+      onReady: ({ files, folders, polled, durationMs }) => {
         if (this.phase === 'stopping' || this.phase === 'done') return;
-        this.events.emit({ type: 'watcher.ready', root, files, folders, durationMs });
-        this.log.info(`watching ${files} files in ${folders} folders (${durationMs} ms)`);
+        this.events.emit({ type: 'watcher.ready', root, files, folders, polled, durationMs });
+        const alsoPolled = polled > 0 ? ` and ${polled} polled` : '';
+        this.log.info(`watching ${files} files in ${folders} folders${alsoPolled} (${durationMs} ms)`);
       },
       onWarning: (message) => this.log.warn(message),
+      onIgnored: (file, reason) => {
+        this.events.emit({ type: 'watcher.ignored', file, reason });
+        this.log.info(`not reloading on ${relative(root, file) || file}: ${reason}`);
+      },
     });
   }
 

@@ -4,7 +4,7 @@
  * run starts — the arbiter and every worker group it reported — is killed by `cleanup()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from '../../runner/log/logger';
@@ -30,6 +30,8 @@ export type ArbiterRunOptions = {
   user?: { uid: number; gid: number };
   /** A command that execs the arbiter, such as `['prlimit', '--nofile=64:64', '--']`. */
   wrapper?: string[];
+  /** The arbiter's stdout and stderr go to this file (appended) rather than to `output`. */
+  outputFile?: string;
 };
 
 type Waiter = { test: (event: ArbiterEvent) => boolean; resolve: (event: ArbiterEvent) => void };
@@ -46,13 +48,15 @@ export class ArbiterRun {
 
   constructor(args: readonly string[], options: ArbiterRunOptions = {}) {
     const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
+    const output = options.outputFile === undefined ? 'pipe' : openSync(options.outputFile, 'a');
     this.child = spawn(command, [...prefix, CLI, '--events', '/dev/fd/3', ...args], {
       cwd: options.cwd ?? FIXTURES,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: [options.stdin ?? 'ignore', output, output, 'pipe'],
       detached: options.detached ?? false,
       ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
     });
+    if (typeof output === 'number') closeSync(output);
     const lines = new LineSplitter((line) => {
       if (!line) return;
       const parsed = parseEvent(line);
@@ -68,7 +72,8 @@ export class ArbiterRun {
     const stream = this.child.stdio[3] as Readable;
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => lines.push(chunk));
-    for (const out of [this.child.stdout!, this.child.stderr!]) {
+    for (const out of [this.child.stdout, this.child.stderr]) {
+      if (!out) continue;
       out.setEncoding('utf8');
       out.on('data', (chunk: string) => {
         this.output += chunk;

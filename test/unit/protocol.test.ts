@@ -87,6 +87,12 @@ const EVENTS: ArbiterEvent[] = [
   { ...envelope, type: 'standby', pid: 55, phase: 'started' },
   { ...envelope, type: 'standby', pid: 55, phase: 'ended', reason: 'killed by SIGKILL' },
   { ...envelope, type: 'watcher.ready', root: '/srv', files: 120, folders: 9, durationMs: 31 },
+  {
+    ...envelope,
+    type: 'watcher.ignored',
+    file: '/srv/db.sqlite3',
+    reason: 'a SQLite database: data, not source',
+  },
   { ...envelope, type: 'arbiter.exited', code: 0, reason: 'graceful stop' },
 ];
 
