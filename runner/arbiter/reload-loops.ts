@@ -15,11 +15,16 @@
  * window of even a second after completion would take someone saving every second while
  * reloads take 50 ms for one. Why 3: once is any save made during a boot (it folds into one
  * follow-up cycle), twice in a row is a quick typist; three boots in a row each changing the
- * same file is the app. What it cannot tell apart: a person whose saves land in three boots
- * in a row (an app that boots for longer than their autosave interval); their saves during a
- * boot are then left out, with the warning saying so, and a save while none boots still counts.
+ * same file is the app. What it cannot tell apart by timing: a person whose saves land in three
+ * boots in a row (an app that boots for longer than their autosave interval, and someone typing
+ * on). So code — the files a worker loads as modules — is never judged a loop: an app rarely
+ * rewrites its own code as it boots, and a save of code left out would serve the old code. For
+ * other files (templates, JSON) the warning says so, and a save while none boots still counts.
  */
 import type { ArbiterEvent } from '../protocol/events';
+
+/** Modules a worker loads: a person's edits, never a loop (see above). */
+const CODE = /\.(?:[cm]?[jt]sx?|py)$/;
 
 /** Consecutive cycles a file must echo to be a loop. */
 export const LOOP_CYCLES = 3;
@@ -74,6 +79,10 @@ export class ReloadLoops {
     if (cycle === undefined) return { files: [...files], looping: [] };
     const verdict: BatchVerdict = { files: [], looping: [] };
     for (const file of files) {
+      if (CODE.test(file)) {
+        verdict.files.push(file);
+        continue;
+      }
       if (this.looping.has(file)) continue;
       const last = this.echoes.get(file);
       const streak = last?.cycle === cycle ? last.streak : last?.cycle === cycle - 1 ? last.streak + 1 : 1;
