@@ -146,6 +146,7 @@ export class ServerModel {
         this.watching = event;
         return;
       case 'standby':
+      case 'watcher.ignored':
         return;
       case 'events.gap':
         this.eventsDropped += event.dropped;

@@ -17,13 +17,18 @@ import type { BootMessage, StopMode, WorkerMessage } from '../protocol/control';
 import type { ErrorInfo } from '../protocol/events';
 import { Backoff } from './backoff';
 import { Deadline } from './deadline';
-import { describeExit, describeBootFailure } from './exit-reasons';
+import { describeBootFailure, describeExit, describeSpawnFailure } from './exit-reasons';
 import { HookRunner } from './hook-runner';
 import { LIVE_STATES, transition, type LifecycleInput } from './lifecycle';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { WatcherHandle } from '../watch/watcher-handle';
+import { arbiterOutputFiles } from '../watch/arbiter-output-files';
+import { loopWarning, LOOP_REASON, ReloadLoops } from './reload-loops';
 import { isTypeScript, TypeScriptBuild } from '../typescript/typescript-build';
-import { OrphanReaper } from './orphan-reaper';
+import { MARK_VARIABLE, OrphanReaper } from './orphan-reaper';
+import { WorkerCgroups } from './worker-cgroups';
 import { bindAll, urlOf, type BoundSocket } from './sockets';
 import { StandbyPool } from './standby-pool';
 import { spawnWorkerChild, WorkerProcess, type WorkerChildOptions } from './worker-process';
@@ -49,6 +54,8 @@ const STABLE_MS = 10_000;
 const GROUP_KILL_DELAY_MS = 1_000;
 /** How long a worker has to answer a stop message before the stop's signal is sent too. */
 const STOP_ANSWER_MS = 100;
+/** How long a stop waits for arbiter hooks still running (an onReload the stop cut short) before onExit. */
+const STOP_HOOK_WAIT_MS = 5_000;
 /** After a heartbeat timeout's SIGABRT, how long the worker gets before SIGKILL. */
 const ABORT_GRACE_MS = 1_000;
 
@@ -96,6 +103,10 @@ export class Arbiter {
   private readonly workers = new Map<number, WorkerProcess>();
   private sockets: BoundSocket[] = [];
   private reaper: OrphanReaper | undefined;
+  /** A cgroup per worker process, where Linux lets the arbiter make them. */
+  private cgroups: WorkerCgroups | undefined;
+  /** In every worker's environment, and so in everything it starts (see OrphanReaper). */
+  private readonly mark = `${process.pid}-${randomBytes(6).toString('hex')}`;
   /** Worker processes started ahead of the next cycle (`standby` setting). */
   private standby: StandbyPool | undefined;
   private phase: Phase = 'starting';
@@ -156,7 +167,11 @@ export class Arbiter {
   async run(): Promise<number> {
     await this.hooks.run('onStarting', this.info);
     this.sockets = await bindAll(this.settings.bind.map(parseBindAddress));
-    this.reaper = new OrphanReaper();
+    this.cgroups = WorkerCgroups.open();
+    this.reaper = new OrphanReaper({
+      mark: this.mark,
+      ...(this.cgroups ? { cgroup: this.cgroups.dir } : {}),
+    });
     if (this.settings.standby) this.standby = this.createStandbyPool();
     this.installSignalHandlers();
     const listeners = this.sockets.map((socket) => socket.listener);
@@ -164,6 +179,7 @@ export class Arbiter {
       type: 'arbiter.started',
       pid: process.pid,
       listeners,
+      ...(this.cgroups ? { cgroup: this.cgroups.dir } : {}),
       config: {
         app: this.settings.app,
         workers: this.target,
@@ -478,13 +494,11 @@ export class Arbiter {
 
   private createStandbyPool(): StandbyPool {
     return new StandbyPool({
-      spawn: () => spawnWorkerChild(this.childOptions()),
-      onStarted: (pid) => {
-        this.reaper?.watch(pid);
-        this.events.emit({ type: 'standby', pid, phase: 'started' });
-      },
+      spawn: () => this.startProcess(),
+      onStarted: (pid) => this.events.emit({ type: 'standby', pid, phase: 'started' }),
       onEnded: (pid, died) => {
         this.reaper?.forget(pid);
+        this.cgroups?.remove(pid); // nothing of the app ever ran in it
         this.events.emit({ type: 'standby', pid, phase: 'ended', reason: died ?? 'not needed' });
         if (died) this.log.warn(`a standby worker (pid ${pid}) ${died} before it was needed`);
       },
@@ -505,13 +519,22 @@ export class Arbiter {
   private startWatching(): void {
     const root = this.options.cwd;
     const configFile = this.options.configFile;
+    const loops = new ReloadLoops();
+    this.events.subscribe((event) => loops.observe(event));
     this.watcher = new WatcherHandle({
       root,
       ignore: this.settings.ignore,
       watch: this.settings.watch,
       alwaysWatched: configFile ? [configFile] : [],
-      onBatch: (files) => {
+      ownFiles: arbiterOutputFiles(this.settings.events, root),
+      onBatch: (batch, openedAt) => {
         if (this.phase === 'stopping' || this.phase === 'done') return;
+        const { files, looping } = loops.batch(batch, openedAt);
+        for (const file of looping) {
+          this.events.emit({ type: 'watcher.ignored', file, reason: LOOP_REASON });
+          this.log.warn(loopWarning(relative(root, file) || file));
+        }
+        if (files.length === 0) return;
         const shown = files.slice(0, 3).map((file) => relative(root, file) || file);
         const more = files.length > 3 ? ` and ${files.length - 3} more` : '';
         this.log.info(`changed: ${shown.join(', ')}${more}`);
@@ -520,12 +543,17 @@ export class Arbiter {
           rereadConfig: configFile !== undefined && files.includes(configFile),
         });
       },
-      onReady: ({ files, folders, durationMs }) => {
+      onReady: ({ files, folders, polled, durationMs }) => {
         if (this.phase === 'stopping' || this.phase === 'done') return;
-        this.events.emit({ type: 'watcher.ready', root, files, folders, durationMs });
-        this.log.info(`watching ${files} files in ${folders} folders (${durationMs} ms)`);
+        this.events.emit({ type: 'watcher.ready', root, files, folders, polled, durationMs });
+        const alsoPolled = polled > 0 ? ` and ${polled} polled` : '';
+        this.log.info(`watching ${files} files in ${folders} folders${alsoPolled} (${durationMs} ms)`);
       },
       onWarning: (message) => this.log.warn(message),
+      onIgnored: (file, reason) => {
+        this.events.emit({ type: 'watcher.ignored', file, reason });
+        this.log.info(`not reloading on ${relative(root, file) || file}: ${reason}`);
+      },
     });
   }
 
@@ -565,13 +593,14 @@ export class Arbiter {
 
   /** Starts `target` workers of a new generation and waits until all are ready or one fails. */
   private async bootGeneration(): Promise<BootResult> {
+    // A stop that came while the cycle awaited its config or hooks: nothing new may start.
+    if (this.stopping) return { ok: false, error: { message: 'stopped' } };
     const generation = ++this.lastGeneration;
     if (this.typescript) {
       // A syntax error is caught here, before a single worker is spawned.
       const built = await this.typescript.build(generation);
       if (!built.ok) return built;
-      if (this.phase === 'stopping' || this.phase === 'done')
-        return { ok: false, error: { message: 'stopped' } };
+      if (this.stopping) return { ok: false, error: { message: 'stopped' } };
     }
     return new Promise((settle) => {
       const cycle: Cycle = { generation, workers: new Set(), settle };
@@ -585,7 +614,11 @@ export class Arbiter {
         }
         settle(result);
       };
-      for (let i = 0; i < this.target; i++) cycle.workers.add(this.spawnWorker(generation));
+      for (let i = 0; i < this.target; i++) {
+        const worker = this.spawnWorker(generation);
+        if (!worker) break; // the cycle fails once the spawn's error is known; the rest would too
+        cycle.workers.add(worker);
+      }
       if (this.target === 0) cycle.settle({ ok: true });
     });
   }
@@ -599,9 +632,22 @@ export class Arbiter {
       app: this.settings.app,
       runtime: python ? { kind: 'python', interpreter: python.interpreter.executable } : { kind: 'node' },
       cwd: this.options.cwd,
-      env: { ...process.env, PORT: this.primaryPort() },
+      env: { ...process.env, PORT: this.primaryPort(), [MARK_VARIABLE]: this.mark },
       listenFds: this.sockets.map((socket) => socket.fd),
     };
+  }
+
+  /**
+   * Starts a worker process (cold, or as a standby) and puts it in the orphan reaper's care
+   * and in a cgroup of its own, before it can start anything: its whole tree is then known.
+   */
+  private startProcess(): ChildProcess {
+    const child = spawnWorkerChild(this.childOptions());
+    if (child.pid) {
+      this.reaper?.watch(child.pid);
+      if (this.cgroups && !this.cgroups.add(child.pid)) this.cgroups = undefined;
+    }
+    return child;
   }
 
   /** How the Python runtime serves the app; what is left unset, it decides (gunicorn.conf.py, the callable). */
@@ -617,25 +663,29 @@ export class Arbiter {
     };
   }
 
-  private spawnWorker(generation: number): WorkerProcess {
+  /** Starts a worker of `generation`; undefined when no process could be started (reported once known). */
+  private spawnWorker(generation: number): WorkerProcess | undefined {
     const id = this.nextWorkerId++;
     void this.hooks.run('preFork', this.info, { id, generation });
     const port = this.primaryPort();
-    const standby = this.standby?.take();
+    const child = this.standby?.take() ?? this.startProcess();
+    if (!child.pid) {
+      this.spawnFailed(generation, child);
+      return undefined;
+    }
     const worker = new WorkerProcess({
       id,
       generation,
-      child: standby ?? spawnWorkerChild(this.childOptions()),
+      child,
       onMessage: (w, message) => this.handleWorkerMessage(w, message),
       onInvalidMessage: (w, error) =>
         this.log.worker(w.id, w.pid, 'warn', `malformed control message skipped: ${error}`),
       onProtocolError: (w, error) => this.killOnRequest(w, `protocol error: ${error}`),
       onOutput: (w, _stream, line) => this.log.appOutput(w.id, w.pid, line),
       onExit: (w, code, signal) => this.reapWorker(w, code, signal),
+      onChannelLost: (w) => this.channelLost(w),
     });
     this.workers.set(id, worker);
-    if (!worker.pid) return worker; // spawn failed; 'exit' follows and reaps it
-    if (!standby) this.reaper?.watch(worker.pid);
     const jitter =
       this.settings.maxRequestsJitter > 0
         ? Math.floor(Math.random() * (this.settings.maxRequestsJitter + 1))
@@ -668,6 +718,23 @@ export class Arbiter {
     return worker;
   }
 
+  /**
+   * No process could be started (the project folder gone for a moment, no file descriptors or
+   * processes left): a boot failure like any other. The generation booting fails, and keeps
+   * the old one serving; a replacement is tried again with backoff. Node says why on the
+   * child's 'error', in the same turn of the loop as the spawn.
+   */
+  private spawnFailed(generation: number, child: ChildProcess): void {
+    child.once('error', (error) => {
+      const message = `cannot start a worker process: ${describeSpawnFailure(error, this.options.cwd)}`;
+      const cycle = this.cycle;
+      if (cycle?.generation === generation) return cycle.settle({ ok: false, error: { message } });
+      this.log.error(message);
+      this.backoff = this.backoff.fail();
+      this.manageWorkers();
+    });
+  }
+
   /** Keeps the serving generation at `target` live workers: replaces the lost, retires the extra. */
   private manageWorkers(): void {
     if (this.phase !== 'running' || this.replacing) return;
@@ -687,7 +754,7 @@ export class Arbiter {
       const count = this.liveWorkers().filter(
         (worker) => worker.generation === this.generation && !worker.retiring,
       ).length;
-      for (let i = count; i < this.target; i++) this.spawnWorker(this.generation);
+      for (let i = count; i < this.target; i++) if (!this.spawnWorker(this.generation)) break;
     };
     if (delay === 0) return spawnMissing();
     this.log.warn(`starting a worker again in ${delay} ms (${this.backoff.failures} failures in a row)`);
@@ -978,6 +1045,21 @@ export class Arbiter {
     this.retireReplaced();
   }
 
+  /**
+   * A worker whose control channel closed while it runs (the app closed fd 3) can no longer
+   * beat, report or be asked to stop but by signals: it is replaced, and leaves once its
+   * replacement is ready (its stop then travels as a signal).
+   */
+  private channelLost(worker: WorkerProcess): void {
+    const reason = 'its control channel (fd 3) closed while it runs';
+    this.log.worker(worker.id, worker.pid, 'warn', `${reason} (did the app close fd 3?): replacing it`);
+    clearTimeout(worker.timers.heartbeat); // it cannot beat any more
+    if (worker.state === 'booting') return this.killOnRequest(worker, reason);
+    if (worker.state !== 'ready' || worker.retiring) return;
+    worker.retiring = reason;
+    this.manageWorkers();
+  }
+
   /** Workers that asked to retire leave once enough replacements are ready. */
   private retireReplaced(): void {
     const current = this.liveWorkers().filter((worker) => worker.generation === this.generation);
@@ -1064,7 +1146,7 @@ export class Arbiter {
     if (worker.state === 'boot-failed' && worker.bootError && !cycle?.workers.has(worker)) {
       this.log.worker(worker.id, worker.pid, 'error', formatError(worker.bootError));
     }
-    this.cleanUpGroup(worker);
+    this.cleanUpAfter(worker);
     this.workers.delete(worker.id);
     this.pruneBuilds();
 
@@ -1093,17 +1175,27 @@ export class Arbiter {
     else this.manageWorkers();
   }
 
-  /** Processes the worker started may outlive it in its group: ask them to leave, then make them. */
-  private cleanUpGroup(worker: WorkerProcess): void {
+  /**
+   * Processes the worker started may outlive it — in its process group, or (found through its
+   * cgroup) ones that left the group: ask them to leave, then make them.
+   */
+  private cleanUpAfter(worker: WorkerProcess): void {
     const pid = worker.pid;
     if (!pid) return;
-    if (!worker.signalGroup('SIGTERM')) {
+    const cgroups = this.cgroups;
+    const inGroup = worker.signalGroup('SIGTERM');
+    const escaped = cgroups?.members(pid).length ?? 0;
+    cgroups?.signal(pid, 'SIGTERM');
+    if (!inGroup && escaped === 0) {
       this.reaper?.forget(pid);
+      cgroups?.remove(pid);
       return;
     }
     setTimeout(() => {
       worker.signalGroup('SIGKILL');
+      cgroups?.kill(pid);
       this.reaper?.forget(pid);
+      if (cgroups) removeWhenEmpty(cgroups, pid);
     }, GROUP_KILL_DELAY_MS).unref();
   }
 
@@ -1142,12 +1234,11 @@ export class Arbiter {
     if (this.phase === 'done') return;
     this.phase = 'done';
     clearTimeout(this.respawnTimer);
-    clearInterval(this.keepAlive);
     await this.typescript?.dispose();
     await this.watcher?.close();
-    // Hooks started without waiting (childExit of the last workers) finish before onExit,
-    // unless the user asked to kill everything now.
-    if (code !== EXIT.KILLED) await this.hooks.idle();
+    // Hooks started without waiting (childExit of the last workers, an onReload the stop cut
+    // short) finish before onExit, for a while; unless the user asked to kill everything now.
+    await this.hooks.idle(code === EXIT.KILLED ? 0 : STOP_HOOK_WAIT_MS);
     // Workers of a failed boot were just killed: let their exits be reported first.
     await Promise.all([...this.workers.values()].map((worker) => worker.whenExited));
     await this.standby?.close();
@@ -1157,10 +1248,18 @@ export class Arbiter {
     for (const [signal, listener] of this.signalListeners) process.off(signal, listener);
     this.events.emit({ type: 'arbiter.exited', code, reason });
     this.log.info(`exiting (${reason})`);
+    // Until here the arbiter holds its loop itself: hook timeouts are unref'd, and a hook that
+    // never settles would otherwise let Node exit with nothing said.
+    clearInterval(this.keepAlive);
     this.resolveDone(code);
   }
 
   // ---- helpers ---------------------------------------------------------------------------
+
+  /** Stopping or done: read through a getter, since the phase changes across awaits. */
+  private get stopping(): boolean {
+    return this.phase === 'stopping' || this.phase === 'done';
+  }
 
   private liveWorkers(): WorkerProcess[] {
     return [...this.workers.values()].filter((worker) => LIVE_STATES.has(worker.state));
@@ -1199,4 +1298,10 @@ export function formatError(error: ErrorInfo): string {
     ? ` (${error.file}${error.line ? `:${error.line}` : ''}${error.line && error.column ? `:${error.column}` : ''})`
     : '';
   return `${error.message}${where}`;
+}
+
+/** A cgroup goes once what was killed in it has died (a few milliseconds); the reaper removes what is left at exit. */
+function removeWhenEmpty(cgroups: WorkerCgroups, pid: number, tries = 20): void {
+  if (cgroups.remove(pid) || tries === 0) return;
+  setTimeout(() => removeWhenEmpty(cgroups, pid, tries - 1), 50).unref();
 }

@@ -2,6 +2,7 @@
  * Words for how a worker ended, for the log, the `worker.exited` event and the editor's tree.
  * A reason says what happened and, where it was a failure, what the worker last said.
  */
+import { existsSync } from 'node:fs';
 import type { ErrorInfo, WorkerState } from '../protocol/events';
 
 type WorkerFacts = {
@@ -59,4 +60,27 @@ function lastWords(worker?: WorkerFacts): string {
   if (worker?.bootError) return `: ${worker.bootError.message}`;
   const last = worker?.stderrTail.findLast((line) => line.trim());
   return last ? `; last output: ${last.trim()}` : '';
+}
+
+/** Why a worker process could not be started, from the spawn's error (Node names only the command). */
+export function describeSpawnFailure(error: NodeJS.ErrnoException, cwd: string): string {
+  const code = error.code ?? 'error';
+  switch (code) {
+    case 'ENOENT':
+      return existsSync(cwd)
+        ? `${error.path ?? 'the interpreter'} was not found (ENOENT)`
+        : `the working directory ${cwd} does not exist (ENOENT)`;
+    case 'EMFILE':
+      return 'too many open files (EMFILE): raise the limit (ulimit -n) or run fewer workers';
+    case 'ENFILE':
+      return 'the system has too many open files (ENFILE)';
+    case 'EAGAIN':
+      return 'the system refused another process (EAGAIN: a process or thread limit)';
+    case 'ENOMEM':
+      return 'not enough memory (ENOMEM)';
+    case 'EACCES':
+      return `permission denied (EACCES): ${error.path ?? 'the interpreter'} or the working directory ${cwd}`;
+    default:
+      return `${error.message} (${code})`;
+  }
 }

@@ -62,8 +62,9 @@ function runHook(
       killSignal: 'SIGKILL',
     });
     let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => (stderr += chunk));
+    // A spawn that failed (no fds left) has no pipes; its 'error' says why.
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => (stderr += chunk));
     child.once('error', reject);
     child.once('close', (code) => {
       if (code === 0) return resolve();

@@ -18,11 +18,20 @@ export class HookRunner {
     private readonly log: Logger,
   ) {}
 
-  private readonly running = new Set<Promise<void>>();
+  /** Runs not yet ended, each with what gives up waiting for it. */
+  private readonly running = new Map<Promise<void>, () => void>();
 
-  /** Resolves once every hook run started so far has ended (each is bounded by the hook timeout). */
-  async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all(this.running);
+  /**
+   * Resolves once every hook run started so far has ended, or at `deadlineMs`: runs still going
+   * then are reported as timed out and no longer waited for (a stopping arbiter must not wait
+   * for a hook that never settles any longer than that).
+   */
+  async idle(deadlineMs = HOOK_TIMEOUT_MS): Promise<void> {
+    const deadline = setTimeout(() => {
+      for (const abandon of this.running.values()) abandon();
+    }, deadlineMs);
+    while (this.running.size > 0) await Promise.all(this.running.keys());
+    clearTimeout(deadline);
   }
 
   replace(hooks: ArbiterHooks): void {
@@ -33,13 +42,20 @@ export class HookRunner {
   run<K extends HookName>(name: K, ...args: Parameters<NonNullable<ArbiterHooks[K]>>): Promise<void> {
     const hook = this.hooks[name] as ((...a: unknown[]) => unknown) | undefined;
     if (!hook) return Promise.resolve();
-    const run = this.runOne(name, hook, args);
-    this.running.add(run);
+    let abandon!: () => void;
+    const abandoned = new Promise<'abandoned'>((resolve) => (abandon = () => resolve('abandoned')));
+    const run = this.runOne(name, hook, args, abandoned);
+    this.running.set(run, abandon);
     void run.finally(() => this.running.delete(run));
     return run;
   }
 
-  private async runOne(key: HookName, hook: (...a: unknown[]) => unknown, args: unknown[]): Promise<void> {
+  private async runOne(
+    key: HookName,
+    hook: (...a: unknown[]) => unknown,
+    args: unknown[],
+    abandoned: Promise<'abandoned'>,
+  ): Promise<void> {
     const pid = process.pid;
     // gunicorn.conf.py's hooks are reported under gunicorn's names.
     const name = (hook as { label?: string }).label ?? key;
@@ -53,13 +69,17 @@ export class HookRunner {
     let outcome: 'ok' | 'error' | 'timeout';
     let error: string | undefined;
     try {
-      outcome = await Promise.race([
+      const settled = await Promise.race([
         Promise.resolve()
           .then(() => hook(...args))
           .then(() => 'ok' as const),
         timeout,
+        abandoned,
       ]);
-      if (outcome === 'timeout') error = `did not finish within ${HOOK_TIMEOUT_MS / 1000} s`;
+      outcome = settled === 'abandoned' ? 'timeout' : settled;
+      if (settled === 'timeout') error = `did not finish within ${HOOK_TIMEOUT_MS / 1000} s`;
+      if (settled === 'abandoned')
+        error = `still running when the arbiter stopped, after ${Math.round(performance.now() - started)} ms`;
     } catch (thrown) {
       outcome = 'error';
       error =

@@ -1,16 +1,20 @@
 /**
- * The arbiter's listening sockets. They are bound here and live as long as the arbiter, but
- * the arbiter never accepts on them: the sockets are bound without libuv watching them, and
- * only the workers (which inherit the fds) listen and accept. A connection that arrives while
- * no worker is accepting waits in the kernel's backlog instead of being refused.
+ * The arbiter's listening sockets. They are bound and put in the listening state here and live
+ * as long as the arbiter, but the arbiter never accepts on them: libuv never watches them, and
+ * only the workers (which inherit the fds) accept. A connection that arrives while no worker is
+ * accepting — before the first one is ready, between generations — waits in the kernel's
+ * backlog instead of being refused, and a second server on the same port fails at once.
  */
-import { lstatSync, unlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { lstatSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
+import { dirname } from 'node:path';
 import { lookup } from 'node:dns/promises';
 import { getSystemErrorName } from 'node:util';
 import { formatBindAddress, type BindAddress } from '../config/bind-address';
 import { UsageError } from '../config/option-values';
 import type { Listener } from '../protocol/events';
+import { describePortHolder } from '../proc/listening-sockets';
 
 /** The parts of libuv's TCP/Pipe handle that binding needs (Node internals, stable since v0.x). */
 type RawHandle = { fd: number; getsockname?(out: Record<string, unknown>): number; close(): void };
@@ -33,22 +37,36 @@ export type BoundSocket = {
   close(): void;
 };
 
-const HINTS: Record<string, string> = {
-  EADDRINUSE: 'address already in use: another process listens there (pick another with --bind)',
-  EACCES: 'permission denied (ports below 1024 need privileges)',
-  EADDRNOTAVAIL: 'this machine has no such address',
-  ENOENT: 'the directory does not exist',
-};
+/** The kernel's queue of connections not yet accepted, as the workers ask for it too. */
+const BACKLOG = 2048;
+
+function hint(address: BindAddress, name: string): string {
+  switch (name) {
+    case 'EADDRINUSE': {
+      const holder = address.kind === 'tcp' ? describePortHolder(address.port) : undefined;
+      return `address already in use${holder ? ` by ${holder}` : ': another process listens there'} (pick another with --bind)`;
+    }
+    case 'EACCES':
+      return address.kind === 'unix'
+        ? `permission denied: you may not create a socket in ${dirname(address.path)}`
+        : 'permission denied (ports below 1024 need privileges)';
+    case 'EADDRNOTAVAIL':
+      return 'this machine has no such address';
+    default:
+      return name;
+  }
+}
 
 function bindError(address: BindAddress, code: number | string): UsageError {
   const name = typeof code === 'number' ? getSystemErrorName(code) : code;
-  return new UsageError(`cannot listen on ${formatBindAddress(address)}: ${HINTS[name] ?? name} (${name})`);
+  return new UsageError(`cannot listen on ${formatBindAddress(address)}: ${hint(address, name)} (${name})`);
 }
 
 export async function bindAll(addresses: readonly BindAddress[]): Promise<BoundSocket[]> {
   const bound: BoundSocket[] = [];
   try {
     for (const address of addresses) bound.push(await bindOne(address));
+    await listenAll(bound);
   } catch (error) {
     for (const socket of bound) socket.close();
     throw error;
@@ -56,9 +74,47 @@ export async function bindAll(addresses: readonly BindAddress[]): Promise<BoundS
   return bound;
 }
 
+/**
+ * Puts the bound sockets in the listening state without the arbiter ever accepting: listen(2)
+ * is made by a short-lived child that inherits them, and exits before its event loop could
+ * accept a connection (libuv only accepts while polling, and the child never polls). Node has
+ * no way to listen on a socket in this process without libuv watching it.
+ */
+function listenAll(sockets: readonly BoundSocket[]): Promise<void> {
+  const script = `
+    const net = require('node:net');
+    const failed = [];
+    for (let i = 0; i < ${sockets.length}; i++) {
+      const server = new net.Server();
+      server.on('error', (error) => failed.push(i + ' ' + error.code));
+      server.listen({ fd: 3 + i, backlog: ${BACKLOG} });
+    }
+    process.nextTick(() => { process.stdout.write(failed.join('\\n')); process.exit(failed.length ? 1 : 0); });`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit', ...sockets.map((socket) => socket.fd)],
+    });
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.once('error', (error) => reject(new UsageError(`cannot listen: ${error.message}`)));
+    child.once('close', (code) => {
+      if (code === 0) return resolve();
+      const [index, name] = out.split('\n')[0]?.split(' ') ?? [];
+      const socket = sockets[Number(index)];
+      reject(socket ? bindError(socket.address, name ?? 'error') : new UsageError(`cannot listen: ${out}`));
+    });
+  });
+}
+
 async function bindOne(address: BindAddress): Promise<BoundSocket> {
   const internals = net as unknown as NetInternals;
   if (address.kind === 'unix') {
+    const folder = dirname(address.path);
+    try {
+      statSync(folder);
+    } catch {
+      throw new UsageError(`cannot listen on unix:${address.path}: the folder ${folder} does not exist`);
+    }
     await removeStaleSocket(address);
     const handle = internals._createServerHandle(address.path, -1, -1);
     if (typeof handle === 'number') throw bindError(address, handle);
@@ -124,7 +180,14 @@ async function removeStaleSocket(address: { kind: 'unix'; path: string }): Promi
     probe.once('error', () => resolve(false));
   });
   if (live) throw bindError(address, 'EADDRINUSE');
-  unlinkSync(address.path);
+  try {
+    unlinkSync(address.path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new UsageError(
+      `cannot listen on unix:${address.path}: a socket left there by uid ${stat.uid} cannot be removed (${code}); remove it or pick another path`,
+    );
+  }
 }
 
 /** The URL a person opens, for the first TCP listener. */

@@ -56,7 +56,9 @@ export class StandbyPool {
     while (!this.gaveUp && !this.closing && this.idle.size < count) {
       const child = this.options.spawn();
       const pid = child.pid;
-      if (!pid) return void this.giveUp('a standby worker could not be started');
+      // Not started now (the project folder gone for a moment, no fds left): the next fill tries
+      // again; a cold start meanwhile reports why.
+      if (!pid) return;
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         this.idle.delete(child);
         const reason = signal ? `killed by ${signal}` : `exited with code ${code}`;

@@ -41,6 +41,8 @@ export type WorkerOptions = {
   onProtocolError: (worker: WorkerProcess, error: string) => void;
   onOutput: (worker: WorkerProcess, stream: 'stdout' | 'stderr', line: string) => void;
   onExit: (worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void;
+  /** Its control channel closed while the process runs on: the app closed fd 3. */
+  onChannelLost: (worker: WorkerProcess) => void;
 };
 
 /** The bundled Node worker runtime, next to the CLI bundle. */
@@ -133,6 +135,13 @@ export class WorkerProcess {
     // What the worker wrote just before it exited (a hook's end) may still be in the pipe when
     // the exit is reported: it is read first, so the exit is the worker's last word.
     const controlDone = new Promise<void>((resolve) => control.once('close', () => resolve()));
+    // A channel normally closes with its process; one that closed and whose process is still
+    // running a moment later was closed by the app.
+    control.once('close', () => {
+      if (this.exited) return;
+      const check = setTimeout(() => this.exited || options.onChannelLost(this), CONTROL_DRAIN_MS);
+      this.child.once('exit', () => clearTimeout(check));
+    });
     this.child.once('exit', (code, signal) => {
       this.exited = true;
       let timer: NodeJS.Timeout | undefined;

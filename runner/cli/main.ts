@@ -8,7 +8,7 @@ import '../log/inherited-fds';
 import { resolve } from 'node:path';
 import { Arbiter, EXIT, type PythonRuntime } from '../arbiter/arbiter';
 import { gunicornServerHooks } from '../arbiter/gunicorn-server-hooks';
-import { parseBindAddress } from '../config/bind-address';
+import { formatBindAddress, parseBindAddress } from '../config/bind-address';
 import type { ArbiterHooks } from '../config/hooks';
 import { findConfigFile, loadConfig } from '../config/load-config';
 import { UsageError } from '../config/option-values';
@@ -53,12 +53,16 @@ async function resolveSettings(
       }
     }
   } else settings.app = resolveApp(settings.app, appDir);
+  const binds = new Set<string>();
   for (const bind of settings.bind) {
+    let address: string;
     try {
-      parseBindAddress(bind);
+      address = formatBindAddress(parseBindAddress(bind));
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
+    if (binds.has(address)) throw new UsageError(`bind ${address} is given twice`);
+    binds.add(address);
   }
   return {
     settings,

@@ -2,6 +2,8 @@
 export type BindAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
 export const DEFAULT_BIND = '127.0.0.1:8000';
+/** Linux's sun_path holds 108 bytes, the terminating NUL included. */
+const MAX_SOCKET_PATH = 107;
 const DEFAULT_PORT = 8000;
 
 /**
@@ -14,6 +16,13 @@ export function parseBindAddress(value: string): BindAddress {
   if (value.startsWith('unix:')) {
     const path = value.slice('unix:'.length);
     if (!path) throw new Error(`invalid bind address '${value}': the socket path is empty (${expected})`);
+    // The kernel copies the path into a 108-byte field with its NUL: a longer one would be
+    // bound under a truncated name.
+    const bytes = Buffer.byteLength(path);
+    if (bytes > MAX_SOCKET_PATH)
+      throw new Error(
+        `invalid bind address '${value}': the path is ${bytes} bytes long, and a socket path may be at most ${MAX_SOCKET_PATH} (a shorter or a relative path will do)`,
+      );
     return { kind: 'unix', path };
   }
   let host: string;

@@ -40,12 +40,50 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
   if (!/\.(c|m)?(j|t)s$/.test(path)) {
     throw new UsageError(`config file '${file}' must be a .js, .mjs, .cjs, .ts, .mts or .cts module`);
   }
-  const exported = await importConfig(path);
-  const config = typeof exported === 'function' ? await (exported as () => unknown)() : exported;
+  const exported = await settleWithin(importConfig(path), `config file ${name}`);
+  const config =
+    typeof exported === 'function' ? await callConfig(name, exported as () => unknown) : exported;
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new UsageError(`${name} must export an object of settings (export default { workers: 2, ... })`);
   }
   return { file: path, ...checkConfig(name, config as Record<string, unknown>) };
+}
+
+/**
+ * How long loading the config may take (a top-level await, an exported async function); the
+ * timer also keeps the process alive meanwhile, which a promise alone does not.
+ */
+const CONFIG_TIMEOUT_MS = 10_000;
+
+/** `work`, or one line saying it did not settle in time. */
+async function settleWithin<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new UsageError(`${what} did not settle within ${CONFIG_TIMEOUT_MS / 1000} s`)),
+      CONFIG_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `export default async () => ({ ... })`: its failure, or a promise that never settles, is one line. */
+async function callConfig(name: string, exported: () => unknown): Promise<unknown> {
+  try {
+    return await settleWithin(Promise.resolve().then(exported), `${name}: its exported function`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${name}: its exported function failed: ${describeThrown(error)}`, { cause: error });
+  }
+}
+
+/** What a config's own code threw, in one line. */
+function describeThrown(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 async function importConfig(path: string): Promise<unknown> {
@@ -106,7 +144,13 @@ function checkConfig(name: string, config: Record<string, unknown>): Omit<Loaded
   const settings: Record<string, unknown> = {};
   const hooks: Record<string, unknown> = {};
   const known = [...SETTING_NAMES, ...HOOK_NAMES];
-  for (const [key, value] of Object.entries(config)) {
+  for (const key of Object.keys(config)) {
+    let value: unknown;
+    try {
+      value = config[key]; // a getter runs the config's own code
+    } catch (error) {
+      throw new UsageError(`${name}: reading ${key} failed: ${describeThrown(error)}`, { cause: error });
+    }
     if ((HOOK_NAMES as readonly string[]).includes(key)) {
       if (typeof value !== 'function') throw new UsageError(`${name}: ${key} must be a function`);
       hooks[key as HookName] = value;

@@ -49,8 +49,20 @@ export const nonNegativeInteger = numberChecker(
   'a whole number of 0 or more',
   (n) => Number.isInteger(n) && n >= 0,
 );
-export const seconds = numberChecker('a number of seconds, 0 or more', (n) => n >= 0);
-export const positiveSeconds = numberChecker('a number of seconds greater than 0', (n) => n > 0);
+/**
+ * The longest time a timer can count: Node's timers take 32-bit milliseconds and treat
+ * anything longer as 1 ms — a healthy worker would be aborted at once. About 24.8 days.
+ */
+export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+export const seconds = numberChecker(
+  `a number of seconds, 0 or more, up to ${MAX_SECONDS} (24 days)`,
+  (n) => n >= 0 && n <= MAX_SECONDS,
+);
+export const positiveSeconds = numberChecker(
+  `a number of seconds greater than 0, up to ${MAX_SECONDS} (24 days)`,
+  (n) => n > 0 && n <= MAX_SECONDS,
+);
 
 export const text: Checker<string> = {
   expected: 'a non-empty string',

@@ -60,6 +60,8 @@ const arbiterStarted = s.object({
   type: s.literal('arbiter.started'),
   pid: s.integer(1),
   listeners: s.array(listenerSchema),
+  /** The cgroup v2 folder holding a cgroup per worker, where the arbiter could make one. */
+  cgroup: s.optional(s.string()),
   config: s.object({
     app: s.string(),
     workers: s.integer(),
@@ -190,7 +192,20 @@ const watcherReady = s.object({
   root: s.string(),
   files: s.integer(0),
   folders: s.integer(0),
+  /** Folders the kernel would not watch (past the inotify limit), polled instead. */
+  polled: s.optional(s.integer(0)),
   durationMs: s.integer(0),
+});
+
+/**
+ * A file whose changes no longer start a cycle, and why: a SQLite database (data, not source),
+ * or a file that changed while each of the last 3 cycles booted (a reload loop).
+ */
+const watcherIgnored = s.object({
+  ...base,
+  type: s.literal('watcher.ignored'),
+  file: s.string(),
+  reason: s.string(),
 });
 
 /**
@@ -242,6 +257,7 @@ export const eventSchema = s.tagged([
   workersCount,
   standbyEvent,
   watcherReady,
+  watcherIgnored,
   eventsGap,
   arbiterExited,
 ]);

@@ -13,20 +13,28 @@ const watcherStartSchema = s.object({
   watch: s.array(s.string()),
   /** Files that always count even where the rules would skip them (the config file). */
   alwaysWatched: s.array(s.string()),
+  /** Files the arbiter writes itself (events files, its output): never a change. */
+  ownFiles: s.array(s.string()),
 });
 export type WatcherStart = s.Infer<typeof watcherStartSchema>;
 
-const batchMessage = s.object({ type: s.literal('batch'), files: s.array(s.string()) });
+/** Files changed; `openedAt` (epoch ms) is when the first of them changed. */
+const batchMessage = s.object({ type: s.literal('batch'), files: s.array(s.string()), openedAt: s.number() });
 const readyMessage = s.object({
   type: s.literal('ready'),
   files: s.integer(0),
   folders: s.integer(0),
+  /** Folders the kernel would not watch (the inotify limit), polled instead. */
+  polled: s.integer(0),
   durationMs: s.integer(0),
 });
-/** Not fatal: chokidar reports a folder it could not watch, and goes on. */
+/** Not fatal, printed as a warning: something the watcher could not do (a .gitignore it would not read). */
 const errorMessage = s.object({ type: s.literal('error'), message: s.string() });
 
-const watcherMessageSchema = s.tagged([batchMessage, readyMessage, errorMessage]);
+/** A file whose changes are left out from now on, and why (a SQLite database: data, not source). */
+const ignoredMessage = s.object({ type: s.literal('ignored'), file: s.string(), reason: s.string() });
+
+const watcherMessageSchema = s.tagged([batchMessage, readyMessage, errorMessage, ignoredMessage]);
 export type WatcherMessage = s.Infer<typeof watcherMessageSchema>;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -9,12 +9,22 @@
  * `import.meta.url`: an app that reads files beside its sources still finds them. Packages
  * stay external and load from node_modules as usual. Types are not checked (that is tsc's job).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BuildContext, Plugin } from 'esbuild';
 import type { ErrorInfo } from '../protocol/events';
+import { ensurePrivateDir, isOwnFile } from '../fs/private-dir';
 import { isEsModule } from '../worker/load-app';
 
 export const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
@@ -142,14 +152,20 @@ function pointAtMap(code: string, mapName: string): string {
 /**
  * Beside node_modules, so that the bundle's external imports resolve from the project (and the
  * watcher, which ignores node_modules, never sees it); a project without node_modules has no
- * packages to find, so the temporary directory will do.
+ * packages to find, so a folder of this user's own under the temporary directory will do. Never
+ * a shared name such as /tmp/arbiter-ts: whoever creates that first decides what runs.
  */
 function outputDir(root: string): string {
-  const dir = existsSync(join(root, 'node_modules'))
-    ? join(root, 'node_modules', '.cache', 'arbiter')
-    : join(tmpdir(), 'arbiter-ts');
-  mkdirSync(dir, { recursive: true });
-  return dir;
+  const purpose = 'TypeScript outputs';
+  if (existsSync(join(root, 'node_modules'))) {
+    const cache = join(root, 'node_modules', '.cache');
+    mkdirSync(cache, { recursive: true });
+    return ensurePrivateDir(join(cache, 'arbiter'), purpose);
+  }
+  const uid = process.getuid?.() ?? 'user';
+  const remedy = 'remove it, or set TMPDIR to a folder only you can write';
+  const mine = ensurePrivateDir(join(tmpdir(), `arbiter-${uid}`), purpose, remedy);
+  return ensurePrivateDir(join(mine, 'ts'), purpose, remedy);
 }
 
 /** `server.<arbiter pid>.<generation>.cjs` and its `.map`. */
@@ -157,12 +173,19 @@ const OUTPUT_NAME = /\.(\d+)\.\d+\.[cm]?js(\.map)?$/;
 
 /**
  * Removes the outputs of arbiters that are gone: one that was killed (SIGKILL, a crash) could
- * not remove its own, and the directory would otherwise grow with every such run.
+ * not remove its own, and the directory would otherwise grow with every such run. Only plain
+ * files of this user's, named as outputs are, are deleted; links and anything else stay.
  */
 function sweepDeadArbiters(dir: string): void {
   for (const name of readdirSync(dir)) {
     const pid = Number(OUTPUT_NAME.exec(name)?.[1]);
-    if (pid && !running(pid)) rmSync(join(dir, name), { force: true });
+    if (!pid || running(pid)) continue;
+    const path = join(dir, name);
+    try {
+      if (isOwnFile(lstatSync(path))) unlinkSync(path);
+    } catch {
+      // gone meanwhile
+    }
   }
 }
 

@@ -13,12 +13,14 @@ export const DEFAULT_BATCH: BatchOptions = { quietMs: 20, burstQuietMs: 60, maxW
 
 export class ChangeBatcher {
   private files = new Set<string>();
+  /** When the open batch's first file changed (epoch ms). */
+  private openedAt = 0;
   private quiet: NodeJS.Timeout | undefined;
   private longest: NodeJS.Timeout | undefined;
   private closing: NodeJS.Immediate | undefined;
 
   constructor(
-    private readonly flush: (files: string[]) => void,
+    private readonly flush: (files: string[], openedAt: number) => void,
     private readonly options: BatchOptions = DEFAULT_BATCH,
   ) {}
 
@@ -27,6 +29,7 @@ export class ChangeBatcher {
   }
 
   add(file: string): void {
+    if (this.files.size === 0) this.openedAt = Date.now();
     this.files.add(file);
     this.longest ??= setTimeout(() => this.close(), this.options.maxWaitMs);
     this.touch();
@@ -52,7 +55,7 @@ export class ChangeBatcher {
     this.quiet = this.longest = this.closing = undefined;
     const files = [...this.files];
     this.files = new Set();
-    if (files.length > 0) this.flush(files);
+    if (files.length > 0) this.flush(files, this.openedAt);
   }
 
   dispose(): void {

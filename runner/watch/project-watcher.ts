@@ -15,10 +15,16 @@ import { watch, type FSWatcher } from 'chokidar';
 import { statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { ChangeBatcher, DEFAULT_BATCH, type BatchOptions } from './change-batcher';
+import { DataFiles } from './data-files';
+import { FolderVisits } from './folder-visits';
 import type { IgnoreRules } from './ignore-rules';
+import { WatchFallback } from './watch-fallback';
+import { LIMIT_ERRORS } from './watch-limit';
 
 const MISSING = 'missing';
 const DIRECTORY = 'directory';
+/** A FIFO, a socket, a device: nothing a program loads as source, and nothing to read. */
+const SPECIAL = 'special';
 /** A file known to exist before it was deleted, never read by a batch: its deletion counts. */
 const KNOWN = 'known';
 
@@ -26,7 +32,8 @@ const KNOWN = 'known';
 function fingerprint(path: string): string {
   try {
     const stat = statSync(path);
-    return stat.isDirectory() ? DIRECTORY : `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+    if (stat.isDirectory()) return DIRECTORY;
+    return stat.isFile() ? `${stat.mtimeMs}:${stat.size}:${stat.ino}` : SPECIAL;
   } catch {
     return MISSING;
   }
@@ -37,14 +44,22 @@ export type ProjectWatcherOptions = {
   rules: IgnoreRules;
   /** Files outside the rules that always count (the config file). */
   alwaysWatched: readonly string[];
-  onBatch: (files: string[]) => void;
+  /** `openedAt` (epoch ms): when the first of the files changed. */
+  onBatch: (files: string[], openedAt: number) => void;
   onError: (error: Error) => void;
+  /** A file whose changes are left out from now on (a database), once per file. */
+  onIgnored?: (file: string, reason: string) => void;
+  /** Something the watcher could not do as asked, and what it does instead (the inotify limit). */
+  onWarning?: (message: string) => void;
   batch?: BatchOptions;
 };
 
 export class ProjectWatcher {
   private readonly watcher: FSWatcher;
   private readonly batcher: ChangeBatcher;
+  private readonly data: DataFiles;
+  /** The folders the kernel would not watch, polled instead. */
+  private readonly fallback: WatchFallback;
   /** Each file's fingerprint when the last batch holding it closed: what its cycle read. */
   private readonly seen = new Map<string, string>();
   private readonly always: ReadonlySet<string>;
@@ -63,16 +78,21 @@ export class ProjectWatcher {
   constructor(private readonly options: ProjectWatcherOptions) {
     const { root, rules, alwaysWatched } = options;
     this.always = new Set(alwaysWatched);
-    this.batcher = new ChangeBatcher((files) => this.flush(files), options.batch ?? DEFAULT_BATCH);
+    const folders = new FolderVisits(root);
+    this.batcher = new ChangeBatcher((files, at) => this.flush(files, at), options.batch ?? DEFAULT_BATCH);
+    this.data = new DataFiles((file) => options.onIgnored?.(file, 'a SQLite database: data, not source'));
     const outside = alwaysWatched.filter((file) => relative(root, file).startsWith('..'));
     this.watcher = watch([root, ...outside], {
       ignoreInitial: true,
       ignored: (path, stats) => {
         if (this.always.has(path)) return false;
         if (rules.isIgnored(path, stats?.isDirectory())) return true;
-        // Asked again once chokidar has the stats; a file is left to its folder's watcher.
-        if (!stats?.isFile()) return false;
-        this.found(path, stats.mtimeMs);
+        // Asked again once chokidar has the stats (a symlink's once more, with its target's); a
+        // file is left to its folder's watcher, and a FIFO, socket or device is never watched.
+        if (!stats) return false;
+        if (stats.isSymbolicLink()) return folders.skipsLink(path);
+        if (stats.isDirectory()) return folders.isRevisit(path, stats);
+        if (stats.isFile()) this.found(path, stats.mtimeMs);
         return true;
       },
     });
@@ -87,23 +107,38 @@ export class ProjectWatcher {
       this.consider(join(watched, name), false);
       if (basename(watched) === name) this.consider(watched, false);
     });
-    this.watcher.on('error', (error) => options.onError(error as Error));
+    this.fallback = new WatchFallback({
+      isIgnored: (path, isDirectory) => rules.isIgnored(path, isDirectory),
+      onChange: (path) => this.consider(path, true),
+      onFolder: (path) => this.watcher.add(path),
+      onWarning: (message) => options.onWarning?.(message),
+    });
+    this.watcher.on('error', (error) => {
+      const { code, path } = error as NodeJS.ErrnoException;
+      if (code && path && LIMIT_ERRORS.has(code)) return this.fallback.add(path, code);
+      options.onError(error as Error);
+    });
     this.ready = new Promise((resolve) =>
       this.watcher.once('ready', () => {
         this.scanned = true;
+        this.fallback.walked();
         resolve();
       }),
     );
   }
 
-  /** What is watched: the files the walk found, and the folders with a watcher of their own. */
-  counts(): { files: number; folders: number } {
+  /**
+   * What is watched: the files the walk found, the folders with a watcher of their own, and
+   * those polled instead (chokidar lists them as watched too).
+   */
+  counts(): { files: number; folders: number; polled: number } {
     // chokidar also lists the folder above each watched root, which it does not watch.
     const root = this.options.root;
     const folders = Object.keys(this.watcher.getWatched()).filter(
       (dir) => !relative(root, dir).startsWith('..'),
     );
-    return { files: this.files.size, folders: folders.length };
+    const polled = this.fallback.folders;
+    return { files: this.files.size, folders: folders.length - polled, polled };
   }
 
   /**
@@ -128,9 +163,10 @@ export class ProjectWatcher {
       if (rules.isIgnored(path, false) || !rules.triggers(path)) return;
     }
     const now = fingerprint(path);
-    if (now === DIRECTORY) return;
+    if (now === DIRECTORY || now === SPECIAL) return;
     const last = this.seen.get(path);
     if (now === last) return; // a batch already covered this version
+    if (!this.always.has(path) && this.data.isData(path)) return;
     // Nothing there and no history: a name that came and went (an editor's temp file), or a
     // raw event read the wrong way round (a file's name joined to itself).
     if (now === MISSING && last === undefined) {
@@ -142,7 +178,7 @@ export class ProjectWatcher {
     this.batcher.add(path);
   }
 
-  private flush(files: string[]): void {
+  private flush(files: string[], openedAt: number): void {
     const changed: string[] = [];
     for (const file of files) {
       const now = fingerprint(file);
@@ -152,13 +188,16 @@ export class ProjectWatcher {
         continue;
       }
       this.seen.set(file, now);
+      // A database that was still empty when its first change came (SQLite creating it).
+      if (!this.always.has(file) && this.data.isData(file)) continue;
       changed.push(file);
     }
-    if (changed.length > 0) this.options.onBatch(changed);
+    if (changed.length > 0) this.options.onBatch(changed, openedAt);
   }
 
   async close(): Promise<void> {
     this.batcher.dispose();
+    this.fallback.close();
     await this.watcher.close();
   }
 }

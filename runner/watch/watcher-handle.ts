@@ -19,9 +19,12 @@ const WATCHER_ENTRY = join(__dirname, 'watcher.js');
 const YOUNG_GENERATION_MB = 1;
 
 export type WatcherHandleOptions = WatcherStart & {
-  onBatch: (files: string[]) => void;
-  onReady: (counts: { files: number; folders: number; durationMs: number }) => void;
+  /** `openedAt` (epoch ms): when the first of the files changed. */
+  onBatch: (files: string[], openedAt: number) => void;
+  onReady: (counts: { files: number; folders: number; polled: number; durationMs: number }) => void;
   onWarning: (message: string) => void;
+  /** A file whose changes the watcher leaves out from now on, and why. */
+  onIgnored: (file: string, reason: string) => void;
 };
 
 export class WatcherHandle {
@@ -35,7 +38,7 @@ export class WatcherHandle {
   }
 
   private start(): void {
-    const { onBatch, onReady, onWarning, ...start } = this.options;
+    const { onBatch, onReady, onWarning, onIgnored, ...start } = this.options;
     const thread = new Worker(WATCHER_ENTRY, {
       workerData: start,
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
@@ -50,12 +53,14 @@ export class WatcherHandle {
       const message = checked.value;
       switch (message.type) {
         case 'batch':
-          return onBatch(message.files);
+          return onBatch(message.files, message.openedAt);
         case 'ready':
           this.backoff = this.backoff.succeed();
           return onReady(message);
         case 'error':
           return onWarning(`watcher: ${message.message}`);
+        case 'ignored':
+          return onIgnored(message.file, message.reason);
       }
     });
     thread.on('error', (error) => onWarning(`watcher thread failed: ${error.stack ?? error.message}`));

@@ -14,15 +14,22 @@ const post = (message: WatcherMessage) => parentPort!.postMessage(message);
 
 const start = checkWatcherStart(workerData);
 if (!start.ok) throw new Error(`watcher thread: bad start options: ${start.error}`);
-const { root, ignore, watch, alwaysWatched } = start.value;
+const { root, ignore, watch, alwaysWatched, ownFiles } = start.value;
 
 const startedAt = performance.now();
 const watcher = new ProjectWatcher({
   root,
-  rules: new IgnoreRules(root, { ignore, watch }),
+  rules: new IgnoreRules(root, {
+    ignore,
+    watch,
+    ownFiles,
+    onWarning: (message) => post({ type: 'error', message }),
+  }),
   alwaysWatched,
-  onBatch: (files) => post({ type: 'batch', files }),
+  onBatch: (files, openedAt) => post({ type: 'batch', files, openedAt }),
   onError: (error) => post({ type: 'error', message: error.message }),
+  onIgnored: (file, reason) => post({ type: 'ignored', file, reason }),
+  onWarning: (message) => post({ type: 'error', message }),
 });
 void watcher.ready.then(() => {
   const durationMs = Math.round(performance.now() - startedAt);

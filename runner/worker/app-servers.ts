@@ -34,6 +34,8 @@ export class AppServers {
   inflight = 0;
   private readonly responses = new Set<http.ServerResponse>();
   private readonly upgraded = new Set<net.Socket>();
+  /** Every connection of the app's servers: the ones that never send a request are closed when stopping. */
+  private readonly connections = new Set<net.Socket>();
 
   constructor(private readonly options: AppServersOptions) {}
 
@@ -104,6 +106,10 @@ export class AppServers {
 
   private countRequests(server: net.Server): void {
     this.trackUpgrades(server);
+    server.on('connection', (socket: net.Socket) => {
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+    });
     server.on('request', (_request: http.IncomingMessage, response: http.ServerResponse) => {
       this.served++;
       this.inflight++;
@@ -144,10 +150,14 @@ export class AppServers {
   }
 
   /**
-   * Ends the connections that never end by themselves — server-sent event streams and
-   * WebSockets — so a reload does not wait the whole graceful timeout for them.
+   * Ends the connections that never end by themselves — server-sent event streams, WebSockets,
+   * and connections that have not sent a byte (a browser's preconnect: Node counts them as
+   * neither idle nor busy, and would wait for them until its request timeout) — so a reload
+   * does not wait the whole graceful timeout for them. A connection whose first request is on
+   * its way had the grace to send it.
    */
   closeLongLived(): void {
+    for (const socket of this.connections) if (socket.bytesRead === 0) socket.destroy();
     for (const response of this.responses) {
       if (!String(response.getHeader('content-type') ?? '').startsWith('text/event-stream')) continue;
       response.shouldKeepAlive = false; // the connection closes with the stream

@@ -14,6 +14,7 @@ import { HookReporter } from './hook-reporter';
 import { closeInspector, openInspector } from './inspector';
 import { exportedHandler, loadApp } from './load-app';
 import { ObservedHandlers } from './observed-handlers';
+import { protectFds } from './protected-fds';
 import { Readiness } from './readiness';
 import { Shutdown } from './shutdown';
 import { ShutdownHooks } from './shutdown-hooks';
@@ -119,6 +120,7 @@ async function boot(message: BootMessage): Promise<void> {
   }) as typeof process.exit;
   handlers.install();
   servers.install();
+  protectFds([3, ...message.listenFds], (text) => send({ type: 'notice', level: 'warn', message: text }));
   globalThis.arbiter = {
     onShutdown: (name, fn, options) => shutdownHooks.register(name, fn, options),
     holdReady: (reason) => readiness.hold(reason),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,4 +95,27 @@ test('long-lived connections (SSE, upgraded sockets) get a short grace on reload
   await upgradedClosed;
   const exited = await run.waitFor('worker.exited', (e) => e.pid === old!.pid);
   assert.equal(exited.state, 'exited', 'it left by itself, long before its 60 s deadline');
+});
+
+test('a connection that never sent a request (a browser preconnect) does not hold a reload: closed at the long-lived grace', async (t) => {
+  const run = startArbiter(t, [
+    '-w',
+    '1',
+    ...ARGS,
+    '--graceful-timeout',
+    '60',
+    '--long-lived-grace',
+    '0.3',
+    'app.js',
+  ]);
+  const [old] = await run.ready(1);
+  const port = await run.port();
+  const preconnect = net.connect(port, '127.0.0.1');
+  const closed = new Promise<void>((resolve) => preconnect.once('close', () => resolve()));
+  preconnect.on('error', () => undefined);
+  await new Promise<void>((resolve) => preconnect.once('connect', () => resolve()));
+  run.signal('SIGHUP');
+  const exited = await run.waitFor('worker.exited', (e) => e.pid === old!.pid);
+  assert.equal(exited.state, 'exited', 'it left by itself, long before its 60 s deadline');
+  await closed;
 });

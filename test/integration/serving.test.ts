@@ -26,6 +26,17 @@ test('boots two workers on a shared socket and serves from both', async (t) => {
   assert.deepEqual(run.invalidLines, []);
 });
 
+test('a connection made before the first worker is ready waits in the backlog and is served', async (t) => {
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'app.js'], {
+    env: { FIXTURE_BOOT_DELAY_MS: '500' },
+  });
+  const port = await run.port();
+  assert.equal(run.all('worker.state').filter((e) => e.state === 'ready').length, 0);
+  const response = await get(port);
+  assert.equal(response.status, 200);
+  assert.ok(run.all('worker.state').some((e) => e.state === 'ready' && e.pid === response.pid));
+});
+
 test('serves on a Unix socket and on several addresses at once', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'arbiter-unix-'));
   const socketPath = join(dir, 'app.sock');

@@ -6,6 +6,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +46,7 @@ function tsProject(): { dir: string; app: string } {
 test('a TypeScript app runs with no build step: its own __dirname, stacks at the .ts lines, a map that carries the sources as on disk', async (t) => {
   const { dir, app } = tsProject();
   // Outputs an arbiter killed earlier left behind go; those of a live one stay.
-  const outputs = join(tmpdir(), 'arbiter-ts');
+  const outputs = join(tmpdir(), `arbiter-${process.getuid!()}`, 'ts');
   mkdirSync(outputs, { recursive: true });
   const dead = join(outputs, 'server.999999999.1.cjs');
   const live = join(outputs, `server.${process.pid}.1.cjs`);
@@ -54,6 +55,9 @@ test('a TypeScript app runs with no build step: its own __dirname, stacks at the
 
   const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'server.ts'], { cwd: dir });
   await run.ready(1);
+  // Made by this test as anyone's mkdir would (0755): the arbiter made both private.
+  for (const folder of [outputs, join(outputs, '..')])
+    assert.equal(statSync(folder).mode & 0o777, 0o700, folder);
   const port = await run.port();
   assert.equal((await get(port)).body, `v1 hello ts from ${join(dir, 'lib')} ${app}`);
   assert.match((await get(port, '/stack')).body, new RegExp(`${app.replace(/[.]/g, '\\.')}:7:\\d+`));
@@ -117,7 +121,10 @@ test('a crashed worker of the serving generation comes back with its own code, n
   assert.equal(replacement.generation, 1);
   assert.match((await get(port)).body, /^v1 /);
 
-  const outputs = () => readdirSync(join(tmpdir(), 'arbiter-ts')).filter((f) => f.includes(`.${run.pid}.`));
+  const outputs = () =>
+    readdirSync(join(tmpdir(), `arbiter-${process.getuid!()}`, 'ts')).filter((f) =>
+      f.includes(`.${run.pid}.`),
+    );
   assert.ok(outputs().length > 0);
   run.signal('SIGTERM');
   assert.equal((await run.waitExit()).code, 0);

@@ -4,7 +4,7 @@
  * run starts — the arbiter and every worker group it reported — is killed by `cleanup()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from '../../runner/log/line-splitter';
@@ -24,10 +24,16 @@ export type ArbiterRunOptions = {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   stdin?: 'ignore' | 'pipe';
+  /** In a process group of its own, as the extension starts it: `killGroup()` is its Force Stop. */
+  detached?: boolean;
+  /** Run as another local user (the test runs as root). */
+  user?: { uid: number; gid: number };
+  /** A command that execs the arbiter, such as `['prlimit', '--nofile=64:64', '--']`. */
+  wrapper?: string[];
+  /** The arbiter's stdout and stderr go to this file (appended) rather than to `output`. */
+  outputFile?: string;
   /** Passed as fds 4, 5, …: a pipe (read from `child.stdio[N]`, or not), or an fd of the test's. */
   extraFds?: ('pipe' | 'ignore' | number)[];
-  /** A command the CLI runs under, which passes fds 3 and up on (signal the pid in arbiter.started then). */
-  wrapper?: string[];
 };
 
 type Waiter = { test: (event: ArbiterEvent) => boolean; resolve: (event: ArbiterEvent) => void };
@@ -43,19 +49,16 @@ export class ArbiterRun {
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   constructor(args: readonly string[], options: ArbiterRunOptions = {}) {
-    const [command, ...commandArgs] = [
-      ...(options.wrapper ?? []),
-      process.execPath,
-      CLI,
-      '--events',
-      '/dev/fd/3',
-      ...args,
-    ];
-    this.child = spawn(command!, commandArgs, {
+    const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
+    const output = options.outputFile === undefined ? 'pipe' : openSync(options.outputFile, 'a');
+    this.child = spawn(command, [...prefix, CLI, '--events', '/dev/fd/3', ...args], {
       cwd: options.cwd ?? FIXTURES,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', 'pipe', ...(options.extraFds ?? [])],
+      stdio: [options.stdin ?? 'ignore', output, output, 'pipe', ...(options.extraFds ?? [])],
+      detached: options.detached ?? false,
+      ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
     });
+    if (typeof output === 'number') closeSync(output);
     const lines = new LineSplitter(
       (line) => {
         if (!line) return;
@@ -75,7 +78,8 @@ export class ArbiterRun {
     const stream = this.child.stdio[3] as Readable;
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => lines.push(chunk));
-    for (const out of [this.child.stdout!, this.child.stderr!]) {
+    for (const out of [this.child.stdout, this.child.stderr]) {
+      if (!out) continue;
       out.setEncoding('utf8');
       out.on('data', (chunk: string) => {
         this.output += chunk;
@@ -187,6 +191,11 @@ export class ArbiterRun {
     this.child.kill(signal);
   }
 
+  /** SIGKILL to the arbiter's whole process group (it must have been started `detached`). */
+  killGroup(): void {
+    process.kill(-this.pid, 'SIGKILL');
+  }
+
   /** Waits for the arbiter to exit within the deadline. */
   async waitExit(
     deadlineMs = DEFAULT_DEADLINE_MS,
@@ -288,14 +297,30 @@ export function rssMiB(pid: number): number {
 
 /** Resolves once every pid is gone, with how long that took; rejects after the deadline. */
 export async function waitGone(pids: number[], deadlineMs: number): Promise<number> {
+  let alive: number[] = [];
+  return waitUntil(
+    () => (alive = pids.filter(isAlive)).length === 0,
+    deadlineMs,
+    () => `still alive after ${deadlineMs} ms: ${alive.join(', ')}`,
+  );
+}
+
+/**
+ * Resolves once `done()` holds, with how long that took; rejects after the deadline. For what
+ * nothing reports to the test (the death of a process it did not spawn, a folder another
+ * process removes), so this checks at a fine grain until the deadline: it measures a
+ * deadline, it does not wait for one.
+ */
+export async function waitUntil(
+  done: () => boolean,
+  deadlineMs: number,
+  what: string | (() => string),
+): Promise<number> {
   const started = Date.now();
-  // Nothing reports the death of a process we did not spawn, so this checks at a fine grain
-  // until the deadline: it measures a deadline, it does not wait for one.
   for (;;) {
-    const alive = pids.filter(isAlive);
-    if (alive.length === 0) return Date.now() - started;
+    if (done()) return Date.now() - started;
     if (Date.now() - started > deadlineMs)
-      throw new Error(`still alive after ${deadlineMs} ms: ${alive.join(', ')}`);
+      throw new Error(typeof what === 'string' ? `not ${what} within ${deadlineMs} ms` : what());
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -89,6 +89,12 @@ const EVENTS: ArbiterEvent[] = [
   { ...envelope, type: 'watcher.ready', root: '/srv', files: 120, folders: 9, durationMs: 31 },
   {
     ...envelope,
+    type: 'watcher.ignored',
+    file: '/srv/db.sqlite3',
+    reason: 'a SQLite database: data, not source',
+  },
+  {
+    ...envelope,
     type: 'events.gap',
     dropped: 12,
     since: 1_699_999_999_000,

@@ -97,6 +97,26 @@ class Ui {
     }
   }
 
+  /**
+   * Picks `label` from the row's context menu until `effect` shows. Like an inline action, a
+   * menu item's click can be lost while the tree redraws under the menu (the rows' uptimes tick):
+   * the menu is closed and opened again for another try.
+   */
+  async clickContextMenu(row: Locator, label: string, effect: Locator): Promise<void> {
+    const deadline = Date.now() + STEP_DEADLINE_MS;
+    for (;;) {
+      try {
+        await row.click({ button: 'right', timeout: 2_000 });
+        await this.page.locator('.context-view .action-item', { hasText: label }).click({ timeout: 2_000 });
+        await effect.waitFor({ timeout: 3_000 });
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await this.page.keyboard.press('Escape');
+      }
+    }
+  }
+
   /** Drags the side bar's edge to `width` px, so the rows' descriptions show whole. */
   async widenSideBar(width: number): Promise<void> {
     const box = await this.page.locator('.part.sidebar').boundingBox();
@@ -230,9 +250,9 @@ const steps: Step[] = [
       const killed = ui.row(new RegExp(`pid ${second}(?!\\d)\\s*killed`));
       await ui.clickInline(ui.row(new RegExp(`pid ${second}(?!\\d)`)), 'Kill Worker', killed);
       await ui.row(READY).nth(1).waitFor({ timeout: STEP_DEADLINE_MS });
-      await ui.row(new RegExp(`pid ${first}(?!\\d)`)).click({ button: 'right' });
-      await ui.page.locator('.context-view .action-item', { hasText: 'Send Signal to Worker…' }).click();
-      await ui.page.locator('.quick-input-list .monaco-list-row', { hasText: 'SIGTERM' }).first().click();
+      const sigterm = ui.page.locator('.quick-input-list .monaco-list-row', { hasText: 'SIGTERM' }).first();
+      await ui.clickContextMenu(ui.row(new RegExp(`pid ${first}(?!\\d)`)), 'Send Signal to Worker…', sigterm);
+      await sigterm.click();
       await ui
         .row(new RegExp(`pid ${first}(?!\\d)\\s*(exited|crashed)`))
         .waitFor({ timeout: STEP_DEADLINE_MS });

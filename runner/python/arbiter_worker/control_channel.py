@@ -98,9 +98,21 @@ class ControlChannel:
 
 
 def open_channel():
-    """The channel, or None when fd 3 is not a socket (run by hand, not by the arbiter)."""
+    """The channel, or None when fd 3 is not a socket (run by hand, not by the arbiter).
+
+    The channel moves off fd 3 to a number of its own: fd 3 means nothing to the app under
+    plain Python, and an app or library that closes it (os.close(3), a "close inherited fds"
+    step) would otherwise close the channel, and the next accepted connection would get the
+    number and the protocol.
+    """
     try:
         os.fstat(CONTROL_FD)
-        return ControlChannel()
+        fd = os.dup(CONTROL_FD)  # not inheritable (PEP 446)
+        # fd 3 itself becomes /dev/null: closing it harms nothing, and no socket of the app's
+        # takes the number meanwhile.
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, CONTROL_FD, inheritable=False)
+        os.close(null)
+        return ControlChannel(fd)
     except OSError:
         return None
