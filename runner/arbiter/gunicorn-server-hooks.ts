@@ -55,8 +55,10 @@ function runHook(
   args: unknown[],
 ): Promise<void> {
   return new Promise((resolve, reject) => {
+    // Its prints are relayed rather than inherited: a child given the arbiter's stdout makes
+    // that pipe blocking for the arbiter too (libuv clears O_NONBLOCK on a child's fds 0-2).
     const child = spawn(python, [script, config, name, JSON.stringify(args)], {
-      stdio: ['ignore', 'inherit', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       // The hook runner stops waiting at its timeout; the process must not outlive that.
       timeout: HOOK_TIMEOUT_MS,
       killSignal: 'SIGKILL',
@@ -65,6 +67,7 @@ function runHook(
     // A spawn that failed (no fds left) has no pipes; its 'error' says why.
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => (stderr += chunk));
+    child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk));
     child.once('error', reject);
     child.once('close', (code) => {
       if (code === 0) return resolve();

@@ -91,17 +91,26 @@ function listenAll(sockets: readonly BoundSocket[]): Promise<void> {
     }
     process.nextTick(() => { process.stdout.write(failed.join('\\n')); process.exit(failed.length ? 1 : 0); });`;
   return new Promise((resolve, reject) => {
+    // Not the arbiter's stderr: a child given it makes that pipe blocking for the arbiter too
+    // (libuv clears O_NONBLOCK on a child's fds 0-2), and a terminal that stops reading would
+    // then stop the arbiter. What it says on a crash ends up in the error instead.
     const child = spawn(process.execPath, ['-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit', ...sockets.map((socket) => socket.fd)],
+      stdio: ['ignore', 'pipe', 'pipe', ...sockets.map((socket) => socket.fd)],
     });
     let out = '';
+    let errors = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
     child.once('error', (error) => reject(new UsageError(`cannot listen: ${error.message}`)));
     child.once('close', (code) => {
       if (code === 0) return resolve();
       const [index, name] = out.split('\n')[0]?.split(' ') ?? [];
       const socket = sockets[Number(index)];
-      reject(socket ? bindError(socket.address, name ?? 'error') : new UsageError(`cannot listen: ${out}`));
+      reject(
+        socket
+          ? bindError(socket.address, name ?? 'error')
+          : new UsageError(`cannot listen: ${out || errors.trim().split('\n').at(-1)}`),
+      );
     });
   });
 }
