@@ -132,6 +132,7 @@ async function main(argv: string[]): Promise<number> {
 function internalError(error: unknown): never {
   const text = (error as Error | undefined)?.stack ?? String(error);
   process.stderr.write(`arbiter: internal error, please report it:\n${escapeControl(text)}\n`);
+  log.releaseTerminal();
   process.exit(EXIT.INTERNAL);
 }
 

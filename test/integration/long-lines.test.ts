@@ -24,6 +24,7 @@ test('a 64 MiB control line without a newline: the worker is killed and replaced
   assert.match(exited.reason, /protocol error: a control line over 1 MiB/);
   const killed = await run.waitFor('worker.state', (e) => e.pid === worker!.pid && e.state === 'killed');
   assert.match(killed.reason, /protocol error/);
+  await run.waitForOutput(/killed: protocol error: a control line over 1 MiB/);
   assert.equal(run.output.match(/killed: protocol error: a control line over 1 MiB/g)?.length, 1);
   t.diagnostic(`arbiter RSS ${before.toFixed(0)} MiB before, ${peak.toFixed(0)} MiB at most`);
   assert.ok(peak < 200, `arbiter RSS peaked at ${peak.toFixed(0)} MiB`);
