@@ -55,7 +55,7 @@ export function holdersOf(inodes: ReadonlySet<string>): { pid: number; command: 
   return holders;
 }
 
-/** A process's command line, printable and short. */
+/** A process's command line, short. */
 export function commandLine(pid: number, max = 100): string {
   let raw: string;
   try {
@@ -63,12 +63,8 @@ export function commandLine(pid: number, max = 100): string {
   } catch {
     return '?';
   }
-  // Arguments are NUL-separated; anything else unprintable is the process's business, not ours to print.
-  const text = raw
-    .replace(/\0+$/, '')
-    .replace(/\0/g, ' ')
-    // eslint-disable-next-line no-control-regex -- finding control characters is the point
-    .replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
+  // Arguments are NUL-separated (the logger escapes whatever else is unprintable).
+  const text = raw.replace(/\0+$/, '').replace(/\0/g, ' ');
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
