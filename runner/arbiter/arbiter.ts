@@ -630,6 +630,7 @@ export class Arbiter {
     const python = this.options.python;
     return {
       app: this.settings.app,
+      args: this.options.appArgs,
       runtime: python ? { kind: 'python', interpreter: python.interpreter.executable } : { kind: 'node' },
       cwd: this.options.cwd,
       env: { ...process.env, PORT: this.primaryPort(), [MARK_VARIABLE]: this.mark },

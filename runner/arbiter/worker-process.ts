@@ -23,6 +23,8 @@ export type WorkerRuntime = { kind: 'node' } | { kind: 'python'; interpreter: st
 export type WorkerChildOptions = {
   /** The app, shown in the worker's command line so `ps` says what each worker runs. */
   app: string;
+  /** What followed APP on the arbiter's command line: the app's own arguments (Node apps). */
+  args: readonly string[];
   runtime: WorkerRuntime;
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -68,7 +70,8 @@ export function spawnWorkerChild(options: WorkerChildOptions): ChildProcess {
   const [command, args] =
     options.runtime.kind === 'python'
       ? [options.runtime.interpreter, ['-u', PYTHON_WORKER_ENTRY, options.app]]
-      : [process.execPath, [...process.execArgv, NODE_WORKER_ENTRY, options.app]];
+      : // The runtime takes its own entry out of process.argv: the app sees `node APP ARGS`.
+        [process.execPath, [...process.execArgv, NODE_WORKER_ENTRY, options.app, ...options.args]];
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env,

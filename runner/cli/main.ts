@@ -36,6 +36,10 @@ async function resolveSettings(
   let python: PythonRuntime | undefined;
   let hooks = config?.hooks ?? {};
   if (isPythonApp(settings.app, appDir)) {
+    if (parsed.appArgs.length > 0)
+      throw new UsageError(
+        `a Python APP takes no arguments (gunicorn and uvicorn pass none): '${parsed.appArgs.join(' ')}' after ${settings.app}`,
+      );
     const gunicornConfig = gunicornConfigFile(settings.gunicornConfig, cwd);
     python = {
       interpreter: checkInterpreter(settings.python),

@@ -130,7 +130,9 @@ async function boot(message: BootMessage): Promise<void> {
   startBeating(message.heartbeatMs);
 
   process.env.PORT = message.port;
-  process.argv[1] = message.app;
+  // `node worker.js APP ARGS` → `node APP ARGS`: what the app (and a cluster.fork() it makes)
+  // sees is what `node APP ARGS` gives. APP is the source the user named, a bundle's too.
+  if (process.argv[1] === __filename) process.argv.splice(1, 1);
   if (message.sourceMaps) process.setSourceMapsEnabled(true);
   let exported: unknown;
   try {
