@@ -5,9 +5,9 @@
  * generation gets an output of its own: a worker that replaces a crashed one of the serving
  * generation loads that generation's code, never a later build that failed to boot.
  *
- * Bundling moves the code, so each module is given back its own `__dirname`, `__filename` and
- * `import.meta.url`: an app that reads files beside its sources still finds them. Packages
- * stay external and load from node_modules as usual. Types are not checked (that is tsc's job).
+ * Bundling moves the code, so each module is given back its own location (original-locations.ts):
+ * an app that reads files beside its sources still finds them. Packages stay external and load
+ * from node_modules as usual. Types are not checked (that is tsc's job).
  */
 import {
   existsSync,
@@ -21,11 +21,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { BuildContext, Plugin } from 'esbuild';
 import type { ErrorInfo } from '../protocol/events';
 import { ensurePrivateDir, isOwnFile } from '../fs/private-dir';
 import { isEsModule } from '../worker/load-app';
+import { withOriginalLocation } from './original-locations';
 
 export const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
@@ -139,7 +139,7 @@ export class TypeScriptBuild {
       logLevel: 'silent',
       // Written by build(), under a name per generation.
       write: false,
-      plugins: [originalLocations(this.originals)],
+      plugins: [originalLocations(this.originals, this.format)],
     });
   }
 }
@@ -203,15 +203,13 @@ function running(pid: number): boolean {
  * Gives each bundled module its own location back (prepended on line 1, so no line moves), and
  * keeps each source as read in `originals`.
  */
-const originalLocations = (originals: Map<string, string>): Plugin => ({
+const originalLocations = (originals: Map<string, string>, format: 'esm' | 'cjs'): Plugin => ({
   name: 'arbiter-original-locations',
   setup(build) {
     build.onLoad({ filter: /\.[cm]?[jt]sx?$/, namespace: 'file' }, (args) => {
       const source = readFileSync(args.path, 'utf8');
       originals.set(args.path, source);
-      const url = pathToFileURL(args.path).href;
-      const prelude = `const __filename = ${JSON.stringify(args.path)}, __dirname = ${JSON.stringify(dirname(args.path))};`;
-      const contents = prelude + source.replace(/\bimport\.meta\.url\b/g, JSON.stringify(url));
+      const contents = withOriginalLocation(source, args.path, format);
       const ext = extname(args.path).slice(1);
       const loader =
         ext.startsWith('m') || ext.startsWith('c')

@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { get } from '../support/http';
 import { startArbiter } from '../support/arbiter-run';
@@ -129,4 +130,39 @@ test('a crashed worker of the serving generation comes back with its own code, n
   run.signal('SIGTERM');
   assert.equal((await run.waitExit()).code, 0);
   assert.deepEqual(outputs(), []);
+});
+
+test('an ES module TypeScript app gets its own import.meta.dirname, .filename and .resolve (it reads a file beside it at import)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-ts-meta-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'lib'));
+  writeFileSync(join(dir, 'lib', 'data.txt'), 'beside the source');
+  writeFileSync(
+    join(dir, 'lib', 'data.mts'),
+    [
+      `import { readFileSync } from 'node:fs';`,
+      `import { join } from 'node:path';`,
+      `export const data: string = readFileSync(join(import.meta.dirname, 'data.txt'), 'utf8');`,
+      `export const where = { file: import.meta.filename, self: import.meta.resolve('./data.txt'), pkg: import.meta.resolve('node:http') };`,
+      ``,
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'server.mts'),
+    [
+      `import http from 'node:http';`,
+      `import { data, where } from './lib/data.mjs';`,
+      `http.createServer((_q, s) => s.end(JSON.stringify({ data, ...where, main: import.meta.filename }))).listen(process.env.PORT);`,
+      ``,
+    ].join('\n'),
+  );
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'server.mts'], { cwd: dir });
+  await run.ready(1);
+  assert.deepEqual(JSON.parse((await get(await run.port())).body), {
+    data: 'beside the source',
+    file: join(dir, 'lib', 'data.mts'),
+    self: pathToFileURL(join(dir, 'lib', 'data.txt')).href,
+    pkg: 'node:http',
+    main: join(dir, 'server.mts'),
+  });
 });
