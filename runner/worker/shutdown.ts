@@ -64,12 +64,21 @@ export class Shutdown {
     const { servers, shutdownHooks, reporter, handlers } = this.deps;
     const drained = servers.stopAccepting();
     const signal = this.appSignal(this.mode!);
-    if (signal) handlers.deliver(signal, signal);
     if (this.mode === 'graceful') {
-      const grace = setTimeout(() => servers.closeLongLived(), this.deps.longLivedGraceMs);
-      await Promise.race([drained, new Promise<void>((resolve) => (this.escalate = resolve))]);
-      clearTimeout(grace);
-    }
+      // The requests on connections already accepted are served before the app's own handler
+      // runs: a framework's close (Fastify's) answers 503 to a request that arrives after it
+      // began, even on a connection accepted before. The handler waits for that, or for the
+      // long-lived grace, whichever comes first: a request that lasts longer is the app's to end.
+      const escalated = new Promise<void>((resolve) => (this.escalate = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.deps.longLivedGraceMs)));
+      await Promise.race([drained, grace, escalated]);
+      clearTimeout(timer);
+      if (signal) handlers.deliver(signal, signal);
+      // Past the grace, what still holds the drain is long-lived (SSE, WebSockets): ended now.
+      if (!(await isSettled(drained))) servers.closeLongLived();
+      await Promise.race([drained, escalated]);
+    } else if (signal) handlers.deliver(signal, signal);
     await shutdownHooks.runAll();
     await reporter.settled();
     if (signal) {
@@ -110,4 +119,10 @@ function summarize(resources: string[]): string[] {
   const counts = new Map<string, number>();
   for (const name of resources) counts.set(name, (counts.get(name) ?? 0) + 1);
   return [...counts].map(([name, count]) => (count > 1 ? `${count} × ${name}` : name));
+}
+
+/** Whether `promise` has settled by now (a microtask later). */
+async function isSettled(promise: Promise<unknown>): Promise<boolean> {
+  const pending = Symbol('pending');
+  return (await Promise.race([promise, Promise.resolve(pending)])) !== pending;
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { get } from '../support/http';
+import { get, load } from '../support/http';
 import { startArbiter, type ArbiterRun } from '../support/arbiter-run';
 
 const FRAMEWORKS = ['express', 'koa', 'fastify'] as const;
@@ -96,4 +96,24 @@ test('fastify: a worker whose SIGTERM handler closed its server is not reported 
   assert.equal((await run.waitExit()).code, 0);
   assert.equal(run.all('worker.exited')[0]?.state, 'exited');
   assert.deepEqual(run.all('worker.lingering'), []);
+});
+
+test('fastify closing itself on SIGTERM (as close-with-grace does): no 503 and no failed request over 10 reloads under load', async (t) => {
+  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', 'frameworks/fastify-app.js']);
+  await run.ready(2, 1);
+  const port = await run.port();
+  let cycles = 0;
+  const reloads = (async () => {
+    for (let generation = 2; generation <= 11; generation++) {
+      run.signal('SIGHUP');
+      await run.waitFor('reload', (e) => e.phase === 'completed' && e.generation === generation);
+      // The old generation is gone (its close ran with the load still on) before the next HUP.
+      await run.waitFor('worker.exited', () => run.all('worker.exited').length === 2 * (generation - 1));
+      cycles++;
+    }
+  })();
+  const result = await load(port, reloads, 4);
+  assert.equal(cycles, 10);
+  assert.equal(result.failed, 0, result.errors.slice(0, 5).join('\n'));
+  assert.ok(result.ok > 100, `only ${result.ok} requests`);
 });
