@@ -93,8 +93,11 @@ export class TypeScriptBuild {
   private withOriginalSources(mapText: string): string {
     const map = JSON.parse(mapText) as { sources: string[]; sourcesContent?: (string | null)[] };
     const dir = dirname(this.outfile);
+    // Absolute: Node resolves a relative source against where the bundle really is, and with
+    // node_modules a link to another folder that is another project's tree.
+    map.sources = map.sources.map((source) => resolve(dir, source));
     map.sourcesContent = map.sources.map(
-      (source, i) => this.originals.get(resolve(dir, source)) ?? map.sourcesContent?.[i] ?? null,
+      (source, i) => this.originals.get(source) ?? map.sourcesContent?.[i] ?? null,
     );
     return JSON.stringify(map);
   }

@@ -7,6 +7,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -165,4 +166,17 @@ test('an ES module TypeScript app gets its own import.meta.dirname, .filename an
     pkg: 'node:http',
     main: join(dir, 'server.mts'),
   });
+});
+
+test("a project whose node_modules is a link to another folder: stacks and maps name the project's own files", async (t) => {
+  const { dir, app } = tsProject();
+  const elsewhere = mkdtempSync(join(tmpdir(), 'arbiter-ts-shared-modules-'));
+  t.after(() => rmSync(elsewhere, { recursive: true, force: true }));
+  mkdirSync(join(elsewhere, 'node_modules'));
+  symlinkSync(join(elsewhere, 'node_modules'), join(dir, 'node_modules'));
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'server.ts'], { cwd: dir });
+  await run.ready(1);
+  const stack = (await get(await run.port(), '/stack')).body;
+  assert.match(stack, new RegExp(`${app.replace(/[.]/g, '\\.')}:7:\\d+`));
+  assert.doesNotMatch(stack, new RegExp(elsewhere));
 });
