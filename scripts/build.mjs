@@ -17,8 +17,9 @@ const common = {
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
-  // esbuild ships a native binary per platform, so it is loaded at run time, not bundled.
-  external: ['esbuild'],
+  // esbuild and swc ship a native binary per platform, and tsx registers loaders by file: all
+  // three are loaded at run time from node_modules, not bundled.
+  external: ['esbuild', '@swc/core', 'tsx'],
   define: { ARBITER_VERSION: JSON.stringify(version) },
 };
 
@@ -35,7 +36,7 @@ const entries = [
     ...common,
     entryPoints: ['extension/extension.ts'],
     outfile: 'out/extension/extension.js',
-    external: ['vscode', 'esbuild'],
+    external: ['vscode', 'esbuild', '@swc/core', 'tsx'],
     // Activation time is measured from here: before any module of the bundle is evaluated.
     banner: { js: 'var ARBITER_BUNDLE_START = performance.now(), ARBITER_BUNDLE_END;' },
     footer: { js: 'ARBITER_BUNDLE_END = performance.now();' },

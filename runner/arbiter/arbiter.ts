@@ -697,6 +697,7 @@ export class Arbiter {
       generation,
       app: this.typescript?.outputOf(generation) ?? this.settings.app,
       sourceMaps: this.typescript !== undefined,
+      loadTypeScript: this.typescript !== undefined,
       longLivedGraceMs: Math.round(this.settings.longLivedGrace * 1000),
       port,
       listenFds: this.sockets.map((_, index) => 4 + index),

@@ -32,6 +32,8 @@ const bootMessage = s.object({
   longLivedGraceMs: s.optional(s.integer(0)),
   /** Map stack traces through source maps (the app was transpiled from TypeScript). */
   sourceMaps: s.optional(s.boolean()),
+  /** Load `.ts` files the app imports or requires at run time (a TypeScript app's workers). */
+  loadTypeScript: s.optional(s.boolean()),
   /** A beat is due at least this often; 0 disables the heartbeat (counters are still reported). */
   heartbeatMs: s.integer(0),
   /** For the Python runtime: how to serve a `module:callable` app. */

@@ -25,7 +25,9 @@ import type { BuildContext, Plugin } from 'esbuild';
 import type { ErrorInfo } from '../protocol/events';
 import { ensurePrivateDir, isOwnFile } from '../fs/private-dir';
 import { isEsModule } from '../worker/load-app';
+import { MetadataTransform } from './metadata-transform';
 import { withOriginalLocation } from './original-locations';
+import { needsMetadata, readSemantics } from './tsconfig-semantics';
 
 export const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
@@ -49,6 +51,8 @@ export class TypeScriptBuild {
   private readonly outputs = new Map<number, string>();
   /** Each source as it is on disk, before the plugin prepends its prelude. */
   private readonly originals = new Map<string, string>();
+  /** Set when the tsconfig asks for decorator metadata, which esbuild cannot emit. */
+  private readonly metadata: MetadataTransform | undefined;
 
   constructor(
     private readonly entry: string,
@@ -57,6 +61,8 @@ export class TypeScriptBuild {
     const ext = extname(entry);
     // The same rule Node applies to .js: .mts is ESM, .cts CommonJS, .ts follows package.json.
     this.format = ext === '.mts' || (ext === '.ts' && isEsModule(entry.slice(0, -3) + '.js')) ? 'esm' : 'cjs';
+    const semantics = readSemantics(entry);
+    this.metadata = needsMetadata(semantics) ? new MetadataTransform(semantics) : undefined;
     const dir = outputDir(root);
     sweepDeadArbiters(dir);
     this.outfile = join(
@@ -142,7 +148,7 @@ export class TypeScriptBuild {
       logLevel: 'silent',
       // Written by build(), under a name per generation.
       write: false,
-      plugins: [originalLocations(this.originals, this.format)],
+      plugins: [originalLocations(this.originals, this.format, this.metadata)],
     });
   }
 }
@@ -206,13 +212,19 @@ function running(pid: number): boolean {
  * Gives each bundled module its own location back (prepended on line 1, so no line moves), and
  * keeps each source as read in `originals`.
  */
-const originalLocations = (originals: Map<string, string>, format: 'esm' | 'cjs'): Plugin => ({
+const originalLocations = (
+  originals: Map<string, string>,
+  format: 'esm' | 'cjs',
+  metadata: MetadataTransform | undefined,
+): Plugin => ({
   name: 'arbiter-original-locations',
   setup(build) {
     build.onLoad({ filter: /\.[cm]?[jt]sx?$/, namespace: 'file' }, (args) => {
       const source = readFileSync(args.path, 'utf8');
       originals.set(args.path, source);
       const contents = withOriginalLocation(source, args.path, format);
+      if (metadata && TYPESCRIPT_EXTENSIONS.has(extname(args.path).replace(/x$/, '')))
+        return { contents: metadata.transform(contents, args.path), loader: 'js' };
       const ext = extname(args.path).slice(1);
       const loader =
         ext.startsWith('m') || ext.startsWith('c')

@@ -17,6 +17,7 @@ import { ObservedHandlers } from './observed-handlers';
 import { protectFds } from './protected-fds';
 import { Readiness } from './readiness';
 import { Shutdown } from './shutdown';
+import { registerTypeScript } from './typescript-loader';
 import { ShutdownHooks } from './shutdown-hooks';
 
 /** How long an orphaned worker (arbiter gone) gives its hooks before it ends its process group. */
@@ -37,6 +38,11 @@ process.on('exit', closeInspector); // a natural exit too: the loop ran empty
 // asked, on a free port.
 process.on('SIGUSR1', () => undefined);
 let booted = false;
+// tsx's loaders take ~100 ms to register (the ES module hooks start a thread): a TypeScript
+// app's worker (its command line names the .ts source) starts on that while it waits for its
+// boot message, which a standby may wait for long.
+const typescriptLoader = /\.[cm]?tsx?$/.test(process.argv[2] ?? '') ? registerTypeScript() : undefined;
+typescriptLoader?.catch(() => undefined); // a failure is reported by the boot that needs it
 
 const channel = new ControlChannel(onMessage, onOrphaned);
 const send = (message: WorkerMessage) => channel.send(message);
@@ -134,6 +140,17 @@ async function boot(message: BootMessage): Promise<void> {
   // sees is what `node APP ARGS` gives. APP is the source the user named, a bundle's too.
   if (process.argv[1] === __filename) process.argv.splice(1, 1);
   if (message.sourceMaps) process.setSourceMapsEnabled(true);
+  if (message.loadTypeScript) {
+    try {
+      await (typescriptLoader ?? registerTypeScript());
+    } catch (error) {
+      send({
+        type: 'boot-error',
+        error: { message: `cannot load TypeScript at run time (tsx): ${String(error)}` },
+      });
+      realExit(APP_LOAD_ERROR);
+    }
+  }
   let exported: unknown;
   try {
     exported = await loadApp(message.app);

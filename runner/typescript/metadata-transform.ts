@@ -1,0 +1,62 @@
+/**
+ * TypeScript to JavaScript with decorator metadata, by swc (see tsconfig-semantics.ts), for the
+ * bundle to take in: the output keeps its imports (esbuild bundles them) and carries an inline
+ * source map that esbuild chains into the bundle's, so stacks and breakpoints stay at the
+ * `.ts` lines. A file is transformed again only when it changed.
+ */
+import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { UsageError } from '../config/option-values';
+import type { TypeScriptSemantics } from './tsconfig-semantics';
+
+type Swc = typeof import('@swc/core');
+
+export class MetadataTransform {
+  private readonly swc: Swc;
+  /** By file: what it was transformed from (mtime and size) and the result. */
+  private readonly cache = new Map<string, { version: string; code: string }>();
+
+  /** Throws a UsageError, one line, when swc cannot be loaded on this machine. */
+  constructor(private readonly semantics: TypeScriptSemantics) {
+    try {
+      // swc ships a native binary per platform: loaded at run time, never bundled.
+      this.swc = createRequire(__filename)('@swc/core') as Swc;
+    } catch (error) {
+      throw new UsageError(
+        `${semantics.tsconfig ?? 'tsconfig.json'} sets emitDecoratorMetadata, which the arbiter compiles with @swc/core, and it cannot be loaded here: ${(error as Error).message.split('\n')[0]}`,
+      );
+    }
+  }
+
+  /** `source` (the file at `path`, as the bundle will read it) as JavaScript with metadata. */
+  transform(source: string, path: string): string {
+    let version = '';
+    try {
+      const { mtimeMs, size } = statSync(path);
+      version = `${mtimeMs}:${size}:${source.length}`;
+    } catch {
+      // gone meanwhile: transform what was read
+    }
+    const cached = this.cache.get(path);
+    if (cached && version && cached.version === version) return cached.code;
+    const { code } = this.swc.transformSync(source, {
+      filename: path,
+      sourceMaps: 'inline',
+      inlineSourcesContent: true,
+      swcrc: false,
+      configFile: false,
+      jsc: {
+        parser: { syntax: 'typescript', tsx: /x$/.test(path), decorators: true },
+        transform: {
+          legacyDecorator: true,
+          decoratorMetadata: true,
+          useDefineForClassFields: this.semantics.useDefineForClassFields,
+        },
+        target: 'es2022',
+        keepClassNames: true,
+      },
+    });
+    if (version) this.cache.set(path, { version, code });
+    return code;
+  }
+}

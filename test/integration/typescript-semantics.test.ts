@@ -1,0 +1,121 @@
+/**
+ * A TypeScript app means what its tsconfig says and loads what it loads at run time, as under
+ * ts-node or tsx: decorator metadata where the tsconfig asks for it (constructor injection, as
+ * NestJS does it), and `.ts` files imported or required by path while the app runs (as
+ * @fastify/autoload and ORM entity globs do), with stacks at their `.ts` lines.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { get } from '../support/http';
+import { startArbiter } from '../support/arbiter-run';
+
+function project(t: TestContext, files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-ts-semantics-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+/** Just enough of reflect-metadata for TypeScript's __metadata calls and a container to read them. */
+const REFLECT = `
+const store = new WeakMap<object, Map<string, unknown>>();
+const R = Reflect as any;
+R.metadata = (key: string, value: unknown) => (target: object) => {
+  if (!store.has(target)) store.set(target, new Map());
+  store.get(target)!.set(key, value);
+};
+R.getMetadata = (key: string, target: object) => store.get(target)?.get(key);
+export {};
+`;
+
+const INJECTION = {
+  'reflect.ts': REFLECT,
+  'container.ts': [
+    `import './reflect';`,
+    `export const Injectable = (): ClassDecorator => () => {};`,
+    `export function resolve<T>(type: new (...args: any[]) => T): T {`,
+    `  // As Nest's injector does: a class with no constructor has no paramtypes, and needs nothing.`,
+    `  const params: (new () => unknown)[] = (Reflect as any).getMetadata('design:paramtypes', type) ?? [];`,
+    `  return new type(...params.map((param) => resolve(param)));`,
+    `}`,
+  ].join('\n'),
+  'service.ts': [
+    `import { Injectable } from './container';`,
+    `@Injectable()`,
+    `export class GreetingService {`,
+    `  greet(): string { return 'hello through constructor injection'; }`,
+    `}`,
+  ].join('\n'),
+  'server.ts': [
+    `import http from 'node:http';`,
+    `import { Injectable, resolve } from './container';`,
+    `import { GreetingService } from './service';`,
+    `@Injectable()`,
+    `class Controller {`,
+    `  constructor(private readonly service: GreetingService) {}`,
+    `  handle(): string { return this.service.greet(); }`,
+    `}`,
+    `http.createServer((_q, s) => {`,
+    `  try { s.end(resolve(Controller).handle()); } catch (e) { s.statusCode = 500; s.end(String(e)); }`,
+    `}).listen(process.env.PORT);`,
+  ].join('\n'),
+};
+
+test('a tsconfig with emitDecoratorMetadata gets decorator metadata: constructor injection works', async (t) => {
+  const dir = project(t, {
+    ...INJECTION,
+    'tsconfig.json': JSON.stringify({
+      // Comments and `extends`, as real tsconfigs have them.
+      extends: './tsconfig.base.json',
+      compilerOptions: { target: 'ES2021' },
+    }),
+    'tsconfig.base.json': `{\n  // what Nest's starter sets\n  "compilerOptions": { "experimentalDecorators": true, "emitDecoratorMetadata": true }\n}\n`,
+  });
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'server.ts'], { cwd: dir });
+  await run.ready(1);
+  const response = await get(await run.port());
+  assert.equal(response.body, 'hello through constructor injection');
+  assert.equal(response.status, 200);
+});
+
+test('.ts files imported and required by path at run time load, with stacks at their .ts lines', async (t) => {
+  const dir = project(t, {
+    'routes/hello.ts': [
+      `type Greeting = { text: string };`,
+      `const greeting: Greeting = { text: 'hello from a route loaded at run time' };`,
+      `export default function hello(): string {`,
+      `  return greeting.text;`,
+      `}`,
+      `export function fail(): string {`,
+      `  throw new Error('thrown in a route');`,
+      `}`,
+    ].join('\n'),
+    'lib/util.ts': `export const shout = (text: string): string => text.toUpperCase();\n`,
+    'server.ts': [
+      `import http from 'node:http';`,
+      `import { join } from 'node:path';`,
+      `// Paths computed at run time: no bundler can see them, as with @fastify/autoload.`,
+      `const at = (...parts: string[]) => join(__dirname, ...parts);`,
+      `http.createServer(async (q, s) => {`,
+      `  try {`,
+      `    const route = await import(at('routes', 'hello.ts'));`,
+      `    const { shout } = require(at('lib', 'util.ts'));`,
+      `    s.end(q.url === '/fail' ? route.fail() : shout(route.default()));`,
+      `  } catch (e) { s.statusCode = 500; s.end((e as Error).stack); }`,
+      `}).listen(process.env.PORT);`,
+    ].join('\n'),
+  });
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'server.ts'], { cwd: dir });
+  await run.ready(1);
+  const port = await run.port();
+  assert.equal((await get(port)).body, 'HELLO FROM A ROUTE LOADED AT RUN TIME');
+  const failed = await get(port, '/fail');
+  assert.equal(failed.status, 500);
+  assert.match(failed.body, new RegExp(`${join(dir, 'routes', 'hello.ts').replace(/\./g, '\\.')}:7:\\d+`));
+});
