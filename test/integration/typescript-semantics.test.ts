@@ -61,7 +61,8 @@ const INJECTION = {
     `  constructor(private readonly service: GreetingService) {}`,
     `  handle(): string { return this.service.greet(); }`,
     `}`,
-    `http.createServer((_q, s) => {`,
+    `http.createServer((q, s) => {`,
+    `  if (q.url === '/stack') return s.end(new Error('where').stack);`,
     `  try { s.end(resolve(Controller).handle()); } catch (e) { s.statusCode = 500; s.end(String(e)); }`,
     `}).listen(process.env.PORT);`,
   ].join('\n'),
@@ -79,9 +80,15 @@ test('a tsconfig with emitDecoratorMetadata gets decorator metadata: constructor
   });
   const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'server.ts'], { cwd: dir });
   await run.ready(1);
-  const response = await get(await run.port());
+  const port = await run.port();
+  const response = await get(port);
   assert.equal(response.body, 'hello through constructor injection');
   assert.equal(response.status, 200);
+  // swc's map is chained into the bundle's: the stack names the .ts line.
+  assert.match(
+    (await get(port, '/stack')).body,
+    new RegExp(`${join(dir, 'server.ts').replace(/\./g, '\\.')}:10:\\d+`),
+  );
 });
 
 test('.ts files imported and required by path at run time load, with stacks at their .ts lines', async (t) => {
