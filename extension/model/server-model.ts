@@ -66,6 +66,8 @@ export type ReloadRow = {
   startedAt: number;
   durationMs?: number;
   error?: ErrorInfo;
+  /** The env-file variables the cycle changed, by name. */
+  env?: string[];
 };
 
 export type ServerPhase = 'starting' | 'running' | 'stopping' | 'exited';
@@ -298,6 +300,7 @@ export class ServerModel {
       row.phase = event.phase;
       if (event.durationMs !== undefined) row.durationMs = event.durationMs;
       if (event.error) row.error = event.error;
+      if (event.env) row.env = event.env;
     }
     if (event.phase === 'completed') {
       this.serving = event.generation;

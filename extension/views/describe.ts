@@ -90,7 +90,7 @@ export function reloadDescription(reload: ReloadRow, now: number): string {
     case 'triggered':
       return `booting for ${duration(now - reload.startedAt)}`;
     case 'completed':
-      return `live in ${duration(reload.durationMs ?? 0)}`;
+      return `live in ${duration(reload.durationMs ?? 0)}${reload.env ? ` · env: ${reload.env.join(', ')}` : ''}`;
     case 'failed': {
       const error = reload.error;
       const where = error?.file ? ` (${error.file.split('/').pop()}:${error.line ?? '?'})` : '';

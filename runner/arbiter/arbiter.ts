@@ -33,6 +33,7 @@ import { bindAll, urlOf, type BoundSocket } from './sockets';
 import { StandbyPool } from './standby-pool';
 import { spawnWorkerChild, WorkerProcess, type WorkerChildOptions } from './worker-process';
 import { dropStaleBytecode, type PythonInterpreter } from '../config/python-app';
+import { changedNames, readEnvFiles, type EnvFiles } from '../config/env-files';
 
 /** Exit codes of the arbiter (gunicorn's numbering where it has one). */
 export const EXIT = {
@@ -125,6 +126,8 @@ export class Arbiter {
   private inspectAll: boolean;
   /** Replace mode: the old generation is being stopped; nothing is respawned meanwhile. */
   private replacing = false;
+  /** The --env-file files and their variables, as last read. */
+  private env: EnvFiles;
   /** Set for TypeScript apps: what the workers run is this build's output. */
   private readonly typescript: TypeScriptBuild | undefined;
   private backoff = Backoff.start();
@@ -148,6 +151,7 @@ export class Arbiter {
     this.log = options.log;
     this.events = options.events;
     this.hooks = new HookRunner(options.hooks, options.events, options.log);
+    this.env = readEnvFiles(options.settings.envFile, options.cwd);
     if (isTypeScript(options.settings.app))
       this.typescript = new TypeScriptBuild(options.settings.app, options.cwd);
   }
@@ -425,7 +429,11 @@ export class Arbiter {
       ...(options.files ? { files: options.files } : {}),
     });
     let result: { ok: true } | { ok: false; error: ErrorInfo };
-    const configError = options.rereadConfig ? await this.rereadConfig() : undefined;
+    let configError = options.rereadConfig ? await this.rereadConfig() : undefined;
+    const envChange = configError ? undefined : this.rereadEnv(options);
+    if (envChange && 'error' in envChange) configError = envChange.error;
+    const env =
+      envChange && 'changed' in envChange && envChange.changed.length > 0 ? envChange.changed : undefined;
     if (configError) {
       result = { ok: false, error: configError };
     } else {
@@ -454,8 +462,18 @@ export class Arbiter {
         if (worker.generation < generation)
           this.stopWorker(worker, 'graceful', `reload (generation ${generation} is ready)`);
       }
-      this.events.emit({ type: 'reload', phase: 'completed', generation, trigger, durationMs });
-      this.log.info(`reloaded: generation ${generation} serves (was ${previous}), ${durationMs} ms`);
+      this.events.emit({
+        type: 'reload',
+        phase: 'completed',
+        generation,
+        trigger,
+        durationMs,
+        ...(env ? { env } : {}),
+      });
+      const changedEnv = env ? `; env: ${env.join(', ')} changed` : '';
+      this.log.info(
+        `reloaded: generation ${generation} serves (was ${previous}), ${durationMs} ms${changedEnv}`,
+      );
     } else {
       this.events.emit({
         type: 'reload',
@@ -464,6 +482,7 @@ export class Arbiter {
         trigger,
         durationMs,
         error: result.error,
+        ...(env ? { env } : {}),
       });
       this.log.error(
         `reload failed, generation ${this.generation} keeps serving: ${formatError(result.error)}`,
@@ -525,7 +544,8 @@ export class Arbiter {
       root,
       ignore: this.settings.ignore,
       watch: this.settings.watch,
-      alwaysWatched: configFile ? [configFile] : [],
+      // An env file is watched even where .gitignore leaves it out, as .env files always are.
+      alwaysWatched: [...(configFile ? [configFile] : []), ...this.env.files],
       ownFiles: arbiterOutputFiles(this.settings.events, root),
       onBatch: (batch, openedAt) => {
         if (this.phase === 'stopping' || this.phase === 'done') return;
@@ -555,6 +575,27 @@ export class Arbiter {
         this.log.info(`not reloading on ${relative(root, file) || file}: ${reason}`);
       },
     });
+  }
+
+  /**
+   * Reads the env files again when one of them changed or the config was re-read (it may name
+   * others): the names that changed, or why they could not be read (the cycle then fails and
+   * the old variables stay).
+   */
+  private rereadEnv(options: {
+    rereadConfig?: boolean;
+    files?: string[];
+  }): { changed: string[] } | { error: ErrorInfo } | undefined {
+    const touched = options.files?.some((file) => this.env.files.includes(file));
+    if (!touched && !options.rereadConfig) return undefined;
+    try {
+      const next = readEnvFiles(this.settings.envFile, this.options.cwd);
+      const changed = changedNames(this.env.vars, next.vars);
+      this.env = next;
+      return { changed };
+    } catch (error) {
+      return { error: { message: (error as Error).message } };
+    }
   }
 
   private async rereadConfig(): Promise<ErrorInfo | undefined> {
@@ -696,6 +737,7 @@ export class Arbiter {
       id,
       generation,
       app: this.typescript?.outputOf(generation) ?? this.settings.app,
+      ...(Object.keys(this.env.vars).length > 0 ? { env: this.env.vars } : {}),
       sourceMaps: this.typescript !== undefined,
       loadTypeScript: this.typescript !== undefined,
       longLivedGraceMs: Math.round(this.settings.longLivedGrace * 1000),

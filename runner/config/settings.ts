@@ -150,6 +150,13 @@ export const SETTING_DEFINITIONS = {
     flag: 'stdin-commands',
     help: 'read commands from stdin, one JSON object a line (docs/events.md): for tools that drive the arbiter',
   }),
+  envFile: define({
+    checker: textList,
+    default: [] as string[],
+    flag: 'env-file',
+    metavar: 'FILE',
+    help: "load environment variables from FILE, as Node's --env-file does (repeatable; later files win, the environment wins over all); a change reloads",
+  }),
   events: define({
     checker: textList,
     default: [] as string[],

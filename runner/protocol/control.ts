@@ -32,6 +32,11 @@ const bootMessage = s.object({
   longLivedGraceMs: s.optional(s.integer(0)),
   /** Map stack traces through source maps (the app was transpiled from TypeScript). */
   sourceMaps: s.optional(s.boolean()),
+  /**
+   * Variables from the `--env-file` files, set before the app loads where the worker's own
+   * environment (the arbiter's) does not set them already — Node's rule for its --env-file.
+   */
+  env: s.optional(s.record(s.string())),
   /** Load `.ts` files the app imports or requires at run time (a TypeScript app's workers). */
   loadTypeScript: s.optional(s.boolean()),
   /** A beat is due at least this often; 0 disables the heartbeat (counters are still reported). */

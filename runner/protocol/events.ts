@@ -173,6 +173,8 @@ const reloadEvent = s.object({
   generation: s.integer(),
   trigger: s.string(),
   files: s.optional(s.array(s.string())),
+  /** The variables of the `--env-file` files this cycle changed, added or removed (names only, never values). */
+  env: s.optional(s.array(s.string())),
   durationMs: s.optional(s.number()),
   error: s.optional(errorInfoSchema),
 });

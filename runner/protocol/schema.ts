@@ -74,6 +74,18 @@ export const array = <T>(item: Schema<T>): Schema<T[]> => ({
       : fail(path, 'an array', value),
 });
 
+/** An object used as a map: any keys, every value of one schema. */
+export const record = <T>(value: Schema<T>): Schema<Record<string, T>> => ({
+  parse: (input, path = '') => {
+    if (typeof input !== 'object' || input === null || Array.isArray(input))
+      return fail(path, 'an object', input);
+    const result: Record<string, T> = {};
+    for (const [key, item] of Object.entries(input as Record<string, unknown>))
+      result[key] = value.parse(item, path ? `${path}.${key}` : key);
+    return result;
+  },
+});
+
 export const optional = <T>(inner: Schema<T>): Schema<T | undefined> & { optional: true } => ({
   optional: true,
   parse: (value, path) => (value === undefined ? undefined : inner.parse(value, path)),

@@ -136,6 +136,8 @@ async function boot(message: BootMessage): Promise<void> {
   startBeating(message.heartbeatMs);
 
   process.env.PORT = message.port;
+  // Node's --env-file rule: the environment the worker was started with wins.
+  for (const [name, value] of Object.entries(message.env ?? {})) process.env[name] ??= value;
   // `node worker.js APP ARGS` → `node APP ARGS`: what the app (and a cluster.fork() it makes)
   // sees is what `node APP ARGS` gives. APP is the source the user named, a bundle's too.
   if (process.argv[1] === __filename) process.argv.splice(1, 1);

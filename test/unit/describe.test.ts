@@ -85,4 +85,8 @@ test('a reload: what started it, and how it went', () => {
     'failed: SyntaxError: Unexpected token (a.js:7)',
   );
   assert.equal(reloadDescription({ ...reload, phase: 'completed', durationMs: 48 }, 0), 'live in 48 ms');
+  assert.equal(
+    reloadDescription({ ...reload, phase: 'completed', durationMs: 48, env: ['API_KEY', 'DEBUG'] }, 0),
+    'live in 48 ms · env: API_KEY, DEBUG',
+  );
 });

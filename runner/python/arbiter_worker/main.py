@@ -116,6 +116,8 @@ def main():
     channel.start_reader(rt.on_message, rt.on_eof)  # a real thread: before any monkey patching
     rt.inspector.install_handler()
     os.environ["PORT"] = str(boot.get("port", ""))
+    for name, value in (boot.get("env") or {}).items():  # --env-file: the environment wins, as in Node
+        os.environ.setdefault(name, value)
     arbiter._install(rt.shutdown_hooks.register, boot.get("id", 0), boot.get("generation", 0))
     atexit_hooks.install(rt.reporter)
     try:
