@@ -25,6 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { WatcherHandle } from '../watch/watcher-handle';
 import { arbiterOutputFiles } from '../watch/arbiter-output-files';
+import { linkedWorkspacePackages } from '../watch/workspace-packages';
 import { loopWarning, LOOP_REASON, ReloadLoops } from './reload-loops';
 import { isTypeScript, TypeScriptBuild } from '../typescript/typescript-build';
 import { MARK_VARIABLE, OrphanReaper } from './orphan-reaper';
@@ -540,8 +541,14 @@ export class Arbiter {
     const configFile = this.options.configFile;
     const loops = new ReloadLoops();
     this.events.subscribe((event) => loops.observe(event));
+    const packages = linkedWorkspacePackages(root);
+    if (packages.length > 0)
+      this.log.info(
+        `watching the workspace packages it imports too: ${packages.map((p) => relative(root, p)).join(', ')}`,
+      );
     this.watcher = new WatcherHandle({
       root,
+      roots: packages,
       ignore: this.settings.ignore,
       watch: this.settings.watch,
       // An env file is watched even where .gitignore leaves it out, as .env files always are.

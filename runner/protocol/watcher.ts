@@ -15,6 +15,8 @@ const watcherStartSchema = s.object({
   alwaysWatched: s.array(s.string()),
   /** Files the arbiter writes itself (events files, its output): never a change. */
   ownFiles: s.array(s.string()),
+  /** Further folders watched as the project is, each with its own rules (linked workspace packages). */
+  roots: s.optional(s.array(s.string())),
 });
 export type WatcherStart = s.Infer<typeof watcherStartSchema>;
 

@@ -6,8 +6,9 @@
  * generation loads that generation's code, never a later build that failed to boot.
  *
  * Bundling moves the code, so each module is given back its own location (original-locations.ts):
- * an app that reads files beside its sources still finds them. Packages stay external and load
- * from node_modules as usual. Types are not checked (that is tsc's job).
+ * an app that reads files beside its sources still finds them. Installed packages stay external
+ * and load from node_modules as usual, workspace packages are bundled (external-packages.ts).
+ * Types are not checked (that is tsc's job).
  */
 import {
   existsSync,
@@ -25,6 +26,7 @@ import type { BuildContext, Plugin } from 'esbuild';
 import type { ErrorInfo } from '../protocol/events';
 import { ensurePrivateDir, isOwnFile } from '../fs/private-dir';
 import { isEsModule } from '../worker/load-app';
+import { externalPackages } from './external-packages';
 import { MetadataTransform } from './metadata-transform';
 import { withOriginalLocation } from './original-locations';
 import { needsMetadata, readSemantics } from './tsconfig-semantics';
@@ -138,7 +140,6 @@ export class TypeScriptBuild {
       outfile: this.outfile,
       absWorkingDir: this.root,
       bundle: true,
-      packages: 'external',
       platform: 'node',
       target: 'node20',
       format: this.format,
@@ -148,7 +149,7 @@ export class TypeScriptBuild {
       logLevel: 'silent',
       // Written by build(), under a name per generation.
       write: false,
-      plugins: [originalLocations(this.originals, this.format, this.metadata)],
+      plugins: [externalPackages(), originalLocations(this.originals, this.format, this.metadata)],
     });
   }
 }

@@ -14,25 +14,36 @@ const post = (message: WatcherMessage) => parentPort!.postMessage(message);
 
 const start = checkWatcherStart(workerData);
 if (!start.ok) throw new Error(`watcher thread: bad start options: ${start.error}`);
-const { root, ignore, watch, alwaysWatched, ownFiles } = start.value;
+const { root, ignore, watch, alwaysWatched, ownFiles, roots = [] } = start.value;
 
 const startedAt = performance.now();
-const watcher = new ProjectWatcher({
-  root,
-  rules: new IgnoreRules(root, {
-    ignore,
-    watch,
-    ownFiles,
-    onWarning: (message) => post({ type: 'error', message }),
-  }),
-  alwaysWatched,
-  onBatch: (files, openedAt) => post({ type: 'batch', files, openedAt }),
-  onError: (error) => post({ type: 'error', message: error.message }),
-  onIgnored: (file, reason) => post({ type: 'ignored', file, reason }),
-  onWarning: (message) => post({ type: 'error', message }),
-});
-void watcher.ready.then(() => {
+/** One watcher per root: the project, and each linked workspace package with rules of its own. */
+const watchers = [root, ...roots].map(
+  (folder, index) =>
+    new ProjectWatcher({
+      root: folder,
+      rules: new IgnoreRules(folder, {
+        ignore,
+        watch,
+        ownFiles,
+        onWarning: (message) => post({ type: 'error', message }),
+      }),
+      alwaysWatched: index === 0 ? alwaysWatched : [],
+      onBatch: (files, openedAt) => post({ type: 'batch', files, openedAt }),
+      onError: (error) => post({ type: 'error', message: error.message }),
+      onIgnored: (file, reason) => post({ type: 'ignored', file, reason }),
+      onWarning: (message) => post({ type: 'error', message }),
+    }),
+);
+void Promise.all(watchers.map((watcher) => watcher.ready)).then(() => {
   const durationMs = Math.round(performance.now() - startedAt);
-  post({ type: 'ready', ...watcher.counts(), durationMs });
+  const counts = { files: 0, folders: 0, polled: 0 };
+  for (const watcher of watchers) {
+    const each = watcher.counts();
+    counts.files += each.files;
+    counts.folders += each.folders;
+    counts.polled += each.polled;
+  }
+  post({ type: 'ready', ...counts, durationMs });
   releaseMemory();
 });
