@@ -7,6 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { sep } from 'node:path';
 
 type ListenArgs = unknown[];
 
@@ -20,7 +21,12 @@ export type AppServersOptions = {
   deferListen: (listen: () => void) => void;
   onRequest: () => void;
   notice: (message: string) => void;
+  /** Reports each call of a callback as a hook run of `name` (framework-hooks.ts). */
+  timed: <T extends (...args: never[]) => unknown>(name: string, fn: T) => T;
 };
+
+/** Marks the close callbacks of the worker runtime itself: not the app's hooks. */
+const OWN_CALLBACK = Symbol('arbiter-own-callback');
 
 const BACKLOG = 2048;
 
@@ -172,6 +178,13 @@ export class AppServers {
     let closing = false;
     server.once('close', () => this.closed.add(server));
     server.close = (callback?: (error?: Error) => void) => {
+      // The app's own close callback is its shutdown hook (Express and Koa apps close that way);
+      // a framework closing its server (Fastify's close) is reported through its own hooks.
+      if (callback && !(OWN_CALLBACK in callback) && !calledFromPackage())
+        callback = this.options.timed(
+          `server.close callback${callback.name ? ` ${callback.name}` : ''}`,
+          callback,
+        );
       if (!closing) {
         closing = true;
         return originalClose(callback);
@@ -191,10 +204,17 @@ export class AppServers {
       (server) =>
         new Promise<void>((resolve) => {
           if (this.closed.has(server) || !server.listening) return resolve();
-          server.close(() => resolve());
+          server.close(Object.assign(() => resolve(), { [OWN_CALLBACK]: true }));
           (server as http.Server).closeIdleConnections?.();
         }),
     );
     return Promise.all(waits).then(() => undefined);
   }
+}
+
+/** Whether the code calling into here is a package's (in node_modules) rather than the app's own. */
+function calledFromPackage(): boolean {
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  const caller = frames.find((frame) => !frame.includes('node:') && !frame.includes(__filename));
+  return caller?.includes(`${sep}node_modules${sep}`) ?? false;
 }

@@ -10,6 +10,7 @@ import { locateError, userStack } from '../errors/error-location';
 import { findSyntaxError } from '../errors/syntax-location';
 import { AppServers } from './app-servers';
 import { ControlChannel } from './control-channel';
+import { FrameworkHooks } from './framework-hooks';
 import { HookReporter } from './hook-reporter';
 import { closeInspector, openInspector } from './inspector';
 import { exportedHandler, loadApp } from './load-app';
@@ -49,6 +50,7 @@ const send = (message: WorkerMessage) => channel.send(message);
 const reporter = new HookReporter(send);
 const handlers = new ObservedHandlers(reporter);
 const shutdownHooks = new ShutdownHooks(reporter);
+const frameworks = new FrameworkHooks(reporter);
 let servers: AppServers | undefined;
 let shutdown: Shutdown | undefined;
 
@@ -97,8 +99,10 @@ async function boot(message: BootMessage): Promise<void> {
       }
     },
     notice: (text) => send({ type: 'notice', level: 'warn', message: text }),
+    timed: (name, fn) => frameworks.timed(name, fn as never),
   });
   shutdown = new Shutdown({
+    beforeStop: () => frameworks.beforeStop(),
     servers,
     reporter,
     handlers,
@@ -126,6 +130,7 @@ async function boot(message: BootMessage): Promise<void> {
   }) as typeof process.exit;
   handlers.install();
   servers.install();
+  frameworks.install();
   protectFds([3, ...message.listenFds], (text) => send({ type: 'notice', level: 'warn', message: text }));
   globalThis.arbiter = {
     onShutdown: (name, fn, options) => shutdownHooks.register(name, fn, options),

@@ -14,6 +14,8 @@ import type { ObservedHandlers } from './observed-handlers';
 import type { ShutdownHooks } from './shutdown-hooks';
 
 type Deps = {
+  /** Before anything of the app runs for the stop: frameworks' hooks are instrumented. */
+  beforeStop: () => void;
   servers: AppServers;
   reporter: HookReporter;
   handlers: ObservedHandlers;
@@ -62,6 +64,7 @@ export class Shutdown {
 
   private async run(): Promise<void> {
     const { servers, shutdownHooks, reporter, handlers } = this.deps;
+    this.deps.beforeStop();
     const drained = servers.stopAccepting();
     const signal = this.appSignal(this.mode!);
     if (this.mode === 'graceful') {

@@ -117,3 +117,42 @@ test('fastify closing itself on SIGTERM (as close-with-grace does): no 503 and n
   assert.equal(result.failed, 0, result.errors.slice(0, 5).join('\n'));
   assert.ok(result.ok > 100, `only ${result.ok} requests`);
 });
+
+/** The worker hooks the old worker of a HUP ran, as [name, outcome]. */
+async function hooksOfOldWorker(run: ArbiterRun): Promise<[string, string | undefined][]> {
+  const [old] = await run.ready(1, 1);
+  run.signal('SIGHUP');
+  await run.waitFor('worker.exited', (e) => e.pid === old!.pid);
+  return run
+    .all('hook')
+    .filter((e) => e.scope === 'worker' && e.pid === old!.pid && e.phase === 'end')
+    .map((e) => [e.name, e.outcome]);
+}
+
+test("the frameworks' own shutdown hooks are reported one by one: Fastify's onClose, an Express server.close callback", async (t) => {
+  const fastify = startArbiter(t, [
+    '-w',
+    '1',
+    '-b',
+    '127.0.0.1:0',
+    '--no-reload',
+    'frameworks/fastify-app.js',
+  ]);
+  assert.deepEqual(await hooksOfOldWorker(fastify), [
+    ['fastify onClose closeDatabase', 'ok'],
+    ['SIGTERM handler closeFastify', 'ok'],
+  ]);
+  const express = startArbiter(t, [
+    '-w',
+    '1',
+    '-b',
+    '127.0.0.1:0',
+    '--no-reload',
+    'frameworks/express-close.js',
+  ]);
+  const hooks = await hooksOfOldWorker(express);
+  assert.deepEqual(
+    hooks.map(([name]) => name),
+    ['SIGTERM handler stopServer', 'server.close callback closePool'],
+  );
+});
