@@ -30,6 +30,7 @@ import { loopWarning, LOOP_REASON, ReloadLoops } from './reload-loops';
 import { isTypeScript, TypeScriptBuild } from '../typescript/typescript-build';
 import { MARK_VARIABLE, OrphanReaper } from './orphan-reaper';
 import { WorkerCgroups } from './worker-cgroups';
+import { runsTypeScript, tsxFlags } from './typescript-runtime';
 import { bindAll, urlOf, type BoundSocket } from './sockets';
 import { StandbyPool } from './standby-pool';
 import { spawnWorkerChild, WorkerProcess, type WorkerChildOptions } from './worker-process';
@@ -127,6 +128,8 @@ export class Arbiter {
   private inspectAll: boolean;
   /** Replace mode: the old generation is being stopped; nothing is respawned meanwhile. */
   private replacing = false;
+  /** tsx's loaders, for an app whose command line names TypeScript (typescript-runtime.ts). */
+  private readonly nodeFlags: string[];
   /** The --env-file files and their variables, as last read. */
   private env: EnvFiles;
   /** Set for TypeScript apps: what the workers run is this build's output. */
@@ -153,6 +156,8 @@ export class Arbiter {
     this.events = options.events;
     this.hooks = new HookRunner(options.hooks, options.events, options.log);
     this.env = readEnvFiles(options.settings.envFile, options.cwd);
+    this.nodeFlags =
+      !options.python && runsTypeScript(options.settings.app, options.appArgs) ? tsxFlags() : [];
     if (isTypeScript(options.settings.app))
       this.typescript = new TypeScriptBuild(options.settings.app, options.cwd);
   }
@@ -679,6 +684,7 @@ export class Arbiter {
     return {
       app: this.settings.app,
       args: this.options.appArgs,
+      nodeFlags: this.nodeFlags,
       runtime: python ? { kind: 'python', interpreter: python.interpreter.executable } : { kind: 'node' },
       cwd: this.options.cwd,
       env: { ...process.env, PORT: this.primaryPort(), [MARK_VARIABLE]: this.mark },
@@ -746,7 +752,6 @@ export class Arbiter {
       app: this.typescript?.outputOf(generation) ?? this.settings.app,
       ...(Object.keys(this.env.vars).length > 0 ? { env: this.env.vars } : {}),
       sourceMaps: this.typescript !== undefined,
-      loadTypeScript: this.typescript !== undefined,
       longLivedGraceMs: Math.round(this.settings.longLivedGrace * 1000),
       port,
       listenFds: this.sockets.map((_, index) => 4 + index),

@@ -25,6 +25,8 @@ export type WorkerChildOptions = {
   app: string;
   /** What followed APP on the arbiter's command line: the app's own arguments (Node apps). */
   args: readonly string[];
+  /** Node flags for the app beyond the arbiter's own (tsx's loaders for a TypeScript app). */
+  nodeFlags: readonly string[];
   runtime: WorkerRuntime;
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -71,7 +73,10 @@ export function spawnWorkerChild(options: WorkerChildOptions): ChildProcess {
     options.runtime.kind === 'python'
       ? [options.runtime.interpreter, ['-u', PYTHON_WORKER_ENTRY, options.app]]
       : // The runtime takes its own entry out of process.argv: the app sees `node APP ARGS`.
-        [process.execPath, [...process.execArgv, NODE_WORKER_ENTRY, options.app, ...options.args]];
+        [
+          process.execPath,
+          [...process.execArgv, ...options.nodeFlags, NODE_WORKER_ENTRY, options.app, ...options.args],
+        ];
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env,

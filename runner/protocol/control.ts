@@ -37,8 +37,6 @@ const bootMessage = s.object({
    * environment (the arbiter's) does not set them already — Node's rule for its --env-file.
    */
   env: s.optional(s.record(s.string())),
-  /** Load `.ts` files the app imports or requires at run time (a TypeScript app's workers). */
-  loadTypeScript: s.optional(s.boolean()),
   /** A beat is due at least this often; 0 disables the heartbeat (counters are still reported). */
   heartbeatMs: s.integer(0),
   /** For the Python runtime: how to serve a `module:callable` app. */

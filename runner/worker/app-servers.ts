@@ -177,10 +177,10 @@ export class AppServers {
     const originalClose = server.close.bind(server);
     let closing = false;
     server.once('close', () => this.closed.add(server));
-    server.close = (callback?: (error?: Error) => void) => {
+    const close = (callback?: (error?: Error) => void) => {
       // The app's own close callback is its shutdown hook (Express and Koa apps close that way);
       // a framework closing its server (Fastify's close) is reported through its own hooks.
-      if (callback && !(OWN_CALLBACK in callback) && !calledFromPackage())
+      if (callback && !(OWN_CALLBACK in callback) && !calledFromPackage(close))
         callback = this.options.timed(
           `server.close callback${callback.name ? ` ${callback.name}` : ''}`,
           callback,
@@ -195,6 +195,7 @@ export class AppServers {
       }
       return server;
     };
+    server.close = close;
   }
 
   /** Stops accepting at once; resolves when every connection has ended (in-flight requests done). */
@@ -212,9 +213,14 @@ export class AppServers {
   }
 }
 
-/** Whether the code calling into here is a package's (in node_modules) rather than the app's own. */
-function calledFromPackage(): boolean {
-  const frames = (new Error().stack ?? '').split('\n').slice(1);
-  const caller = frames.find((frame) => !frame.includes('node:') && !frame.includes(__filename));
+/** Whether the code that called `fn` is a package's (in node_modules) rather than the app's own. */
+function calledFromPackage(fn: (...args: never[]) => unknown): boolean {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, fn); // the stack starts at fn's caller
+  // Its first frame in a file (`at new Promise (<anonymous>)` and the like name none).
+  const caller = (holder.stack ?? '')
+    .split('\n')
+    .slice(1)
+    .find((frame) => frame.includes(sep) && !frame.includes('(node:'));
   return caller?.includes(`${sep}node_modules${sep}`) ?? false;
 }

@@ -6,10 +6,12 @@
  *   channel (every instance announces itself there as it is created) and its own `addHook`;
  * - NestJS's lifecycle hooks (`onModuleDestroy`, `beforeApplicationShutdown`,
  *   `onApplicationShutdown`) of every provider and controller, instrumented as a stop begins:
- *   Nest's hook runners are wrapped to time each instance's hook before it is called.
+ *   each step of Nest's close times each instance's hook before it is called.
  */
 import { subscribe } from 'node:diagnostics_channel';
-import { sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { HookReporter } from './hook-reporter';
 
 type Fn = (this: unknown, ...args: unknown[]) => unknown;
@@ -20,7 +22,11 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 export class FrameworkHooks {
-  constructor(private readonly reporter: HookReporter) {}
+  constructor(
+    private readonly reporter: HookReporter,
+    /** Where the app is: frameworks are looked up from there. */
+    private appDir = process.cwd(),
+  ) {}
 
   /** Before the app loads. */
   install(): void {
@@ -28,8 +34,13 @@ export class FrameworkHooks {
   }
 
   /** As a stop begins, before the app's own handlers run. */
-  beforeStop(): void {
-    this.nest();
+  beforeStop(): Promise<void> {
+    return this.nest();
+  }
+
+  /** The app's folder, once the boot message names it. */
+  setAppDir(dir: string): void {
+    this.appDir = dir;
   }
 
   /**
@@ -88,27 +99,42 @@ export class FrameworkHooks {
     };
   }
 
-  /** NestJS, if the app loaded it: its three shutdown hook runners, each instance's hook timed. */
-  private nest(): void {
-    const runners: [file: string, runner: string, hook: string][] = [
-      ['on-module-destroy.hook.js', 'callModuleDestroyHook', 'onModuleDestroy'],
-      ['before-app-shutdown.hook.js', 'callBeforeAppShutdownHook', 'beforeApplicationShutdown'],
-      ['on-app-shutdown.hook.js', 'callAppShutdownHook', 'onApplicationShutdown'],
-    ];
-    const folder = `${sep}@nestjs${sep}core${sep}hooks${sep}`;
-    for (const [path, loaded] of Object.entries(require.cache)) {
-      const runner = runners.find(([file]) => path.endsWith(folder + file));
-      const exports = loaded?.exports as Record<string, unknown> | undefined;
-      if (!runner || !exports || typeof exports[runner[1]] !== 'function') continue;
-      const original = exports[runner[1]] as Fn;
-      if ((original as unknown as Record<symbol, unknown>)[TIMED]) continue;
-      const hook = runner[2];
-      const wrapped = (module: unknown, ...rest: unknown[]) => {
-        this.nestInstances(module, hook);
-        return original.call(exports, module, ...rest);
+  /**
+   * NestJS, if the app can load it: the three steps of its close (NestApplicationContext's
+   * callDestroyHook, callBeforeShutdownHook, callShutdownHook — the same in Nest 8 to 12, CommonJS
+   * or ES modules) each time every instance's hook before they run. Nest is looked up where the
+   * app would find it; importing it again gives the app's own, already loaded.
+   */
+  private async nest(): Promise<void> {
+    let core: { NestApplicationContext?: { prototype: Record<string, unknown> } };
+    try {
+      const path = createRequire(join(this.appDir, 'app.js')).resolve('@nestjs/core');
+      core = (await import(pathToFileURL(path).href)) as typeof core;
+    } catch {
+      return; // not a Nest app
+    }
+    const proto = core.NestApplicationContext?.prototype;
+    if (!proto) return;
+    const steps = [
+      ['callDestroyHook', 'onModuleDestroy'],
+      ['callBeforeShutdownHook', 'beforeApplicationShutdown'],
+      ['callShutdownHook', 'onApplicationShutdown'],
+    ] as const;
+    for (const [step, hook] of steps) {
+      const original = proto[step];
+      if (typeof original !== 'function' || (original as unknown as Record<symbol, unknown>)[TIMED]) continue;
+      const instrument = (context: unknown) => {
+        const modules = (
+          context as { getModulesToTriggerHooksOn?: () => unknown[] }
+        ).getModulesToTriggerHooksOn?.();
+        for (const module of modules ?? []) this.nestInstances(module, hook);
+      };
+      const wrapped = function (this: unknown, ...args: unknown[]) {
+        instrument(this);
+        return (original as Fn).apply(this, args);
       };
       Object.defineProperty(wrapped, TIMED, { value: true });
-      exports[runner[1]] = wrapped;
+      proto[step] = wrapped;
     }
   }
 

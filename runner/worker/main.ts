@@ -4,6 +4,7 @@
  * observers, loads the app, and from then on beats, counts requests and stops on command.
  */
 import http from 'node:http';
+import { dirname } from 'node:path';
 import type { ErrorInfo } from '../protocol/events';
 import type { ArbiterMessage, BootMessage, WorkerMessage } from '../protocol/control';
 import { locateError, userStack } from '../errors/error-location';
@@ -18,7 +19,6 @@ import { ObservedHandlers } from './observed-handlers';
 import { protectFds } from './protected-fds';
 import { Readiness } from './readiness';
 import { Shutdown } from './shutdown';
-import { registerTypeScript } from './typescript-loader';
 import { ShutdownHooks } from './shutdown-hooks';
 
 /** How long an orphaned worker (arbiter gone) gives its hooks before it ends its process group. */
@@ -39,11 +39,6 @@ process.on('exit', closeInspector); // a natural exit too: the loop ran empty
 // asked, on a free port.
 process.on('SIGUSR1', () => undefined);
 let booted = false;
-// tsx's loaders take ~100 ms to register (the ES module hooks start a thread): a TypeScript
-// app's worker (its command line names the .ts source) starts on that while it waits for its
-// boot message, which a standby may wait for long.
-const typescriptLoader = /\.[cm]?tsx?$/.test(process.argv[2] ?? '') ? registerTypeScript() : undefined;
-typescriptLoader?.catch(() => undefined); // a failure is reported by the boot that needs it
 
 const channel = new ControlChannel(onMessage, onOrphaned);
 const send = (message: WorkerMessage) => channel.send(message);
@@ -146,18 +141,8 @@ async function boot(message: BootMessage): Promise<void> {
   // `node worker.js APP ARGS` → `node APP ARGS`: what the app (and a cluster.fork() it makes)
   // sees is what `node APP ARGS` gives. APP is the source the user named, a bundle's too.
   if (process.argv[1] === __filename) process.argv.splice(1, 1);
+  frameworks.setAppDir(dirname(process.argv[1] ?? message.app));
   if (message.sourceMaps) process.setSourceMapsEnabled(true);
-  if (message.loadTypeScript) {
-    try {
-      await (typescriptLoader ?? registerTypeScript());
-    } catch (error) {
-      send({
-        type: 'boot-error',
-        error: { message: `cannot load TypeScript at run time (tsx): ${String(error)}` },
-      });
-      realExit(APP_LOAD_ERROR);
-    }
-  }
   let exported: unknown;
   try {
     exported = await loadApp(message.app);

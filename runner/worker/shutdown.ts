@@ -15,7 +15,7 @@ import type { ShutdownHooks } from './shutdown-hooks';
 
 type Deps = {
   /** Before anything of the app runs for the stop: frameworks' hooks are instrumented. */
-  beforeStop: () => void;
+  beforeStop: () => Promise<void>;
   servers: AppServers;
   reporter: HookReporter;
   handlers: ObservedHandlers;
@@ -64,8 +64,8 @@ export class Shutdown {
 
   private async run(): Promise<void> {
     const { servers, shutdownHooks, reporter, handlers } = this.deps;
-    this.deps.beforeStop();
     const drained = servers.stopAccepting();
+    const instrumented = this.deps.beforeStop().catch(() => undefined);
     const signal = this.appSignal(this.mode!);
     if (this.mode === 'graceful') {
       // The requests on connections already accepted are served before the app's own handler
@@ -77,11 +77,15 @@ export class Shutdown {
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.deps.longLivedGraceMs)));
       await Promise.race([drained, grace, escalated]);
       clearTimeout(timer);
+      await instrumented;
       if (signal) handlers.deliver(signal, signal);
       // Past the grace, what still holds the drain is long-lived (SSE, WebSockets): ended now.
       if (!(await isSettled(drained))) servers.closeLongLived();
       await Promise.race([drained, escalated]);
-    } else if (signal) handlers.deliver(signal, signal);
+    } else if (signal) {
+      await instrumented;
+      handlers.deliver(signal, signal);
+    }
     await shutdownHooks.runAll();
     await reporter.settled();
     if (signal) {
