@@ -43,6 +43,7 @@ export async function load(
   port: number,
   stop: Promise<unknown>,
   concurrency = 4,
+  path = '/',
 ): Promise<{ ok: number; failed: number; errors: string[] }> {
   let done = false;
   void stop.finally(() => (done = true));
@@ -50,7 +51,7 @@ export async function load(
   const client = async () => {
     while (!done) {
       try {
-        const response = await get(port, '/');
+        const response = await get(port, path);
         if (response.status === 200) result.ok++;
         else {
           result.failed++;

@@ -1,0 +1,109 @@
+/**
+ * What every real app must do under the arbiter: start, serve its framework's real path, take
+ * an edit live, lose no request across reloads under load, report its framework's shutdown
+ * hooks by name, and stop with exit 0 and nothing left behind.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { startArbiter, waitGone, type ArbiterRun } from './arbiter-run';
+import { get, load } from './http';
+
+export type RealAppCheck = {
+  dir: string;
+  /** The APP and its arguments, and any options. */
+  args: string[];
+  workers?: number;
+  /** The path a user opens first, and what it answers. */
+  path: string;
+  answers: RegExp;
+  /** A source edit: in `file`, `from` becomes `to`; then `path` answers `answersAfter`. */
+  edit: { file: string; from: string; to: string };
+  answersAfter: RegExp;
+  /** Reloads under load (each a save of the edit, back and forth). */
+  reloads?: number;
+  /** Worker hooks an old worker must have run, ok: by name, or a pattern of it. */
+  hooks?: (string | RegExp)[];
+  env?: NodeJS.ProcessEnv;
+  /** A boot may be slow (a framework that compiles on start). */
+  deadlineMs?: number;
+};
+
+export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise<ArbiterRun> {
+  const deadline = check.deadlineMs ?? 30_000;
+  const workers = check.workers ?? 2;
+  const run = startArbiter(t, ['-w', String(workers), '-b', '127.0.0.1:0', ...check.args], {
+    cwd: check.dir,
+    ...(check.env ? { env: check.env } : {}),
+  });
+  await run.ready(workers, 1, deadline);
+  await run.waitFor('watcher.ready', () => true, deadline);
+  const port = await run.port();
+  const first = await get(port, check.path);
+  assert.equal(first.status, 200, first.body);
+  assert.match(first.body, check.answers);
+
+  const file = join(check.dir, check.edit.file);
+  const original = readFileSync(file, 'utf8');
+  assert.ok(original.includes(check.edit.from), `${check.edit.file} has ${check.edit.from}`);
+  const edited = original.replace(check.edit.from, check.edit.to);
+  let reloads = 0;
+  const cycling = (async () => {
+    for (let i = 1; i <= (check.reloads ?? 6); i++) {
+      const before = run.all('reload').filter((e) => e.phase === 'completed').length;
+      writeFileSync(file, i % 2 === 1 ? edited : original);
+      await run.waitFor(
+        'reload',
+        () => run.all('reload').filter((e) => e.phase === 'completed').length > before,
+        deadline,
+      );
+      const generation = run
+        .all('reload')
+        .filter((e) => e.phase === 'completed')
+        .at(-1)!.generation;
+      // The old generation has drained and left before the next save.
+      await run.waitFor(
+        'worker.exited',
+        () =>
+          run.all('worker.exited').filter((e) => e.generation < generation).length >=
+          workers * (generation - 1),
+        deadline,
+      );
+      reloads++;
+    }
+    writeFileSync(file, edited);
+    const before = run.all('reload').filter((e) => e.phase === 'completed').length;
+    await run.waitFor(
+      'reload',
+      () => run.all('reload').filter((e) => e.phase === 'completed').length > before,
+      deadline,
+    );
+  })();
+  const traffic = await load(port, cycling, 4, check.path);
+  await cycling;
+  assert.equal(traffic.failed, 0, traffic.errors.slice(0, 5).join('\n'));
+  assert.ok(traffic.ok > 0);
+  assert.ok(reloads > 0);
+  const failed = run.all('reload').filter((e) => e.phase === 'failed');
+  assert.deepEqual(failed, [], 'no reload failed');
+  const after = await get(port, check.path);
+  assert.match(after.body, check.answersAfter);
+
+  if (check.hooks) {
+    const ran = new Set(
+      run
+        .all('hook')
+        .filter((e) => e.scope === 'worker' && e.phase === 'end' && e.outcome === 'ok')
+        .map((e) => e.name),
+    );
+    for (const name of check.hooks) {
+      const found = typeof name === 'string' ? ran.has(name) : [...ran].some((hook) => name.test(hook));
+      assert.ok(found, `hook ${String(name)} ran: ${[...ran].join(', ')}`);
+    }
+  }
+  run.signal('SIGTERM');
+  assert.equal((await run.waitExit(deadline)).code, 0, run.output);
+  await waitGone(run.workerPids(), 2000);
+  return run;
+}
