@@ -30,6 +30,7 @@ import { loopWarning, LOOP_REASON, ReloadLoops } from './reload-loops';
 import { isTypeScript, TypeScriptBuild } from '../typescript/typescript-build';
 import { MARK_VARIABLE, OrphanReaper } from './orphan-reaper';
 import { WorkerCgroups } from './worker-cgroups';
+import { anotherCopyInTheWay } from './coexistence';
 import { runsTypeScript, tsxFlags } from './typescript-runtime';
 import { bindAll, urlOf, type BoundSocket } from './sockets';
 import { StandbyPool } from './standby-pool';
@@ -89,7 +90,15 @@ type Phase = 'starting' | 'running' | 'stopping' | 'done';
  * How a generation's boot ended. `reported`: the worker runtime itself said the app could not be
  * loaded (an import error, a missing callable), as opposed to a boot the arbiter saw fail.
  */
-type BootResult = { ok: true } | { ok: false; error: ErrorInfo; reported?: boolean };
+type BootResult =
+  | { ok: true }
+  | {
+      ok: false;
+      error: ErrorInfo;
+      reported?: boolean;
+      /** The worker said another copy of the app is in the way (coexistence.ts). */
+      anotherCopy?: string;
+    };
 
 /** A generation being booted: settles when all its workers are ready or one has failed. */
 type Cycle = {
@@ -434,7 +443,9 @@ export class Arbiter {
       trigger,
       ...(options.files ? { files: options.files } : {}),
     });
-    let result: { ok: true } | { ok: false; error: ErrorInfo };
+    let result: BootResult;
+    /** Whether this cycle stopped the old generation first (replace mode). */
+    let replaced = false;
     let configError = options.rereadConfig ? await this.rereadConfig() : undefined;
     const envChange = configError ? undefined : this.rereadEnv(options);
     if (envChange && 'error' in envChange) configError = envChange.error;
@@ -445,7 +456,8 @@ export class Arbiter {
     } else {
       await this.hooks.run('onReload', this.info, { generation, trigger });
       if (this.target === 0) this.target = this.settings.workers; // after WINCH
-      if (this.settings.reloadMode === 'replace') await this.retireAll(generation);
+      replaced = this.settings.reloadMode === 'replace';
+      if (replaced) await this.retireAll(generation);
       if (this.options.python && options.files) dropStaleBytecode(options.files);
       result = await this.bootGeneration();
     }
@@ -453,7 +465,12 @@ export class Arbiter {
     this.cycling = false;
     this.replacing = false;
     if (this.phase !== 'running') return;
-    if (!result.ok && this.settings.reloadMode === 'replace' && !configError) {
+    if (!result.ok && result.anotherCopy && !replaced) {
+      // The new generation could not boot beside the old one: the same cycle again, one at a time.
+      this.runAlone(result.anotherCopy);
+      this.pendingReload = foldReload({ trigger, ...options }, this.pendingReload ?? { trigger });
+    }
+    if (!result.ok && replaced && !configError) {
       // Nothing of the old generation is left to keep serving: keep trying the new one, with
       // backoff, until it boots or the next change fixes it. Connections wait in the backlog.
       this.generation = generation;
@@ -1116,6 +1133,23 @@ export class Arbiter {
     this.manageWorkers();
   }
 
+  /**
+   * The app cannot run twice at once (it said so as a second copy failed): from now on one
+   * worker, and cycles stop the old generation before they start the new, as
+   * `-w 1 --reload-mode replace` would; said once, with those flags to make it the default.
+   */
+  private runAlone(said: string): void {
+    if (this.settings.reloadMode === 'replace' && this.target === 1) return;
+    this.log.warn(
+      `this app cannot run twice at once ("${said}"): running one worker, and each reload stops it before starting the next (start with -w 1 --reload-mode replace to say so)`,
+    );
+    this.settings = { ...this.settings, workers: 1, reloadMode: 'replace' };
+    if (this.target !== 1) {
+      this.target = 1;
+      this.events.emit({ type: 'arbiter.workers', count: 1, reason: 'the app cannot run twice at once' });
+    }
+  }
+
   /** Workers that asked to retire leave once enough replacements are ready. */
   private retireReplaced(): void {
     const current = this.liveWorkers().filter((worker) => worker.generation === this.generation);
@@ -1213,11 +1247,21 @@ export class Arbiter {
     // Never ready: it exited while booting, was killed at the boot timeout or on request.
     // (One stopped while booting belongs to a stop, which ends the cycle its own way.)
     if (cycle?.workers.has(worker) && worker.readyAt === undefined && before !== 'draining') {
-      cycle.settle({
-        ok: false,
-        error: worker.bootError ?? describeBootFailure(worker, code, signal),
-        reported: worker.bootErrorReported,
-      });
+      const anotherCopy = anotherCopyInTheWay([...worker.stderrTail, worker.bootError?.message ?? '']);
+      const siblings = [...cycle.workers].filter((w) => w !== worker && !w.exited);
+      if (anotherCopy && siblings.length > 0) {
+        // The code boots (a sibling of the same generation does): it only cannot run twice.
+        this.runAlone(anotherCopy);
+        cycle.workers.delete(worker);
+        if (siblings.every((w) => w.state === 'ready')) cycle.settle({ ok: true });
+      } else {
+        cycle.settle({
+          ok: false,
+          error: worker.bootError ?? describeBootFailure(worker, code, signal),
+          reported: worker.bootErrorReported,
+          ...(anotherCopy ? { anotherCopy } : {}),
+        });
+      }
     }
     if (worker.generation === this.generation && LIVE_STATES.has(before) && !worker.retiring) {
       const stable = worker.readyAt !== undefined && Date.now() - worker.readyAt >= STABLE_MS;
