@@ -19,11 +19,13 @@ export class MetadataTransform {
   /** Throws a UsageError, one line, when swc cannot be loaded on this machine. */
   constructor(private readonly semantics: TypeScriptSemantics) {
     try {
-      // swc ships a native binary per platform: loaded at run time, never bundled.
+      // swc ships a native binary per platform: loaded at run time, never bundled. Its binding
+      // is only looked for at the first transform, so one is made now.
       this.swc = createRequire(__filename)('@swc/core') as Swc;
+      this.swc.transformSync('', { swcrc: false, configFile: false });
     } catch (error) {
       throw new UsageError(
-        `${semantics.tsconfig ?? 'tsconfig.json'} sets emitDecoratorMetadata, which the arbiter compiles with @swc/core, and it cannot be loaded here: ${(error as Error).message.split('\n')[0]}`,
+        `${semantics.tsconfig ?? 'tsconfig.json'} sets emitDecoratorMetadata, which the arbiter compiles with @swc/core, and it cannot be loaded here (${(error as Error).message.split('\n')[0]}): install the arbiter built for this platform (npm install puts @swc/core's binary for it in place)`,
       );
     }
   }

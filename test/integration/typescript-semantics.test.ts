@@ -126,3 +126,23 @@ test('.ts files imported and required by path at run time load, with stacks at t
   assert.equal(failed.status, 500);
   assert.match(failed.body, new RegExp(`${join(dir, 'routes', 'hello.ts').replace(/\./g, '\\.')}:7:\\d+`));
 });
+
+test('decorator metadata asked for, and no swc that works here: one line that says what and what to do, exit 2', async (t) => {
+  const dir = project(t, {
+    ...INJECTION,
+    'tsconfig.json': JSON.stringify({
+      compilerOptions: { experimentalDecorators: true, emitDecoratorMetadata: true },
+    }),
+  });
+  // swc's own override for where its native binary is: one that is not there.
+  const run = startArbiter(t, ['-w', '1', '--no-reload', 'server.ts'], {
+    cwd: dir,
+    env: { SWC_BINARY_PATH: join(dir, 'missing.node') },
+  });
+  assert.equal((await run.waitExit()).code, 2);
+  assert.match(
+    run.output,
+    /tsconfig\.json sets emitDecoratorMetadata, which the arbiter compiles with @swc\/core, and it cannot be loaded here/,
+  );
+  assert.equal(run.output.trim().split('\n').length, 1, run.output);
+});
