@@ -8,7 +8,7 @@
  * runs in its own process group, which is killed as a whole, and the workspace's servers are
  * looked for afterwards.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,6 +19,7 @@ import {
   startCodeServer,
   type CodeServer,
 } from './code-server';
+import { realApp } from '../support/real-apps';
 
 const TEST_ENTRY = join(ROOT, 'out/test/vscode/index.js');
 /** A multi-root workspace: api (most tests), web (an ES module app; Ctrl+C), storm (an event storm). */
@@ -38,6 +39,10 @@ async function main(): Promise<number> {
   const scratch = mkdtempSync(join(tmpdir(), 'arbiter-vscode-'));
   const workspace = join(scratch, 'workspace');
   cpSync(FIXTURE, workspace, { recursive: true });
+  // The official NestJS starter, installed, as a further folder: a breakpoint in its controller.
+  const file = join(workspace, 'arbiter-tests.code-workspace');
+  const folders = `"folders": [{ "path": ${JSON.stringify(realApp('nest'))}, "name": "nest" }, `;
+  writeFileSync(file, readFileSync(file, 'utf8').replace('"folders": [', folders));
   const results = join(scratch, 'results.log');
   let code = 1;
   let codeServer: CodeServer | undefined;

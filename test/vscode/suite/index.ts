@@ -190,9 +190,10 @@ function when(event: vscode.Event<unknown>, check: () => boolean, what: string):
 }
 
 /** The line of the fixture's breakpoint comment. */
-function breakpointAt(uri: vscode.Uri): vscode.SourceBreakpoint {
+function breakpointAt(uri: vscode.Uri, text = "the debugging tests' breakpoint"): vscode.SourceBreakpoint {
   const lines = readFileSync(uri.fsPath, 'utf8').split('\n');
-  const line = lines.findIndex((l) => l.includes("the debugging tests' breakpoint"));
+  const line = lines.findIndex((l) => l.includes(text));
+  assert.ok(line >= 0, `${text} in ${uri.fsPath}`);
   return new vscode.SourceBreakpoint(new vscode.Location(uri, new vscode.Position(line, 4)));
 }
 
@@ -226,6 +227,8 @@ type Context = {
   ts: vscode.WorkspaceFolder;
   /** A Python WSGI app (module:callable). */
   py: vscode.WorkspaceFolder;
+  /** The official NestJS starter (test/fixtures/real-apps/nest), installed. */
+  nest: vscode.WorkspaceFolder;
   session?: ServerSession;
   spawned: number[];
 };
@@ -597,6 +600,55 @@ const tests: [string, (context: Context) => Promise<void>][] = [
     },
   ],
   [
+    'the NestJS starter: a breakpoint in its controller binds through swc and esbuild maps, stops GET / there, and Continue answers through constructor injection',
+    async ({ api, nest }) => {
+      const parentStarted = debugSession('the arbiter session', (s) => s.type === 'arbiter');
+      assert.ok(
+        await vscode.debug.startDebugging(nest, {
+          type: 'arbiter',
+          request: 'launch',
+          name: 'Arbiter (nest)',
+          app: 'src/main.ts',
+          workers: 1,
+        }),
+      );
+      const parent = await parentStarted;
+      const session = api.manager.sessionFor(nest)!;
+      const watcher = watchDebugger();
+      const source = vscode.Uri.joinPath(nest.uri, 'src', 'app.controller.ts');
+      const breakpoint = breakpointAt(source, 'return this.appService.getHello();');
+      try {
+        await until(session, '1 ready worker', () => readyInServing(session) === 1);
+        const [worker] = session.model.liveWorkers();
+        assert.ok(worker);
+        await debugSession(`attached to ${worker.pid}`, (s) => markerOf(s)?.pid === worker.pid);
+        vscode.debug.addBreakpoints([breakpoint]);
+        await when(watcher.onChange, () => watcher.verified, 'the breakpoint bound in app.controller.ts');
+        const request = get(session.url!);
+        await when(watcher.onChange, () => watcher.stopped !== undefined, 'GET / stopped');
+        const { session: stopped, threadId } = watcher.stopped!;
+        const trace = (await stopped.customRequest('stackTrace', { threadId, levels: 1 })) as {
+          stackFrames: { line: number; source?: { path?: string } }[];
+        };
+        const [top] = trace.stackFrames;
+        assert.equal(
+          vscode.Uri.parse(top?.source?.path ?? '').path,
+          source.path,
+          'the top frame is the controller',
+        );
+        assert.equal(top?.line, breakpoint.location.range.start.line + 1, 'on the breakpoint line');
+        vscode.debug.removeBreakpoints([breakpoint]);
+        await stopped.customRequest('continue', { threadId });
+        assert.equal(await within(request, 'GET / answered'), 'Hello World!');
+      } finally {
+        watcher.dispose();
+        vscode.debug.removeBreakpoints([breakpoint]);
+        await vscode.debug.stopDebugging(parent);
+      }
+      assert.equal((await within(session.exited, 'the server exits')).code, 0);
+    },
+  ],
+  [
     'the arbiter debug type, attach: it follows a server already running; Disconnect leaves the server serving; Stop stops it gracefully',
     async ({ api, web }) => {
       const session = await api.manager.start(web);
@@ -813,6 +865,7 @@ export async function run(): Promise<void> {
     storm: byName('storm'),
     ts: byName('ts'),
     py: byName('py'),
+    nest: byName('nest'),
     spawned: [],
   };
   let passed = 0;
