@@ -47,7 +47,11 @@ test('SIGTERM for a worker: a graceful stop of that worker alone, its replacemen
   const hooks = run.all('hook').filter((e) => e.pid === first!.pid && e.phase === 'end');
   assert.deepEqual(
     hooks.map((e) => [e.name, e.outcome]),
-    [['SIGTERM handler closeEverything', 'ok']],
+    // The handler awaits server.close(resolve): the app's own close callback, a run of its own.
+    [
+      ['server.close callback', 'ok'],
+      ['SIGTERM handler closeEverything', 'ok'],
+    ],
   );
   await run.waitFor('worker.state', (e) => e.state === 'ready' && e.id === 3);
   assert.ok(isAlive(second!.pid), 'the other worker was left alone');

@@ -43,7 +43,8 @@ for (const workers of ['2', '1']) {
       );
       await run.waitFor('reload', (e) => e.phase === 'completed', DEADLINE_MS);
     })();
-    const traffic = await load(port, saved, 2);
+    // Requests wait in the backlog while the one copy is replaced, then for Next to compile the page.
+    const traffic = await load(port, saved, 2, { timeoutMs: DEADLINE_MS });
     await saved;
     assert.equal(traffic.failed, 0, traffic.errors.slice(0, 3).join('\n'));
     assert.match((await get(port, '/', { timeoutMs: DEADLINE_MS })).body, /Edited, and live in/);

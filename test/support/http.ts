@@ -43,7 +43,7 @@ export async function load(
   port: number,
   stop: Promise<unknown>,
   concurrency = 4,
-  path = '/',
+  { path = '/', timeoutMs }: { path?: string; timeoutMs?: number } = {},
 ): Promise<{ ok: number; failed: number; errors: string[] }> {
   let done = false;
   void stop.finally(() => (done = true));
@@ -51,7 +51,7 @@ export async function load(
   const client = async () => {
     while (!done) {
       try {
-        const response = await get(port, path);
+        const response = await get(port, path, timeoutMs ? { timeoutMs } : {});
         if (response.status === 200) result.ok++;
         else {
           result.failed++;

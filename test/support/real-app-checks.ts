@@ -80,7 +80,7 @@ export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise
       deadline,
     );
   })();
-  const traffic = await load(port, cycling, 4, check.path);
+  const traffic = await load(port, cycling, 4, { path: check.path, timeoutMs: deadline });
   await cycling;
   assert.equal(traffic.failed, 0, traffic.errors.slice(0, 5).join('\n'));
   assert.ok(traffic.ok > 0);
