@@ -96,10 +96,20 @@ async function gone(pids: number[], what: string): Promise<void> {
 }
 
 /** Resolves once `check` holds for a started debug session; fails at the deadline. */
+/**
+ * Every debug session running, from the suite's start: a session a test waits for may have
+ * started before the test began to wait (a worker's inspector opens while it boots).
+ */
+const runningSessions = new Set<vscode.DebugSession>();
+vscode.debug.onDidStartDebugSession((s) => runningSessions.add(s));
+vscode.debug.onDidTerminateDebugSession((s) => runningSessions.delete(s));
+
 function debugSession(
   what: string,
   check: (s: vscode.DebugSession) => boolean,
 ): Promise<vscode.DebugSession> {
+  const already = [...runningSessions].find(check);
+  if (already) return Promise.resolve(already);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       subscription.dispose();
@@ -645,7 +655,13 @@ const tests: [string, (context: Context) => Promise<void>][] = [
         vscode.debug.removeBreakpoints([breakpoint]);
         await vscode.debug.stopDebugging(parent);
       }
-      assert.equal((await within(session.exited, 'the server exits')).code, 0);
+      try {
+        assert.equal((await within(session.exited, 'the server exits')).code, 0);
+      } catch (error) {
+        throw new Error(
+          `${(error as Error).message}\n--- its output ---\n${session.outputSoFar.slice(-3000)}`,
+        );
+      }
     },
   ],
   [
