@@ -107,8 +107,10 @@ vscode.debug.onDidTerminateDebugSession((s) => runningSessions.delete(s));
 function debugSession(
   what: string,
   check: (s: vscode.DebugSession) => boolean,
+  /** Whether one that is running already counts, or only one that starts from now on. */
+  { running = false } = {},
 ): Promise<vscode.DebugSession> {
-  const already = [...runningSessions].find(check);
+  const already = running ? [...runningSessions].find(check) : undefined;
   if (already) return Promise.resolve(already);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -631,7 +633,9 @@ const tests: [string, (context: Context) => Promise<void>][] = [
         await until(session, '1 ready worker', () => readyInServing(session) === 1);
         const [worker] = session.model.liveWorkers();
         assert.ok(worker);
-        await debugSession(`attached to ${worker.pid}`, (s) => markerOf(s)?.pid === worker.pid);
+        await debugSession(`attached to ${worker.pid}`, (s) => markerOf(s)?.pid === worker.pid, {
+          running: true,
+        });
         vscode.debug.addBreakpoints([breakpoint]);
         await when(watcher.onChange, () => watcher.verified, 'the breakpoint bound in app.controller.ts');
         const request = get(session.url!);
