@@ -17,7 +17,7 @@ import type { BootMessage, StopMode, WorkerMessage } from '../protocol/control';
 import type { ErrorInfo } from '../protocol/events';
 import { Backoff } from './backoff';
 import { Deadline } from './deadline';
-import { describeBootFailure, describeExit, describeSpawnFailure } from './exit-reasons';
+import { describeBootFailure, describeEarlyCrash, describeExit, describeSpawnFailure } from './exit-reasons';
 import { HookRunner } from './hook-runner';
 import { LIVE_STATES, transition, type LifecycleInput } from './lifecycle';
 import type { ChildProcess } from 'node:child_process';
@@ -1246,7 +1246,10 @@ export class Arbiter {
 
     // Never ready: it exited while booting, was killed at the boot timeout or on request.
     // (One stopped while booting belongs to a stop, which ends the cycle its own way.)
-    if (cycle?.workers.has(worker) && worker.readyAt === undefined && before !== 'draining') {
+    if (cycle?.workers.has(worker) && worker.readyAt !== undefined && LIVE_STATES.has(before)) {
+      // Up, then gone, while its siblings still boot: the generation is not healthy.
+      cycle.settle({ ok: false, error: describeEarlyCrash(worker, code, signal) });
+    } else if (cycle?.workers.has(worker) && worker.readyAt === undefined && before !== 'draining') {
       const anotherCopy = anotherCopyInTheWay([...worker.stderrTail, worker.bootError?.message ?? '']);
       const siblings = [...cycle.workers].filter((w) => w !== worker && !w.exited);
       if (anotherCopy && siblings.length > 0) {

@@ -56,6 +56,18 @@ export function describeBootFailure(
   };
 }
 
+/** The error of a generation one of whose workers was ready and then exited before the rest were. */
+export function describeEarlyCrash(
+  worker: WorkerFacts & { id: number },
+  code: number | null,
+  signal: string | null,
+): ErrorInfo {
+  const tail = worker.stderrTail.join('\n').trim();
+  return {
+    message: `worker ${worker.id} crashed after it was ready, while its generation was still booting (${how(code, signal)})${tail ? `; its last output:\n${tail}` : ''}`,
+  };
+}
+
 function lastWords(worker?: WorkerFacts): string {
   if (worker?.bootError) return `: ${worker.bootError.message}`;
   const last = worker?.stderrTail.findLast((line) => line.trim());

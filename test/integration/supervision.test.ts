@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, renameSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,4 +148,30 @@ test('WINCH stops every worker but keeps the socket: a request waits, and TTIN s
   assert.equal(response.status, 200);
   const [revived] = (await run.ready(3)).slice(2);
   assert.equal(response.pid, revived!.pid);
+});
+
+test('workers that crash right after they are ready, while their generation boots: the boot fails in one story, not a hang', async (t) => {
+  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', '--no-standby', 'app.js'], {
+    // Worker 1 is up and gone before worker 2 (listening 300 ms later) is ready.
+    env: { FIXTURE_CRASH_AFTER_LISTEN: 'always', FIXTURE_STAGGER_MS: '300' },
+  });
+  assert.equal((await run.waitExit()).code, 3, run.output);
+  assert.match(
+    run.output,
+    /worker \d+ crashed after it was ready, while its generation was still booting \(exit code 7\)/,
+  );
+});
+
+test('a new generation whose worker crashes right after it is ready: the reload fails, the old generation serves on', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-crash-after-ready-'));
+  const marker = join(dir, 'crash');
+  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', '--no-standby', 'app.js'], {
+    env: { FIXTURE_CRASH_AFTER_LISTEN: marker, FIXTURE_STAGGER_MS: '300' },
+  });
+  const old = (await run.ready(2)).map((w) => w.pid);
+  writeFileSync(marker, '');
+  run.signal('SIGHUP');
+  const failed = await run.waitFor('reload', (e) => e.phase === 'failed');
+  assert.match(failed.error?.message ?? '', /crashed after it was ready/);
+  assert.ok(old.includes((await get(await run.port())).pid!), 'the old generation serves');
 });
