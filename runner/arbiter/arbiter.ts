@@ -58,6 +58,11 @@ const STABLE_MS = 10_000;
 const GROUP_KILL_DELAY_MS = 1_000;
 /** How long a worker has to answer a stop message before the stop's signal is sent too. */
 const STOP_ANSWER_MS = 100;
+/**
+ * How long a reload waits for its old workers to say they accept no more connections before it
+ * is announced complete anyway (a worker that cannot answer: frozen, or paused in a debugger).
+ */
+const CLOSE_CONFIRM_MS = 1_000;
 /** How long a stop waits for arbiter hooks still running (an onReload the stop cut short) before onExit. */
 const STOP_HOOK_WAIT_MS = 5_000;
 /** After a heartbeat timeout's SIGABRT, how long the worker gets before SIGKILL. */
@@ -481,10 +486,14 @@ export class Arbiter {
       const previous = this.generation;
       this.generation = generation;
       this.backoff = this.backoff.succeed();
+      const retired: WorkerProcess[] = [];
       for (const worker of this.liveWorkers()) {
-        if (worker.generation < generation)
-          this.stopWorker(worker, 'graceful', `reload (generation ${generation} is ready)`);
+        if (worker.generation >= generation) continue;
+        this.stopWorker(worker, 'graceful', `reload (generation ${generation} is ready)`);
+        retired.push(worker);
       }
+      // Complete once no old worker accepts: no connection made after this reaches old code.
+      await closedWithin(retired, CLOSE_CONFIRM_MS);
       this.events.emit({
         type: 'reload',
         phase: 'completed',
@@ -1070,6 +1079,8 @@ export class Arbiter {
       case 'stopping':
         if (message.mode === worker.stopMode) clearTimeout(worker.timers.signal);
         return;
+      case 'closed':
+        return worker.markClosed();
       case 'retire':
         if (worker.retiring || worker.state !== 'ready') return;
         worker.retiring = message.reason;
@@ -1407,4 +1418,13 @@ export function formatError(error: ErrorInfo): string {
 function removeWhenEmpty(cgroups: WorkerCgroups, pid: number, tries = 20): void {
   if (cgroups.remove(pid) || tries === 0) return;
   setTimeout(() => removeWhenEmpty(cgroups, pid, tries - 1), 50).unref();
+}
+
+/** Resolves once every worker accepts no more connections, or after `ms`. */
+async function closedWithin(workers: readonly WorkerProcess[], ms: number): Promise<void> {
+  if (workers.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.all(workers.map((worker) => worker.whenClosed)), timeout]);
+  clearTimeout(timer);
 }

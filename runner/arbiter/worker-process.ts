@@ -132,6 +132,9 @@ export class WorkerProcess {
   } = {};
   exited = false;
   readonly whenExited: Promise<void>;
+  /** Resolves once it accepts no more connections: it said so (`closed`), or its process exited. */
+  readonly whenClosed: Promise<void>;
+  private resolveClosed!: () => void;
 
   constructor(options: WorkerOptions) {
     this.id = options.id;
@@ -139,6 +142,8 @@ export class WorkerProcess {
     this.child = options.child;
     let resolveExit: () => void;
     this.whenExited = new Promise((resolve) => (resolveExit = resolve));
+    this.whenClosed = new Promise((resolve) => (this.resolveClosed = resolve));
+    void this.whenExited.then(() => this.resolveClosed());
     const control = this.child.stdio[CONTROL_FD] as Readable & Writable;
     // What the worker wrote just before it exited (a hook's end) may still be in the pipe when
     // the exit is reported: it is read first, so the exit is the worker's last word.
@@ -194,6 +199,11 @@ export class WorkerProcess {
       readable.on('data', (chunk: string) => output.push(chunk));
       readable.on('end', () => output.flush());
     }
+  }
+
+  /** The worker said it accepts no more connections. */
+  markClosed(): void {
+    this.resolveClosed();
   }
 
   get pid(): number {

@@ -109,6 +109,14 @@ const hookMessage = s.object({
  */
 const stoppingMessage = s.object({ type: s.literal('stopping'), mode: s.oneOf(['graceful', 'quick']) });
 
+/**
+ * The worker accepts no more connections: its listeners are closed, or its engine's accept loop
+ * has ended. Sent once, during a stop, as soon as that is true; connections it accepted before
+ * are still served. A reload is announced complete only once every old worker said it (or
+ * exited), so that no connection made after that reaches the old code.
+ */
+const closedMessage = s.object({ type: s.literal('closed') });
+
 /** The worker asks to be replaced (it reached max-requests). */
 const retireMessage = s.object({ type: s.literal('retire'), reason: s.string() });
 
@@ -137,6 +145,7 @@ export const workerMessageSchema = s.tagged([
   fatalMessage,
   hookMessage,
   stoppingMessage,
+  closedMessage,
   retireMessage,
   lingeringMessage,
   noticeMessage,

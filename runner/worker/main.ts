@@ -57,6 +57,8 @@ function onMessage(message: ArbiterMessage): void {
     case 'stop':
       send({ type: 'stopping', mode: message.mode });
       stop(message.mode);
+      // Its servers stopped accepting in stop(), synchronously: say so.
+      send({ type: 'closed' });
       return;
     case 'reopen-logs':
       // Apps that reopen their logs on SIGUSR1 get the call without Node's inspector opening.
