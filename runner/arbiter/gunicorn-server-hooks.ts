@@ -25,21 +25,34 @@ const SERVER_HOOKS: Partial<Record<HookName, string>> = {
 /** A hook function that tells the hook runner the name to report it under. */
 export type LabelledHook = ((...args: unknown[]) => Promise<void>) & { label: string };
 
+/** What a gunicorn.conf.py gives: the server hooks it defines, and its settings as gunicorn reads them. */
+export type DescribedConfig = { hooks: string[]; settings: Record<string, unknown> };
+
 /**
- * The server hooks `config` defines, as arbiter hooks. Asked once, at start: a config that
- * cannot even be read is reported then, not at every hook.
+ * Reads `config` once, at start, through gunicorn itself (master_hooks.py --describe): a config
+ * that cannot even be read is reported then, not at every hook.
  */
-export function gunicornServerHooks(config: string, python: string, runtimeDir: string): ArbiterHooks {
+export function describeGunicornConfig(config: string, python: string, runtimeDir: string): DescribedConfig {
   const script = join(runtimeDir, 'master_hooks.py');
-  const listed = spawnSync(python, [script, config, '--list'], { encoding: 'utf8', timeout: 30_000 });
-  if (listed.status !== 0)
+  const described = spawnSync(python, [script, config, '--describe'], { encoding: 'utf8', timeout: 30_000 });
+  if (described.status !== 0)
     throw new Error(
-      `${config} could not be loaded:\n${(listed.stderr || listed.error?.message || '').trim()}`,
+      `${config} could not be loaded:\n${(described.stderr || described.error?.message || '').trim()}`,
     );
-  const defined = new Set(JSON.parse(listed.stdout) as string[]);
+  return JSON.parse(described.stdout) as DescribedConfig;
+}
+
+/** The server hooks of `config` (named in `defined`), as arbiter hooks. */
+export function gunicornServerHooks(
+  config: string,
+  python: string,
+  runtimeDir: string,
+  defined: readonly string[],
+): ArbiterHooks {
+  const script = join(runtimeDir, 'master_hooks.py');
   const hooks: ArbiterHooks = {};
   for (const [ours, theirs] of Object.entries(SERVER_HOOKS) as [HookName, string][]) {
-    if (!defined.has(theirs)) continue;
+    if (!defined.includes(theirs)) continue;
     const hook = ((...args: unknown[]) => runHook(python, script, config, theirs, args)) as LabelledHook;
     hook.label = theirs;
     (hooks as Record<string, unknown>)[ours] = hook;

@@ -7,12 +7,23 @@
 import '../log/inherited-fds';
 import { resolve } from 'node:path';
 import { Arbiter, EXIT, type PythonRuntime } from '../arbiter/arbiter';
-import { gunicornServerHooks } from '../arbiter/gunicorn-server-hooks';
+import {
+  describeGunicornConfig,
+  gunicornServerHooks,
+  type DescribedConfig,
+} from '../arbiter/gunicorn-server-hooks';
+import { gunicornSettings } from '../config/gunicorn-settings';
 import { formatBindAddress, parseBindAddress } from '../config/bind-address';
 import type { ArbiterHooks } from '../config/hooks';
 import { findConfigFile, loadConfig } from '../config/load-config';
 import { UsageError } from '../config/option-values';
-import { checkInterpreter, gunicornConfigFile, isPythonApp, pythonRuntimeDir } from '../config/python-app';
+import {
+  checkInterpreter,
+  gunicornConfigFile,
+  isPythonApp,
+  pythonRuntimeDir,
+  type PythonInterpreter,
+} from '../config/python-app';
 import { defaultSettings, type Settings } from '../config/settings';
 import { escapeControl } from '../log/escape-control';
 import { EventSink, EventTargetError } from '../log/event-sink';
@@ -24,39 +35,65 @@ import { usage } from './usage';
 
 declare const ARBITER_VERSION: string;
 
-async function resolveSettings(
-  parsed: ParsedArgs,
-  cwd: string,
-): Promise<{ settings: Settings; hooks: ArbiterHooks; configFile?: string; python?: PythonRuntime }> {
+/** The settings in effect, where they came from, and what to tell the user about them once. */
+type Resolved = {
+  settings: Settings;
+  hooks: ArbiterHooks;
+  notices: string[];
+  configFile?: string;
+  python?: PythonRuntime;
+};
+
+async function resolveSettings(parsed: ParsedArgs, cwd: string): Promise<Resolved> {
   const configFile = parsed.configFile ?? findConfigFile(cwd);
   const config = configFile ? await loadConfig(resolve(cwd, configFile)) : undefined;
-  const settings: Settings = { ...defaultSettings(), ...config?.settings, ...parsed.settings };
-  if (!settings.app) throw new UsageError('missing APP: the server script to run (see arbiter --help)');
+  let settings: Settings = { ...defaultSettings(), ...config?.settings, ...parsed.settings };
   const appDir = config && !parsed.settings.app ? resolve(config.file, '..') : cwd;
-  let python: PythonRuntime | undefined;
   let hooks = config?.hooks ?? {};
+  const notices: string[] = [];
+  // A Python app's gunicorn.conf.py may name the app itself (wsgi_app).
+  const gunicornConfig =
+    !settings.app || isPythonApp(settings.app, appDir)
+      ? gunicornConfigFile(settings.gunicornConfig, cwd)
+      : undefined;
+  let interpreter: PythonInterpreter | undefined;
+  if (gunicornConfig) {
+    interpreter = checkInterpreter(settings.python);
+    let described: DescribedConfig;
+    try {
+      described = describeGunicornConfig(gunicornConfig, interpreter.executable, pythonRuntimeDir());
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const fromConf = gunicornSettings(described.settings, gunicornConfig, cwd);
+    // The command line wins, then arbiter.config.*, then gunicorn.conf.py.
+    settings = { ...defaultSettings(), ...fromConf.settings, ...config?.settings, ...parsed.settings };
+    if (!settings.app && fromConf.app) settings.app = fromConf.app;
+    if (fromConf.ignored.length > 0)
+      notices.push(`${gunicornConfig}: not used by the arbiter: ${fromConf.ignored.join(', ')}`);
+    // The config file's own hooks win where both define one.
+    hooks = {
+      ...gunicornServerHooks(gunicornConfig, interpreter.executable, pythonRuntimeDir(), described.hooks),
+      ...hooks,
+    };
+  }
+  if (!settings.app) throw new UsageError('missing APP: the server script to run (see arbiter --help)');
+  let python: PythonRuntime | undefined;
   if (isPythonApp(settings.app, appDir)) {
     if (parsed.appArgs.length > 0)
       throw new UsageError(
         `a Python APP takes no arguments (gunicorn and uvicorn pass none): '${parsed.appArgs.join(' ')}' after ${settings.app}`,
       );
-    const gunicornConfig = gunicornConfigFile(settings.gunicornConfig, cwd);
+    // uvicorn's --factory says what gunicorn's `module:factory()` says.
+    if (settings.factory && !settings.app.includes('(')) settings.app = `${settings.app}()`;
     python = {
-      interpreter: checkInterpreter(settings.python),
+      interpreter: interpreter ?? checkInterpreter(settings.python),
       ...(gunicornConfig ? { gunicornConfig } : {}),
     };
-    if (gunicornConfig) {
-      try {
-        // The config file's own hooks win where both define one.
-        hooks = {
-          ...gunicornServerHooks(gunicornConfig, python.interpreter.executable, pythonRuntimeDir()),
-          ...hooks,
-        };
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
-    }
-  } else settings.app = resolveApp(settings.app, appDir);
+  } else {
+    if (settings.factory) throw new UsageError('--factory is for a Python APP (module:factory)');
+    settings.app = resolveApp(settings.app, appDir);
+  }
   const binds = new Set<string>();
   for (const bind of settings.bind) {
     let address: string;
@@ -71,6 +108,7 @@ async function resolveSettings(
   return {
     settings,
     hooks,
+    notices,
     ...(config ? { configFile: config.file } : {}),
     ...(python ? { python } : {}),
   };
@@ -90,7 +128,8 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`arbiter ${ARBITER_VERSION}\n`);
       return EXIT.OK;
     }
-    const { settings, hooks, configFile, python } = await resolveSettings(parsed, cwd);
+    const { settings, hooks, notices, configFile, python } = await resolveSettings(parsed, cwd);
+    for (const notice of notices) log.info(notice);
     let events: EventSink;
     try {
       events = new EventSink(settings.events, (level, message) => log.arbiter(level, message));

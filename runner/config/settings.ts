@@ -193,6 +193,12 @@ export const SETTING_DEFINITIONS = {
     metavar: 'N',
     help: "threads per gthread worker (0: gunicorn.conf.py's, else gunicorn's default)",
   }),
+  factory: define({
+    checker: boolean,
+    default: false,
+    flag: 'factory',
+    help: 'a Python APP names a factory: call it to get the app, as uvicorn --factory does (module:factory() says the same)',
+  }),
   gunicornConfig: define({
     checker: text,
     default: '',

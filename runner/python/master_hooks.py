@@ -1,7 +1,8 @@
 """Runs one of gunicorn's *server* hooks from a gunicorn.conf.py, for the arbiter (which is Node
 and so cannot call it) at the moment gunicorn's master would:
 
-    python3 master_hooks.py CONFIG --list               JSON list of the server hooks CONFIG defines
+    python3 master_hooks.py CONFIG --describe           JSON: {"hooks": [the server hooks CONFIG
+                                                        defines], "settings": {its other settings}}
     python3 master_hooks.py CONFIG HOOK [JSON_ARGS]     runs HOOK
 
 JSON_ARGS is the arbiter hook's argument list: [arbiter info {pid, app, workers, listeners},
@@ -44,8 +45,18 @@ def main(argv):
     except Exception:
         traceback.print_exc()
         return 1
-    if hook == "--list":
-        print(json.dumps([name for name in SERVER_HOOKS if defined(name)]))
+    if hook == "--describe":
+        described = {
+            "hooks": [name for name in SERVER_HOOKS if defined(name)],
+            # Every setting the file gives, as gunicorn reads it (validated, normalized), for the
+            # arbiter to apply or refuse; functions (hooks) are not settings to move.
+            "settings": {
+                name: _plain(get(name))
+                for name in settings
+                if not callable(settings[name]) and (not hasattr(cfg, "settings") or name in cfg.settings)
+            },
+        }
+        print(json.dumps(described))
         return 0
     if not defined(hook):
         return NOT_DEFINED
@@ -86,6 +97,17 @@ def main(argv):
         traceback.print_exc()
         return 1
     return 0
+
+
+def _plain(value):
+    """A setting's value as JSON can carry it (a worker class as its dotted name)."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return "%s.%s" % (getattr(value, "__module__", ""), getattr(value, "__qualname__", repr(value)))
 
 
 if __name__ == "__main__":

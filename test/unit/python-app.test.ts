@@ -1,15 +1,37 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkInterpreter, gunicornConfigFile, isPythonApp } from '../../runner/config/python-app';
 
-test('module:callable is a Python app; a file, even one with a colon in its name, is not', () => {
+test("gunicorn's APP forms are Python apps; a file, even one with a colon in its name, is not", () => {
   const dir = mkdtempSync(join(tmpdir(), 'arbiter-pyapp-'));
-  for (const app of ['app:application', 'shop.wsgi:app', '_private:_app'])
-    assert.equal(isPythonApp(app, dir), true, app);
-  for (const app of ['server.js', 'app:', ':app', 'app:app()', 'a/b:app', 'C:\\app.js'])
+  mkdirSync(join(dir, 'mysite'));
+  writeFileSync(join(dir, 'mysite', 'wsgi.py'), '');
+  mkdirSync(join(dir, 'pkg'));
+  writeFileSync(join(dir, 'pkg', '__init__.py'), '');
+  writeFileSync(join(dir, 'server.js'), '');
+  const python = [
+    'app:application',
+    'shop.wsgi:app',
+    '_private:_app',
+    'flaskr:create_app()',
+    "flaskr:create_app('test', debug=True)",
+    'mysite.wsgi',
+    'pkg',
+  ];
+  for (const app of python) assert.equal(isPythonApp(app, dir), true, app);
+  for (const app of [
+    'server.js',
+    'server',
+    'app:',
+    ':app',
+    'a/b:app',
+    'C:\\app.js',
+    'mysite.urls',
+    'nothing',
+  ])
     assert.equal(isPythonApp(app, dir), false, app);
   writeFileSync(join(dir, 'odd:name'), '');
   assert.equal(isPythonApp('odd:name', dir), false, 'an existing file wins');

@@ -2,6 +2,7 @@
 errors the way the arbiter shows them: a message, the user's part of the traceback, and the
 file, line and column in the project where it went wrong."""
 
+import ast
 import asyncio
 import importlib
 import inspect
@@ -23,13 +24,46 @@ class AppLoadError(Exception):
 
 
 def split_app(spec):
-    module, _, attribute = spec.partition(":")
-    return module, attribute or "application"
+    """`module:expression` → (module, expression); a module alone means its `application`, as
+    gunicorn reads it."""
+    module, _, expression = spec.partition(":")
+    return module, expression or "application"
+
+
+def parse_expression(spec, expression):
+    """gunicorn's grammar for what follows the colon: a name (`app`, `app.wsgi`), or a call of one
+    with literal arguments (`create_app()`, `create_app('test', debug=True)`). Returns the dotted
+    name and the call's (args, kwargs), or None when it is not a call. Raises AppLoadError."""
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        raise AppLoadError("%s: '%s' is neither a name nor a call of one" % (spec, expression)) from None
+    call = None
+    if isinstance(node, ast.Call):
+        try:
+            args = [ast.literal_eval(arg) for arg in node.args]
+            kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg}
+        except ValueError:
+            raise AppLoadError(
+                "%s: the factory's arguments must be literals (strings, numbers, ...), as gunicorn takes them" % spec
+            ) from None
+        call = (args, kwargs)
+        node = node.func
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        raise AppLoadError("%s: '%s' is neither a name nor a call of one" % (spec, expression))
+    parts.append(node.id)
+    return ".".join(reversed(parts)), call
 
 
 def import_app(spec):
-    """The callable `spec` names. Raises AppLoadError."""
-    module_name, attribute = split_app(spec)
+    """The app `spec` names, in every form gunicorn takes: `module:callable`, `module:factory()`
+    with literal arguments, or a module alone (its `application`). Raises AppLoadError."""
+    module_name, expression = split_app(spec)
+    attribute, call = parse_expression(spec, expression)
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
@@ -49,6 +83,14 @@ def import_app(spec):
             file = getattr(module, "__file__", None)
             where = display_path(file) if file else module_name
             raise AppLoadError("%s has no attribute '%s'" % (where, attribute), file=file) from None
+    if call is not None:
+        if not callable(target):
+            raise AppLoadError("%s: %s is not a factory (it is a %s)" % (spec, attribute, type(target).__name__))
+        args, kwargs = call
+        try:
+            target = target(*args, **kwargs)
+        except Exception as error:
+            raise AppLoadError(describe_message(error), cause=error) from error
     if not callable(target):
         raise AppLoadError(
             "%s is not callable (it is a %s)" % (spec, type(target).__name__),

@@ -166,6 +166,17 @@ def leave(code):
     os._exit(code)
 
 
+def apply_raw_env(raw_env):
+    """gunicorn.conf.py's raw_env ("KEY=VALUE" strings): set before the app loads, over the
+    environment, as gunicorn's master sets them before it forks its workers."""
+    if isinstance(raw_env, str):
+        raw_env = [raw_env]
+    for pair in raw_env or []:
+        name, sep, value = str(pair).partition("=")
+        if sep and name:
+            os.environ[name] = value
+
+
 def _importable(name):
     try:
         return importlib.util.find_spec(name) is not None
@@ -179,6 +190,7 @@ def serve(rt, python):
         file_settings = read_settings(config_path)
     except Exception as error:
         return config_failed(rt, error, "%s could not be loaded: " % config_path)
+    apply_raw_env(file_settings.get("raw_env"))
     worker_class = python.get("workerClass")
     configured_class = setting_name(file_settings.get("worker_class", "") or "")
     effective_class = worker_class or configured_class or "sync"
