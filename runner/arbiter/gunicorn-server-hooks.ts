@@ -72,6 +72,9 @@ function runHook(
     // that pipe blocking for the arbiter too (libuv clears O_NONBLOCK on a child's fds 0-2).
     const child = spawn(python, [script, config, name, JSON.stringify(args)], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group of its own, as a hook of gunicorn's master would run in the master: a
+      // terminal's Ctrl+C reaches the arbiter, whose ladder decides, never the hook mid-run.
+      detached: true,
       // The hook runner stops waiting at its timeout; the process must not outlive that.
       timeout: HOOK_TIMEOUT_MS,
       killSignal: 'SIGKILL',

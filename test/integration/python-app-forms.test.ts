@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { FIXTURES, startArbiter } from '../support/arbiter-run';
+import { FIXTURES, ROOT, startArbiter } from '../support/arbiter-run';
 import { freePort } from '../support/free-port';
 import { get } from '../support/http';
 
@@ -91,3 +91,29 @@ for (const [conf, says] of [
     assert.equal(run.output.trim().split('\n').length, 1, run.output);
   });
 }
+
+test(
+  "a terminal's Ctrl+C while a server hook runs: the hook finishes, as under gunicorn (its process is not in the terminal's group)",
+  { skip },
+  async (t) => {
+    const dir = project(
+      t,
+      [
+        `import sys, time`,
+        `def when_ready(server):`,
+        `    print("when_ready started", flush=True)`,
+        `    time.sleep(1.5)`,
+        `    open("finished", "w").write("yes")`,
+        ``,
+      ].join('\n'),
+    );
+    const run = startArbiter(t, [...BASE, '-w', '1', '-b', '127.0.0.1:0', 'hello:app'], {
+      cwd: dir,
+      wrapper: ['python3', join(ROOT, 'test/support/pty-ctrl-c.py'), 'when_ready started', '--'],
+    });
+    assert.equal((await run.waitExit()).code, 0, run.output);
+    const ended = run.all('hook').find((e) => e.name === 'when_ready' && e.phase === 'end');
+    assert.equal(ended?.outcome, 'ok', ended?.error);
+    assert.ok(existsSync(join(dir, 'finished')), 'the hook ran to its end');
+  },
+);
