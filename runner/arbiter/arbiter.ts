@@ -31,6 +31,7 @@ import { isTypeScript, TypeScriptBuild } from '../typescript/typescript-build';
 import { MARK_VARIABLE, OrphanReaper } from './orphan-reaper';
 import { WorkerCgroups } from './worker-cgroups';
 import { anotherCopyInTheWay } from './coexistence';
+import { typeScriptSyntaxError } from './syntax-check';
 import { runsTypeScript, tsxFlags } from './typescript-runtime';
 import { bindAll, urlOf, type BoundSocket } from './sockets';
 import { StandbyPool } from './standby-pool';
@@ -464,7 +465,9 @@ export class Arbiter {
       replaced = this.settings.reloadMode === 'replace';
       if (replaced) await this.retireAll(generation);
       if (this.options.python && options.files) dropStaleBytecode(options.files);
-      result = await this.bootGeneration();
+      const syntax = options.files ? await typeScriptSyntaxError(options.files) : undefined;
+      const check = this.options.python ? options.files?.filter((file) => file.endsWith('.py')) : undefined;
+      result = syntax ? { ok: false, error: syntax } : await this.bootGeneration(check);
     }
     const durationMs = Math.round(performance.now() - startedAt);
     this.cycling = false;
@@ -671,7 +674,8 @@ export class Arbiter {
   }
 
   /** Starts `target` workers of a new generation and waits until all are ready or one fails. */
-  private async bootGeneration(): Promise<BootResult> {
+  /** `check`: the changed source files its workers compile before they load the app. */
+  private async bootGeneration(check?: string[]): Promise<BootResult> {
     // A stop that came while the cycle awaited its config or hooks: nothing new may start.
     if (this.stopping) return { ok: false, error: { message: 'stopped' } };
     const generation = ++this.lastGeneration;
@@ -694,7 +698,7 @@ export class Arbiter {
         settle(result);
       };
       for (let i = 0; i < this.target; i++) {
-        const worker = this.spawnWorker(generation);
+        const worker = this.spawnWorker(generation, check);
         if (!worker) break; // the cycle fails once the spawn's error is known; the rest would too
         cycle.workers.add(worker);
       }
@@ -745,7 +749,7 @@ export class Arbiter {
   }
 
   /** Starts a worker of `generation`; undefined when no process could be started (reported once known). */
-  private spawnWorker(generation: number): WorkerProcess | undefined {
+  private spawnWorker(generation: number, check?: string[]): WorkerProcess | undefined {
     const id = this.nextWorkerId++;
     void this.hooks.run('preFork', this.info, { id, generation });
     const port = this.primaryPort();
@@ -777,6 +781,7 @@ export class Arbiter {
       generation,
       app: this.typescript?.outputOf(generation) ?? this.settings.app,
       ...(Object.keys(this.env.vars).length > 0 ? { env: this.env.vars } : {}),
+      ...(check?.length ? { check } : {}),
       sourceMaps: this.typescript !== undefined,
       longLivedGraceMs: Math.round(this.settings.longLivedGrace * 1000),
       port,

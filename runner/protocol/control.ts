@@ -39,6 +39,12 @@ const bootMessage = s.object({
   env: s.optional(s.record(s.string())),
   /** A beat is due at least this often; 0 disables the heartbeat (counters are still reported). */
   heartbeatMs: s.integer(0),
+  /**
+   * Source files this generation's cycle changed: a runtime compiles those of its language
+   * before it loads the app (the Python runtime its `.py` files), so that a module the app only
+   * imports on first use cannot hide a syntax error behind a boot that went fine.
+   */
+  check: s.optional(s.array(s.string())),
   /** For the Python runtime: how to serve a `module:callable` app. */
   python: s.optional(
     s.object({

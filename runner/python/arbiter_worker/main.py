@@ -120,6 +120,10 @@ def main():
         os.environ.setdefault(name, value)
     arbiter._install(rt.shutdown_hooks.register, boot.get("id", 0), boot.get("generation", 0))
     atexit_hooks.install(rt.reporter)
+    broken = compile_changed(boot.get("check") or [])
+    if broken is not None:
+        rt.boot_error(broken)
+        return leave(APP_LOAD_ERROR)
     try:
         code = serve(rt, boot.get("python") or {})
     except SystemExit as exit:
@@ -164,6 +168,23 @@ def leave(code):
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def compile_changed(files):
+    """Compiles the .py files this cycle changed, before anything of the app loads: a module the
+    app imports only on first use (Django's views) would otherwise hide its syntax error behind a
+    boot that went fine, and every request reaching it would fail. The first error, or None."""
+    for path in files:
+        if not path.endswith(".py"):
+            continue
+        try:
+            with open(path, "rb") as source:
+                compile(source.read(), path, "exec", dont_inherit=True)
+        except SyntaxError as error:  # IndentationError and TabError are SyntaxErrors too
+            return error
+        except (OSError, ValueError):
+            continue  # gone, or not text: the import (if any) says so
+    return None
 
 
 def apply_raw_env(raw_env):

@@ -1,0 +1,76 @@
+/**
+ * A save with a syntax error in a module the app only loads on first use — Django's views, a
+ * route folder loaded at run time — fails the reload at its file and line before any worker
+ * serves it, and the old generation serves on. (Without the check the boot goes fine, the
+ * reload "completes", and every request reaching that module fails.)
+ */
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { FIXTURES, startArbiter } from '../support/arbiter-run';
+import { get } from '../support/http';
+
+const PYTHON = '/usr/bin/python3';
+
+function folder(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-lazy-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test(
+  'Python: a view imported on first use, saved with a syntax error: the reload fails at its line, the old code serves',
+  { skip: !existsSync(PYTHON) && `${PYTHON} is not installed` },
+  async (t) => {
+    const dir = folder(t);
+    cpSync(join(FIXTURES, 'python-apps'), dir, { recursive: true });
+    const run = startArbiter(t, ['--python', PYTHON, '-w', '1', '-b', '127.0.0.1:0', 'lazy:app'], {
+      cwd: dir,
+    });
+    await run.ready(1);
+    await run.waitFor('watcher.ready');
+    const port = await run.port();
+    assert.equal((await get(port)).body, 'v1');
+    const views = join(dir, 'lazy_views.py');
+    writeFileSync(views, 'def index()\n    return "v2"\n');
+    const failed = await run.waitFor('reload', (e) => e.phase === 'failed');
+    assert.equal(failed.error?.file, views);
+    assert.equal(failed.error?.line, 1);
+    assert.match(failed.error?.message ?? '', /SyntaxError/);
+    assert.equal((await get(port)).body, 'v1', 'the old generation serves');
+    writeFileSync(views, 'def index():\n    return "v2"\n');
+    const completed = await run.waitFor('reload', (e) => e.phase === 'completed');
+    await run.ready(1, completed.generation);
+    assert.equal((await get(port)).body, 'v2');
+  },
+);
+
+test('TypeScript: a route loaded at run time, saved with a syntax error: the reload fails at its line, the old code serves', async (t) => {
+  const dir = folder(t);
+  mkdirSync(join(dir, 'routes'));
+  const route = join(dir, 'routes', 'hello.ts');
+  writeFileSync(route, `export default (): string => 'v1';\n`);
+  writeFileSync(
+    join(dir, 'server.ts'),
+    [
+      `import http from 'node:http';`,
+      `import { join } from 'node:path';`,
+      `http.createServer(async (_q, s) => {`,
+      `  const route = await import(join(__dirname, 'routes', 'hello.ts'));`,
+      `  s.end(route.default());`,
+      `}).listen(process.env.PORT);`,
+    ].join('\n'),
+  );
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', 'server.ts'], { cwd: dir });
+  await run.ready(1);
+  await run.waitFor('watcher.ready');
+  const port = await run.port();
+  assert.equal((await get(port)).body, 'v1');
+  writeFileSync(route, `export default (): string => { 'v2';\n`);
+  const failed = await run.waitFor('reload', (e) => e.phase === 'failed');
+  assert.equal(failed.error?.file, route);
+  assert.equal(failed.error?.line, 2);
+  assert.equal((await get(port)).body, 'v1', 'the old generation serves');
+});
