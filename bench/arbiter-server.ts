@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { LineSplitter } from '../runner/log/line-splitter';
+import { LineSplitter } from '../runner/protocol/line-splitter';
 import { parseEvent, type ArbiterEvent, type EventOf } from '../runner/protocol/events';
 import { within } from './deadline';
 import { isAlive } from './proc';

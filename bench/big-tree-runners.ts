@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { LineSplitter } from '../runner/log/line-splitter';
+import { LineSplitter } from '../runner/protocol/line-splitter';
 import { parseEvent, type EventOf } from '../runner/protocol/events';
 import { ROOT } from './arbiter-server';
 import { killGroups, processGroup } from './big-tree-procs';

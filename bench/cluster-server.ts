@@ -1,7 +1,7 @@
 /** The Node cluster twin (bench/fixtures/cluster.mjs): started, awaited until it serves, stopped. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { LineSplitter } from '../runner/log/line-splitter';
+import { LineSplitter } from '../runner/protocol/line-splitter';
 import { within } from './deadline';
 import { isAlive } from './proc';
 

@@ -7,9 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { CONFIG_FILE_NAMES } from '../../runner/protocol/app-forms';
 import { appFromPackageJson } from './app-from-package';
 
-const CONFIG_FILES = ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs'].map((ext) => `arbiter.config.${ext}`);
 const REMEMBERED = 'arbiter.app';
 const CANDIDATES = '{*,src/*,server/*,app/*}.{js,mjs,cjs,ts,mts,cts}';
 
@@ -25,7 +25,7 @@ export async function findApp(
   if (setting) return { app: setting, source: 'the arbiter.app setting' };
   const configSetting = vscode.workspace.getConfiguration('arbiter', folder.uri).get<string>('configFile');
   if (configSetting) return { configFile: configSetting, source: 'the arbiter.configFile setting' };
-  const configFile = CONFIG_FILES.find((name) => existsSync(join(root, name)));
+  const configFile = CONFIG_FILE_NAMES.find((name) => existsSync(join(root, name)));
   if (configFile) return { configFile, source: configFile };
   const fromPackage = readPackageApp(root);
   if (fromPackage && existsSync(join(root, fromPackage))) return { app: fromPackage, source: 'package.json' };

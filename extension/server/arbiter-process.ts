@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { ArbiterCommand } from '../../runner/protocol/commands';
 import { parseEvent, type ArbiterEvent } from '../../runner/protocol/events';
-import { LineSplitter } from './line-splitter';
+import { LineSplitter } from '../../runner/protocol/line-splitter';
 
 export type ArbiterProcessOptions = {
   node: string;

@@ -4,9 +4,9 @@
  * environments API); else the runner's default, `python3` on PATH.
  */
 import * as vscode from 'vscode';
+import { isPythonApp } from '../../runner/protocol/app-forms';
 
-/** `package.module:callable`: the runner's own test for a Python app. */
-export const isPythonApp = (app: string): boolean => /^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$/.test(app);
+export { isPythonApp };
 
 type PythonExtensionApi = {
   environments?: {

@@ -65,7 +65,7 @@ export class ServerManager implements vscode.Disposable {
         (overrides[key as keyof LaunchOverrides] as T | undefined) ?? folderConfig.get<T>(key),
     };
     const python =
-      choice.app && isPythonApp(choice.app)
+      choice.app && isPythonApp(choice.app, folder.uri.fsPath)
         ? await pythonFor(folder, config.get<string>('python'))
         : undefined;
     const session = new ServerSession({

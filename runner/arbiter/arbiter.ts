@@ -13,9 +13,10 @@ import type { Settings } from '../config/settings';
 import type { EventSink } from '../log/event-sink';
 import type { Logger } from '../log/logger';
 import type { ArbiterCommand } from '../protocol/commands';
-import type { BootMessage, StopMode, WorkerMessage } from '../protocol/control';
+import { FIRST_LISTEN_FD, type BootMessage, type StopMode, type WorkerMessage } from '../protocol/control';
 import type { ErrorInfo } from '../protocol/events';
-import { Backoff } from './backoff';
+import { Backoff } from '../util/backoff';
+import { EXIT } from '../protocol/exit-codes';
 import { Deadline } from './deadline';
 import { describeBootFailure, describeEarlyCrash, describeExit, describeSpawnFailure } from './exit-reasons';
 import { HookRunner } from './hook-runner';
@@ -38,20 +39,6 @@ import { StandbyPool } from './standby-pool';
 import { spawnWorkerChild, WorkerProcess, type WorkerChildOptions } from './worker-process';
 import { dropStaleBytecode, type PythonInterpreter } from '../config/python-app';
 import { changedNames, readEnvFiles, type EnvFiles } from '../config/env-files';
-
-/** Exit codes of the arbiter (gunicorn's numbering where it has one). */
-export const EXIT = {
-  OK: 0,
-  /** Stopped by the third Ctrl+C: workers were killed, hooks may not have run. */
-  KILLED: 1,
-  USAGE: 2,
-  /** The first generation's workers could not boot. */
-  BOOT_ERROR: 3,
-  /** The app could not be loaded (threw at import, syntax error). */
-  APP_LOAD_ERROR: 4,
-  /** A bug in the arbiter itself. */
-  INTERNAL: 70,
-} as const;
 
 /** A worker that stayed ready this long has proven the code works: its crash starts backoff afresh. */
 const STABLE_MS = 10_000;
@@ -465,9 +452,7 @@ export class Arbiter {
       replaced = this.settings.reloadMode === 'replace';
       if (replaced) await this.retireAll(generation);
       if (this.options.python && options.files) dropStaleBytecode(options.files);
-      const syntax = options.files ? await typeScriptSyntaxError(options.files) : undefined;
-      const check = this.options.python ? options.files?.filter((file) => file.endsWith('.py')) : undefined;
-      result = syntax ? { ok: false, error: syntax } : await this.bootGeneration(check);
+      result = await this.bootGeneration(options.files);
     }
     const durationMs = Math.round(performance.now() - startedAt);
     this.cycling = false;
@@ -674,8 +659,8 @@ export class Arbiter {
   }
 
   /** Starts `target` workers of a new generation and waits until all are ready or one fails. */
-  /** `check`: the changed source files its workers compile before they load the app. */
-  private async bootGeneration(check?: string[]): Promise<BootResult> {
+  /** `changed`: the files this cycle changed, whose syntax is checked before any worker serves them. */
+  private async bootGeneration(changed?: string[]): Promise<BootResult> {
     // A stop that came while the cycle awaited its config or hooks: nothing new may start.
     if (this.stopping) return { ok: false, error: { message: 'stopped' } };
     const generation = ++this.lastGeneration;
@@ -685,6 +670,10 @@ export class Arbiter {
       if (!built.ok) return built;
       if (this.stopping) return { ok: false, error: { message: 'stopped' } };
     }
+    const syntax = changed ? await typeScriptSyntaxError(changed) : undefined;
+    if (syntax) return { ok: false, error: syntax };
+    // Python's are compiled by the new workers themselves, before they load the app.
+    const check = this.options.python ? changed?.filter((file) => file.endsWith('.py')) : undefined;
     return new Promise((settle) => {
       const cycle: Cycle = { generation, workers: new Set(), settle };
       this.cycle = cycle;
@@ -785,7 +774,7 @@ export class Arbiter {
       sourceMaps: this.typescript !== undefined,
       longLivedGraceMs: Math.round(this.settings.longLivedGrace * 1000),
       port,
-      listenFds: this.sockets.map((_, index) => 4 + index),
+      listenFds: this.sockets.map((_, index) => FIRST_LISTEN_FD + index),
       maxRequests: this.settings.maxRequests > 0 ? this.settings.maxRequests + jitter : 0,
       // Four beats per timeout: one late beat is never mistaken for a frozen worker.
       heartbeatMs:

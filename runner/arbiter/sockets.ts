@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { lookup } from 'node:dns/promises';
 import { getSystemErrorName } from 'node:util';
 import { formatBindAddress, type BindAddress } from '../config/bind-address';
-import { UsageError } from '../config/option-values';
+import { UsageError } from '../errors/usage-error';
 import type { Listener } from '../protocol/events';
 import { describePortHolder } from '../proc/listening-sockets';
 

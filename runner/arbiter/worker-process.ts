@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { LineSplitter, MAX_LINE_LENGTH } from '../log/line-splitter';
+import { LineSplitter, MAX_LINE_LENGTH } from '../protocol/line-splitter';
 import type { Deadline } from './deadline';
 import {
   CONTROL_FD,

@@ -6,7 +6,8 @@
 // First: which fds the arbiter inherited is read before it opens any of its own.
 import '../log/inherited-fds';
 import { resolve } from 'node:path';
-import { Arbiter, EXIT, type PythonRuntime } from '../arbiter/arbiter';
+import { Arbiter, type PythonRuntime } from '../arbiter/arbiter';
+import { EXIT } from '../protocol/exit-codes';
 import {
   describeGunicornConfig,
   gunicornServerHooks,
@@ -16,7 +17,7 @@ import { gunicornSettings } from '../config/gunicorn-settings';
 import { formatBindAddress, parseBindAddress } from '../config/bind-address';
 import type { ArbiterHooks } from '../config/hooks';
 import { findConfigFile, loadConfig } from '../config/load-config';
-import { UsageError } from '../config/option-values';
+import { UsageError } from '../errors/usage-error';
 import {
   checkInterpreter,
   gunicornConfigFile,

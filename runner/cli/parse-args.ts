@@ -2,7 +2,8 @@
  * Turns `arbiter [options] APP [APP ARGS...]` into settings. Options stop at the first
  * positional argument (APP): everything after it belongs to the app, as with `node`.
  */
-import { suggest, UsageError } from '../config/option-values';
+import { suggest } from '../config/option-values';
+import { UsageError } from '../errors/usage-error';
 import {
   SETTING_DEFINITIONS,
   SETTING_NAMES,

@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Arbiter } from '../arbiter/arbiter';
-import { LineSplitter, MAX_LINE_LENGTH } from '../log/line-splitter';
+import { LineSplitter, MAX_LINE_LENGTH } from '../protocol/line-splitter';
 import type { Logger } from '../log/logger';
 import { parseCommand } from '../protocol/commands';
 

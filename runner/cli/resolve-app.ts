@@ -2,7 +2,7 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { UsageError } from '../config/option-values';
+import { UsageError } from '../errors/usage-error';
 
 export function resolveApp(app: string, cwd: string): string {
   const path = resolve(cwd, app);

@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { readRegularFile } from '../fs/read-regular-file';
-import { UsageError } from './option-values';
+import { UsageError } from '../errors/usage-error';
 
 /** Larger than any hand-written .env: past it, the file is something else. */
 const MAX_ENV_FILE_BYTES = 1024 * 1024;

@@ -10,7 +10,7 @@
  * Everything else (keepalive, limits, logging, TLS, raw_env, pythonpath) is a worker's setting:
  * the workers run gunicorn's own worker classes with the conf loaded, so gunicorn applies it.
  */
-import { UsageError } from './option-values';
+import { UsageError } from '../errors/usage-error';
 import type { PartialSettings } from './settings';
 
 /** What the conf gives, and what the arbiter makes of it. */

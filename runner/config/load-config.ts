@@ -10,13 +10,13 @@ import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { locateError } from '../errors/error-location';
 import { findSyntaxError } from '../errors/syntax-location';
+import { CONFIG_FILE_NAMES } from '../protocol/app-forms';
 import { HOOK_NAMES, type ArbiterHooks, type HookName } from './hooks';
-import { suggest, UsageError } from './option-values';
+import { suggest } from './option-values';
+import { UsageError } from '../errors/usage-error';
 import { SETTING_DEFINITIONS, SETTING_NAMES, type PartialSettings, type SettingName } from './settings';
 
-export const CONFIG_FILE_NAMES = ['js', 'mjs', 'cjs', 'ts', 'mts', 'cts'].map(
-  (ext) => `arbiter.config.${ext}`,
-);
+export { CONFIG_FILE_NAMES };
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts']);
 
 export type LoadedConfig = { file: string; settings: PartialSettings; hooks: ArbiterHooks };

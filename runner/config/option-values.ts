@@ -3,11 +3,7 @@
  * `workers: 0` fail with the same words. Each takes what the user wrote and either returns
  * the typed value or throws an Error saying what was expected.
  */
-
-/** Thrown for a user mistake: printed as one line, never with a stack trace. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { UsageError } from '../errors/usage-error';
 
 export type Checker<T> = {
   /** What a valid value looks like, for error messages and --help. */

@@ -8,34 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UsageError } from './option-values';
+import { UsageError } from '../errors/usage-error';
+import { isPythonApp } from '../protocol/app-forms';
 
-/**
- * `package.module:callable` and `package.module:factory(args)`, as gunicorn writes them (and
- * uvicorn, whose `--factory` calls the callable).
- */
-const PYTHON_APP = /^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(\(.*\))?$/s;
-/** A module alone (`mysite.wsgi`), which gunicorn reads as `mysite.wsgi:application`. */
-const PYTHON_MODULE = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
-
-/**
- * Whether APP names a Python app rather than a Node module (an existing file wins): one of
- * gunicorn's forms, `module:callable`, `module:factory()`, or a module alone that the project
- * has as a `.py` file or package.
- */
-export function isPythonApp(app: string, cwd: string): boolean {
-  const target = resolve(cwd, app);
-  // A file is a Node app; so is a folder, unless it is a Python package and no Node one.
-  const pythonPackage =
-    existsSync(join(target, '__init__.py')) &&
-    !existsSync(join(target, 'index.js')) &&
-    !existsSync(join(target, 'package.json'));
-  if (existsSync(target) && !pythonPackage) return false;
-  if (PYTHON_APP.test(app)) return true;
-  if (!PYTHON_MODULE.test(app)) return false;
-  const path = join(cwd, ...app.split('.'));
-  return existsSync(`${path}.py`) || existsSync(join(path, '__init__.py'));
-}
+export { isPythonApp };
 
 /** The Python worker runtime, copied beside the CLI bundle by the build. */
 export const pythonRuntimeDir = (): string => join(__dirname, 'python');

@@ -9,7 +9,7 @@
  * private again. Anything else is refused with one line.
  */
 import { chmodSync, lstatSync, mkdirSync, type Stats } from 'node:fs';
-import { UsageError } from '../config/option-values';
+import { UsageError } from '../errors/usage-error';
 
 /** Group and others get nothing: not even reading (the outputs are the app's code). */
 const SHARED = 0o077;

@@ -12,6 +12,8 @@ import { parseLine } from './parse-line';
 
 /** The fd on which a worker finds its control channel. */
 export const CONTROL_FD = 3;
+/** The fd of a worker's first listening socket; the others follow it (4, 5, ...). */
+export const FIRST_LISTEN_FD = 4;
 
 // ---- arbiter → worker ------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
  * `workerData`) and what it reports back (`postMessage`). Both sides are our code, but they
  * are separately bundled and cross a structured clone, so each side validates what it gets.
  */
+import { parseValue, type ParseResult } from './parse-line';
 import * as s from './schema';
 
 /** What to watch, given to the thread when it starts. */
@@ -39,16 +40,7 @@ const ignoredMessage = s.object({ type: s.literal('ignored'), file: s.string(), 
 const watcherMessageSchema = s.tagged([batchMessage, readyMessage, errorMessage, ignoredMessage]);
 export type WatcherMessage = s.Infer<typeof watcherMessageSchema>;
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
-
-function check<T>(schema: s.Schema<T>, value: unknown): Checked<T> {
-  try {
-    return { ok: true, value: schema.parse(value) };
-  } catch (error) {
-    return { ok: false, error: (error as Error).message };
-  }
-}
-
-export const checkWatcherStart = (value: unknown): Checked<WatcherStart> => check(watcherStartSchema, value);
-export const checkWatcherMessage = (value: unknown): Checked<WatcherMessage> =>
-  check(watcherMessageSchema, value);
+export const checkWatcherStart = (value: unknown): ParseResult<WatcherStart> =>
+  parseValue(watcherStartSchema, value);
+export const checkWatcherMessage = (value: unknown): ParseResult<WatcherMessage> =>
+  parseValue(watcherMessageSchema, value);

@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { UsageError } from '../config/option-values';
+import { UsageError } from '../errors/usage-error';
 import type { TypeScriptSemantics } from './tsconfig-semantics';
 
 type Swc = typeof import('@swc/core');

@@ -25,7 +25,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { BuildContext, Plugin } from 'esbuild';
 import type { ErrorInfo } from '../protocol/events';
 import { ensurePrivateDir, isOwnFile } from '../fs/private-dir';
-import { isEsModule } from '../worker/load-app';
+import { isEsModule } from '../fs/module-type';
 import { externalPackages } from './external-packages';
 import { MetadataTransform } from './metadata-transform';
 import { withOriginalLocation } from './original-locations';

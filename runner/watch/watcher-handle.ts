@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { Backoff } from '../arbiter/backoff';
+import { Backoff } from '../util/backoff';
 import { checkWatcherMessage, type WatcherStart } from '../protocol/watcher';
 
 /** The bundled thread entry, next to the CLI bundle. */

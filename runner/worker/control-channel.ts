@@ -5,7 +5,7 @@
  */
 import { fstatSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { LineSplitter } from '../log/line-splitter';
+import { LineSplitter } from '../protocol/line-splitter';
 import {
   CONTROL_FD,
   parseArbiterMessage,

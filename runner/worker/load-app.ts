@@ -3,30 +3,11 @@
  * and `process.argv[1]` all look as they do outside the arbiter. Returns what the module
  * exports, so that a module whose default export is a request handler can be served.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import Module from 'node:module';
-import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isEsModule } from '../fs/module-type';
 
 type ModuleInternals = { _load(request: string, parent: null, isMain: boolean): unknown };
-
-/** Whether Node treats `file` as an ES module: .mjs, or .js under `"type": "module"`. */
-export function isEsModule(file: string): boolean {
-  const ext = extname(file);
-  if (ext === '.mjs') return true;
-  if (ext !== '.js') return false;
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type === 'module';
-      } catch {
-        return false;
-      }
-    }
-    if (dirname(dir) === dir) return false;
-  }
-}
 
 export async function loadApp(file: string): Promise<unknown> {
   if (isEsModule(file)) return import(pathToFileURL(file).href);

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type { ErrorInfo } from '../protocol/events';
 import type { ArbiterMessage, BootMessage, WorkerMessage } from '../protocol/control';
 import { locateError, userStack } from '../errors/error-location';
+import { EXIT } from '../protocol/exit-codes';
 import { findSyntaxError } from '../errors/syntax-location';
 import { AppServers } from './app-servers';
 import { ControlChannel } from './control-channel';
@@ -25,8 +26,6 @@ import { ShutdownHooks } from './shutdown-hooks';
 const ORPHAN_GRACE_MS = 400;
 /** How often request counters may be reported. */
 const STATS_INTERVAL_MS = 1000;
-/** Exit code for an app that could not be loaded (gunicorn's APP_LOAD_ERROR). */
-const APP_LOAD_ERROR = 4;
 
 const exitProcess: (code?: number) => never = process.exit.bind(process);
 const realExit: (code?: number) => never = (code) => {
@@ -150,7 +149,7 @@ async function boot(message: BootMessage): Promise<void> {
     exported = await loadApp(message.app);
   } catch (error) {
     send({ type: 'boot-error', error: describeLoadError(error, message.app) });
-    realExit(APP_LOAD_ERROR);
+    realExit(EXIT.APP_LOAD_ERROR);
   }
   // From here on only the app keeps the process alive; the channel must not.
   channel.keepAlive(false);

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { LineSplitter } from '../../runner/log/line-splitter';
+import { LineSplitter } from '../../runner/protocol/line-splitter';
 import {
   parseEvent,
   type ArbiterEvent,

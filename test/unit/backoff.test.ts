@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Backoff, DEFAULT_BACKOFF } from '../../runner/arbiter/backoff';
+import { Backoff, DEFAULT_BACKOFF } from '../../runner/util/backoff';
 
 /** The policy after `n` consecutive failures. */
 function afterFailures(n: number, options = { baseMs: 100, maxMs: 1000 }): Backoff {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { CONFIG_FILE_NAMES, findConfigFile, loadConfig } from '../../runner/config/load-config';
-import { UsageError } from '../../runner/config/option-values';
+import { UsageError } from '../../runner/errors/usage-error';
 
 /** A fresh directory holding `files`, removed after the test. */
 function project(t: TestContext, files: Record<string, string>): string {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LineSplitter } from '../../runner/log/line-splitter';
+import { LineSplitter } from '../../runner/protocol/line-splitter';
 
 function split(chunks: string[], options?: ConstructorParameters<typeof LineSplitter>[1]) {
   const lines: string[] = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseArgs } from '../../runner/cli/parse-args';
-import { UsageError } from '../../runner/config/option-values';
+import { UsageError } from '../../runner/errors/usage-error';
 
 /** Asserts that parsing `argv` fails with a UsageError whose message matches every pattern. */
 function rejects(argv: string[], ...patterns: RegExp[]): string {

@@ -235,7 +235,7 @@ void test('worker messages: bad lines are refused with the type list or the fiel
   const table: [line: string, expected: string][] = [
     [
       '{"type":"boot"}',
-      "type: expected one of ready, heartbeat, boot-error, fatal, hook, stopping, retire, lingering, notice, inspector, got 'boot'",
+      "type: expected one of ready, heartbeat, boot-error, fatal, hook, stopping, closed, retire, lingering, notice, inspector, got 'boot'",
     ],
     ['{"type":"heartbeat","served":-1,"inflight":0}', 'served: expected a whole number from 0, got number'],
     ['{"type":"heartbeat","served":1}', 'inflight: expected a whole number from 0, got undefined'],
