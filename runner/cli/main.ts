@@ -12,7 +12,7 @@ import {
   describeGunicornConfig,
   gunicornServerHooks,
   type DescribedConfig,
-} from '../arbiter/gunicorn-server-hooks';
+} from '../arbiter/hooks/gunicorn-server-hooks';
 import { gunicornSettings } from '../config/gunicorn-settings';
 import { formatBindAddress, parseBindAddress } from '../config/bind-address';
 import type { ArbiterHooks } from '../config/hooks';

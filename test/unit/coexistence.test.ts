@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { anotherCopyInTheWay } from '../../runner/arbiter/coexistence';
+import { anotherCopyInTheWay } from '../../runner/arbiter/generations/coexistence';
 
 const TABLE: [string, string[], string | undefined][] = [
   [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LOOP_CYCLES, ReloadLoops } from '../../runner/arbiter/reload-loops';
+import { LOOP_CYCLES, ReloadLoops } from '../../runner/arbiter/intake/reload-loops';
 
 /**
  * One step of a timeline (times in ms): a cycle's trigger, its settling (completed or failed),

@@ -3,7 +3,7 @@
  * A reason says what happened and, where it was a failure, what the worker last said.
  */
 import { existsSync } from 'node:fs';
-import type { ErrorInfo, WorkerState } from '../protocol/events';
+import type { ErrorInfo, WorkerState } from '../../protocol/events';
 
 type WorkerFacts = {
   stderrTail: readonly string[];

@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { ArbiterHooks, HookName } from '../config/hooks';
+import type { ArbiterHooks, HookName } from '../../config/hooks';
 import { HOOK_TIMEOUT_MS } from './hook-runner';
 
 /** Our hook → gunicorn's, and the arguments its Python side gets (JSON). */

@@ -10,7 +10,7 @@
  *
  *   and from booting, ready or draining, kill (asked for by the user) ─▶ killed
  */
-import type { WorkerState } from '../protocol/events';
+import type { WorkerState } from '../../protocol/events';
 
 export type LifecycleInput =
   | { kind: 'ready' }

@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { isTypeScript } from '../typescript/typescript-build';
+import { isTypeScript } from '../../typescript/typescript-build';
 
 /** Whether the command line names TypeScript: the APP, or a file it is given (`fastify start app.ts`). */
 export function runsTypeScript(app: string, args: readonly string[]): boolean {

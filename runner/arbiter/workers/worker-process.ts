@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { LineSplitter, MAX_LINE_LENGTH } from '../protocol/line-splitter';
+import { LineSplitter, MAX_LINE_LENGTH } from '../../protocol/line-splitter';
 import type { Deadline } from './deadline';
 import {
   CONTROL_FD,
@@ -14,8 +14,8 @@ import {
   type ArbiterMessage,
   type StopMode,
   type WorkerMessage,
-} from '../protocol/control';
-import type { ErrorInfo, WorkerState } from '../protocol/events';
+} from '../../protocol/control';
+import type { ErrorInfo, WorkerState } from '../../protocol/events';
 
 /** Which worker runtime starts the app: ours for Node, or ours for Python on the user's interpreter. */
 export type WorkerRuntime = { kind: 'node' } | { kind: 'python'; interpreter: string };

@@ -3,10 +3,10 @@
  * with outcome and duration; a hook that throws or outlives its timeout is reported and the
  * arbiter goes on — a broken hook must never take the server down.
  */
-import type { ArbiterHooks, HookName } from '../config/hooks';
-import { userStack } from '../errors/error-location';
-import type { EventSink } from '../log/event-sink';
-import type { Logger } from '../log/logger';
+import type { ArbiterHooks, HookName } from '../../config/hooks';
+import { userStack } from '../../errors/error-location';
+import type { EventSink } from '../../log/event-sink';
+import type { Logger } from '../../log/logger';
 
 /** A hook that has not settled by then is reported as timed out and no longer waited for. */
 export const HOOK_TIMEOUT_MS = 30_000;

@@ -9,8 +9,8 @@
  * `check`).
  */
 import { extname, sep } from 'node:path';
-import { readRegularFile } from '../fs/read-regular-file';
-import type { ErrorInfo } from '../protocol/events';
+import { readRegularFile } from '../../fs/read-regular-file';
+import type { ErrorInfo } from '../../protocol/events';
 
 /** Larger than any source file written by hand: not parsed. */
 const MAX_SOURCE_BYTES = 5 * 1024 * 1024;

@@ -21,7 +21,7 @@
  * rewrites its own code as it boots, and a save of code left out would serve the old code. For
  * other files (templates, JSON) the warning says so, and a save while none boots still counts.
  */
-import type { ArbiterEvent } from '../protocol/events';
+import type { ArbiterEvent } from '../../protocol/events';
 
 /** Modules a worker loads: a person's edits, never a loop (see above). */
 const CODE = /\.(?:[cm]?[jt]sx?|py)$/;
