@@ -60,7 +60,7 @@ test('--env-file: later files win, the environment wins over them, a change relo
   assert.deepEqual(completed.env, ['ADDED', 'SECRET']);
   await run.ready(1, completed.generation);
   assert.equal((JSON.parse((await get(port)).body) as { secret: string }).secret, 's3cr3t-two');
-  assert.match(run.output, /env: ADDED, SECRET changed/);
+  await run.waitForOutput(/env: ADDED, SECRET changed/); // stderr, after the event on its own pipe
   for (const text of [run.output, readFileSync(events, 'utf8')]) assert.doesNotMatch(text, /s3cr3t/);
 });
 
