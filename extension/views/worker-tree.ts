@@ -196,8 +196,10 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
         ];
       case 'reloads':
         return session.model.reloads.map((reload): TreeNode => ({ kind: 'reload', session, reload }));
-      default:
-        return [];
+      case 'hook':
+      case 'reload':
+      case 'signal':
+        return []; // leaves
     }
   }
 

@@ -56,9 +56,10 @@ export function transition(state: WorkerState, input: LifecycleInput): WorkerSta
           return 'timed-out';
         case 'kill':
           return 'killed';
-        default:
-          return undefined;
+        case 'stop-timeout':
+          return undefined; // a booting worker has no stop deadline
       }
+      break;
     case 'ready':
       switch (input.kind) {
         case 'stop':
@@ -69,9 +70,12 @@ export function transition(state: WorkerState, input: LifecycleInput): WorkerSta
           return input.clean ? 'exited' : 'crashed';
         case 'kill':
           return 'killed';
-        default:
-          return undefined;
+        case 'ready':
+        case 'boot-timeout':
+        case 'stop-timeout':
+          return undefined; // late: it is ready already, and not stopping
       }
+      break;
     case 'draining':
       switch (input.kind) {
         case 'exit':
@@ -81,9 +85,12 @@ export function transition(state: WorkerState, input: LifecycleInput): WorkerSta
           return 'killed';
         case 'heartbeat-timeout':
           return 'timed-out';
-        default:
-          return undefined;
+        case 'ready':
+        case 'boot-timeout':
+        case 'stop':
+          return undefined; // a stopping worker is bounded by its stop deadline; a second stop is an escalation (worker-control.ts)
       }
+      break;
     case 'exited':
     case 'boot-failed':
     case 'crashed':
