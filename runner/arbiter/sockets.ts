@@ -205,3 +205,16 @@ export function urlOf(listener: Listener): string | undefined {
   const host = listener.host === '0.0.0.0' || listener.host === '::' ? 'localhost' : listener.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${listener.port}/`;
 }
+
+/** What the app sees in PORT: the first TCP port, else the first socket path. */
+export function primaryPort(sockets: readonly BoundSocket[]): string {
+  const tcp = sockets.find((socket) => 'port' in socket.listener);
+  if (tcp && 'port' in tcp.listener) return String(tcp.listener.port);
+  const first = sockets[0]?.listener;
+  return first && 'path' in first ? first.path : '';
+}
+
+/** A listener as a person writes it: `unix:PATH`, or HOST:PORT as --bind takes it. */
+export function listenerName(listener: Listener): string {
+  return 'path' in listener ? `unix:${listener.path}` : formatBindAddress({ kind: 'tcp', ...listener });
+}

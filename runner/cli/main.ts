@@ -149,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
       ...(python ? { python } : {}),
       ...(configFile ? { reloadConfig: async () => resolveSettings({ ...parsed, configFile }, cwd) } : {}),
     });
-    if (settings.stdinCommands) readCommands(process.stdin, arbiter, log);
+    if (settings.stdinCommands) readCommands(process.stdin, (command) => arbiter.command(command), log);
     if (settings.stopOnStdinClose) {
       // The tool that started us holds the other end; it is gone when the pipe closes, even if
       // it was killed and could not stop us itself.

@@ -4,18 +4,17 @@
  * reported and skipped: the tool's mistake never stops the server.
  */
 import type { Readable } from 'node:stream';
-import type { Arbiter } from '../arbiter/arbiter';
 import { LineSplitter, MAX_LINE_LENGTH } from '../protocol/line-splitter';
 import type { Logger } from '../log/logger';
-import { parseCommand } from '../protocol/commands';
+import { parseCommand, type ArbiterCommand } from '../protocol/commands';
 
-export function readCommands(input: Readable, arbiter: Arbiter, log: Logger): void {
+export function readCommands(input: Readable, run: (command: ArbiterCommand) => void, log: Logger): void {
   // A line longer than the limit is not a command: one line says so, and it is never buffered.
   const lines = new LineSplitter(
     (line) => {
       if (!line.trim()) return;
       const parsed = parseCommand(line);
-      if (parsed.ok) arbiter.handleCommand(parsed.value);
+      if (parsed.ok) run(parsed.value);
       else log.warn(`stdin command ignored: ${parsed.error}`);
     },
     { onTooLong: () => log.warn(`stdin command ignored: a line over ${MAX_LINE_LENGTH / 1024 / 1024} MiB`) },

@@ -18,7 +18,7 @@ import {
 
 type Definition<T> = {
   checker: Checker<T>;
-  default: T;
+  default: NoInfer<T>;
   /** Long flag without dashes; absent for config-only settings. */
   flag?: string;
   short?: string;
@@ -210,15 +210,13 @@ export const SETTING_DEFINITIONS = {
 } as const;
 
 export type SettingName = keyof typeof SETTING_DEFINITIONS;
-type ValueOf<K extends SettingName> = (typeof SETTING_DEFINITIONS)[K]['default'] extends infer V
-  ? V extends readonly string[]
-    ? string[]
-    : V extends number
-      ? number
-      : V extends boolean
-        ? boolean
-        : V
-  : never;
+/** A setting's value as its checker types it: a choice stays its union of literals. */
+type ValueOf<K extends SettingName> =
+  (typeof SETTING_DEFINITIONS)[K]['checker'] extends Checker<infer V>
+    ? V extends readonly string[]
+      ? string[]
+      : V
+    : never;
 
 /** The plain settings, after defaults, config file and command line are merged. */
 export type Settings = { [K in SettingName]: ValueOf<K> };

@@ -78,6 +78,15 @@ export type ArbiterMessage = s.Infer<typeof arbiterMessageSchema>;
 export type BootMessage = s.Infer<typeof bootMessage>;
 export type StopMode = s.Infer<typeof stopMessage>['mode'];
 
+/**
+ * Whether a stop asked for in `next` mode changes one already in `current` mode (undefined: not
+ * stopping). Stops only ever get closer: graceful can become quick, nothing goes back. The rule
+ * for a worker, its runtime and the arbiter as a whole.
+ */
+export function stopChanges(current: StopMode | undefined, next: StopMode): boolean {
+  return current === undefined || (current === 'graceful' && next === 'quick');
+}
+
 // ---- worker → arbiter ------------------------------------------------------------------
 
 /** The app serves on the shared sockets (or called `arbiter.ready()` where it opted in). */

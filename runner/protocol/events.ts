@@ -134,7 +134,10 @@ const workerPaused = s.object({
   paused: s.boolean(),
 });
 
-/** A signal the arbiter received, or sent to a worker (`pid` is the target). */
+/**
+ * A signal the arbiter received (`pid` is its own), or sent to a worker (`pid` is the target,
+ * and `id`, `generation` say which worker, as on every worker event).
+ */
 const signalEvent = s.object({
   ...base,
   type: s.literal('signal'),
@@ -142,7 +145,8 @@ const signalEvent = s.object({
   signal: s.string(),
   pid: s.integer(),
   reason: s.string(),
-  workerId: s.optional(s.integer()),
+  id: s.optional(s.integer()),
+  generation: s.optional(s.integer()),
   /**
    * How a signal sent to a worker travelled: `message` — as a stop on its control channel,
    * where the worker runtime runs the app's handlers for that signal; `os` — as a real signal.
@@ -150,13 +154,17 @@ const signalEvent = s.object({
   via: s.optional(s.oneOf(['message', 'os'])),
 });
 
-/** One run of a hook: a `start` and later an `end` with outcome and duration. */
+/**
+ * One run of a hook: a `start` and later an `end` with outcome and duration. A worker's hook
+ * carries the worker's `id` and `generation` as every worker event does; `pid` is the process
+ * the hook ran in (the arbiter's, for an arbiter hook).
+ */
 const hookEvent = s.object({
   ...base,
   type: s.literal('hook'),
   scope: s.oneOf(['arbiter', 'worker']),
   pid: s.integer(),
-  workerId: s.optional(s.integer()),
+  id: s.optional(s.integer()),
   generation: s.optional(s.integer()),
   name: s.string(),
   phase: s.oneOf(['start', 'end']),

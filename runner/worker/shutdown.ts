@@ -7,7 +7,7 @@
  * would not exit for it either), so the worker only reports what still keeps it alive and
  * lets the arbiter's deadline decide. Otherwise the worker exits once its work is done.
  */
-import type { StopMode, WorkerMessage } from '../protocol/control';
+import { stopChanges, type StopMode, type WorkerMessage } from '../protocol/control';
 import type { AppServers } from './app-servers';
 import type { HookReporter } from './hook-reporter';
 import type { ObservedHandlers } from './observed-handlers';
@@ -45,7 +45,7 @@ export class Shutdown {
   }
 
   begin(mode: StopMode): void {
-    if (this.mode === 'quick' || this.mode === mode) return;
+    if (!stopChanges(this.mode, mode)) return;
     if (this.mode === 'graceful') {
       this.mode = 'quick';
       this.escalate?.();

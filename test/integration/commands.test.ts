@@ -70,7 +70,7 @@ test('kill-generation during a drain: its workers are killed now, their hooks ne
   await run.ready(2, 2);
   // Both old workers are in their (never-ending) SIGTERM handlers.
   for (const id of [1, 2])
-    await run.waitFor('hook', (e) => e.workerId === id && e.generation === 1 && e.phase === 'start');
+    await run.waitFor('hook', (e) => e.id === id && e.generation === 1 && e.phase === 'start');
   send(run, { type: 'kill-generation', generation: 1, reason: 'Kill Now (editor)' });
   for (const id of [1, 2]) {
     const exited = await run.waitFor('worker.exited', (e) => e.id === id);

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FINAL_STATES, LIVE_STATES, transition, type LifecycleInput } from '../../runner/arbiter/workers/lifecycle';
+import {
+  FINAL_STATES,
+  LIVE_STATES,
+  transition,
+  type LifecycleInput,
+} from '../../runner/arbiter/workers/lifecycle';
 import { WORKER_STATES, type WorkerState } from '../../runner/protocol/events';
 
 /** Every input the lifecycle knows, with a short name for the table's columns. */

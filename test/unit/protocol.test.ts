@@ -66,7 +66,7 @@ const EVENTS: ArbiterEvent[] = [
     type: 'hook',
     scope: 'worker',
     pid: 4242,
-    workerId: 1,
+    id: 1,
     generation: 2,
     name: 'closePool',
     phase: 'end',

@@ -34,10 +34,6 @@ export class StandbyPool {
 
   constructor(private readonly options: StandbyPoolOptions) {}
 
-  get size(): number {
-    return this.idle.size;
-  }
-
   /** A standby to become a worker, or none: the caller then starts one cold. */
   take(): ChildProcess | undefined {
     for (const [child, onExit] of this.idle) {

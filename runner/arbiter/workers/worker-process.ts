@@ -1,18 +1,18 @@
 /**
  * One worker process as the arbiter sees it: the child, its control channel, its output and
- * its bookkeeping (state, timers, open hook runs). Policy — when to spawn, stop or kill —
+ * its bookkeeping (state, deadlines, open hook runs). Policy — when to spawn, stop or kill —
  * lives in the arbiter; this class only does what it is told and reports what happens.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { LineSplitter, MAX_LINE_LENGTH } from '../../protocol/line-splitter';
-import type { Deadline } from './deadline';
+import { OpenHookRuns } from './open-hook-runs';
+import { WorkerDeadlines, type DeadlineSettings, type Expiry } from './worker-deadlines';
 import {
   CONTROL_FD,
   parseWorkerMessage,
   type ArbiterMessage,
-  type StopMode,
   type WorkerMessage,
 } from '../../protocol/control';
 import type { ErrorInfo, WorkerState } from '../../protocol/events';
@@ -45,6 +45,10 @@ export type WorkerOptions = {
   onProtocolError: (worker: WorkerProcess, error: string) => void;
   onOutput: (worker: WorkerProcess, stream: 'stdout' | 'stderr', line: string) => void;
   onExit: (worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void;
+  /** The settings its deadlines are made of, read as each is armed. */
+  deadlineSettings: () => DeadlineSettings;
+  /** One of its deadlines ran out (worker-deadlines.ts). */
+  onDeadline: (worker: WorkerProcess, expiry: Expiry) => void;
   /** Its control channel closed while the process runs on: the app closed fd 3. */
   onChannelLost: (worker: WorkerProcess) => void;
 };
@@ -102,34 +106,19 @@ export class WorkerProcess {
   readonly spawnedAt = Date.now();
   state: WorkerState = 'booting';
   readyAt: number | undefined;
-  /** Stopped at a breakpoint (the editor says so): its deadlines wait. */
-  paused = false;
-  pausedAt: number | undefined;
   /** Set when it was killed on request rather than at a deadline: why. */
   killRequest: string | undefined;
-  served = 0;
-  inflight = 0;
   /** Why it asked to be replaced (max-requests); it leaves once its replacement is ready. */
   retiring: string | undefined;
-  bootError: ErrorInfo | undefined;
-  /** The runtime itself reported why (a boot-error or fatal message), rather than the arbiter inferring it. */
-  bootErrorReported = false;
-  /** How and until when it was asked to stop. */
-  stopMode: StopMode | undefined;
-  stopDeadline: number | undefined;
+  /** What keeps it alive after its shutdown finished, as it last said. */
   lingering: string[] | undefined;
   readonly stderrTail: string[] = [];
-  /** Hook runs started in the worker and not yet ended, by run number. */
-  readonly openHooks = new Map<number, { name: string; startedAt: number }>();
-  readonly timers: {
-    boot?: NodeJS.Timeout;
-    heartbeat?: NodeJS.Timeout;
-    /** The kill deadline of a stop. */
-    stop?: Deadline;
-    /** Sends the stop's signal if the worker does not answer the stop message. */
-    signal?: NodeJS.Timeout;
-    kill?: NodeJS.Timeout;
-  } = {};
+  /** Hook runs started in the worker and not yet ended. */
+  readonly hookRuns = new OpenHookRuns();
+  /** Its boot, heartbeat and stop deadlines, which wait while it is paused in a debugger. */
+  readonly deadlines: WorkerDeadlines;
+  private stats = { served: 0, inflight: 0 };
+  private boot: { error: ErrorInfo | undefined; reported: boolean } = { error: undefined, reported: false };
   exited = false;
   readonly whenExited: Promise<void>;
   /** Resolves once it accepts no more connections: it said so (`closed`), or its process exited. */
@@ -140,6 +129,9 @@ export class WorkerProcess {
     this.id = options.id;
     this.generation = options.generation;
     this.child = options.child;
+    this.deadlines = new WorkerDeadlines(options.deadlineSettings, (expiry) =>
+      options.onDeadline(this, expiry),
+    );
     let resolveExit: () => void;
     this.whenExited = new Promise((resolve) => (resolveExit = resolve));
     this.whenClosed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -157,6 +149,7 @@ export class WorkerProcess {
     });
     this.child.once('exit', (code, signal) => {
       this.exited = true;
+      this.deadlines.over();
       let timer: NodeJS.Timeout | undefined;
       const drained = new Promise<void>((resolve) => (timer = setTimeout(resolve, CONTROL_DRAIN_MS)));
       void Promise.race([controlDone, drained]).then(() => {
@@ -201,6 +194,28 @@ export class WorkerProcess {
     }
   }
 
+  /** Why it could not boot: what the runtime said, else what the arbiter saw first. */
+  get bootError(): ErrorInfo | undefined {
+    return this.boot.error;
+  }
+
+  /** The runtime itself reported why (a boot-error or fatal message), rather than the arbiter inferring it. */
+  get bootErrorReported(): boolean {
+    return this.boot.reported;
+  }
+
+  /** Records why it failed to boot; the first reason stands. `reported`: the runtime said so. */
+  failedToBoot(error: ErrorInfo, reported: boolean): void {
+    this.boot = { error: this.boot.error ?? error, reported: this.boot.reported || reported };
+  }
+
+  /** Its request counters from a heartbeat; whether they changed. */
+  noteStats(served: number, inflight: number): boolean {
+    if (served === this.stats.served && inflight === this.stats.inflight) return false;
+    this.stats = { served, inflight };
+    return true;
+  }
+
   /** The worker said it accepts no more connections. */
   markClosed(): void {
     this.resolveClosed();
@@ -235,13 +250,5 @@ export class WorkerProcess {
     } catch {
       return false;
     }
-  }
-
-  clearTimers(): void {
-    clearTimeout(this.timers.boot);
-    clearTimeout(this.timers.heartbeat);
-    clearTimeout(this.timers.kill);
-    clearTimeout(this.timers.signal);
-    this.timers.stop?.cancel();
   }
 }

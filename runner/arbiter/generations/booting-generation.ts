@@ -1,0 +1,128 @@
+/**
+ * A generation being booted. It settles once: `ok` when all its workers are ready, failed at
+ * the first that cannot be — it exited or timed out before it was ready, or was ready and then
+ * crashed while its siblings still booted (a generation that serves for a moment and dies is
+ * not healthy) — or when the boot is aborted (a stop, no process could be started). On failure
+ * its live workers are killed: nothing of a failed generation serves.
+ *
+ * One exception makes the generation smaller instead of failing it: a worker that failed only
+ * because another copy of the app is in the way (coexistence.ts) while a sibling of the same
+ * code boots — the code is fine, it cannot run twice.
+ */
+import type { ErrorInfo, WorkerState } from '../../protocol/events';
+import { describeBootFailure, describeEarlyCrash } from '../workers/exit-reasons';
+import { LIVE_STATES } from '../workers/lifecycle';
+import { anotherCopyInTheWay } from './coexistence';
+
+/**
+ * How a generation's boot ended. `reported`: the worker runtime itself said the app could not
+ * be loaded (an import error, a missing callable), as opposed to a boot the arbiter saw fail.
+ */
+export type BootResult =
+  | { ok: true }
+  | {
+      ok: false;
+      error: ErrorInfo;
+      reported?: boolean;
+      /** A worker said another copy of the app is in the way (coexistence.ts). */
+      anotherCopy?: string;
+    };
+
+/** What the booting generation reads of its workers. */
+export type BootingWorker = {
+  readonly id: number;
+  readonly state: WorkerState;
+  readonly exited: boolean;
+  readonly readyAt: number | undefined;
+  readonly stderrTail: readonly string[];
+  readonly bootError: ErrorInfo | undefined;
+  readonly bootErrorReported: boolean;
+};
+
+export type BootingOptions<W> = {
+  /** How many workers it boots: with none wanted (after SIGWINCH) it is ready at once. */
+  wanted: number;
+  /** Kill these: their generation failed. */
+  onFailed: (live: W[]) => void;
+  /** A worker could not run beside its siblings (`said` is its line saying so): run the app alone from now on. */
+  onAnotherCopy: (said: string) => void;
+};
+
+export class BootingGeneration<W extends BootingWorker> {
+  readonly result: Promise<BootResult>;
+  private readonly workers = new Set<W>();
+  private resolve!: (result: BootResult) => void;
+  private done = false;
+
+  constructor(
+    readonly generation: number,
+    private readonly options: BootingOptions<W>,
+  ) {
+    this.result = new Promise((resolve) => (this.resolve = resolve));
+    if (options.wanted === 0) this.settle({ ok: true });
+  }
+
+  /** Whether its boot has ended, well or not. */
+  get settled(): boolean {
+    return this.done;
+  }
+
+  /** Whether `worker` is one of this generation's, still booting it. */
+  has(worker: W): boolean {
+    return !this.done && this.workers.has(worker);
+  }
+
+  add(worker: W): void {
+    this.workers.add(worker);
+  }
+
+  /** One of its workers is ready: once all are, so is the generation. */
+  ready(worker: W): void {
+    if (this.has(worker) && [...this.workers].every((w) => w.state === 'ready')) this.settle({ ok: true });
+  }
+
+  /**
+   * One of its workers exited; `before` is the state it was in. One stopped while booting
+   * belongs to a stop, which aborts the boot its own way.
+   */
+  exited(worker: W, before: WorkerState, code: number | null, signal: NodeJS.Signals | null): void {
+    if (!this.has(worker)) return;
+    if (worker.readyAt !== undefined) {
+      if (LIVE_STATES.has(before)) this.fail({ ok: false, error: describeEarlyCrash(worker, code, signal) });
+      return;
+    }
+    if (before === 'draining') return;
+    const anotherCopy = anotherCopyInTheWay([...worker.stderrTail, worker.bootError?.message ?? '']);
+    const siblings = [...this.workers].filter((w) => w !== worker && !w.exited);
+    if (anotherCopy && siblings.length > 0) {
+      // The code boots (a sibling of the same generation does): it only cannot run twice.
+      this.options.onAnotherCopy(anotherCopy);
+      this.workers.delete(worker);
+      if (siblings.every((w) => w.state === 'ready')) this.settle({ ok: true });
+      return;
+    }
+    this.fail({
+      ok: false,
+      error: worker.bootError ?? describeBootFailure(worker, code, signal),
+      reported: worker.bootErrorReported,
+      ...(anotherCopy ? { anotherCopy } : {}),
+    });
+  }
+
+  /** Ends the boot now, failed: a stop came, or no worker process could be started. */
+  abort(error: ErrorInfo): void {
+    this.fail({ ok: false, error });
+  }
+
+  private fail(result: Extract<BootResult, { ok: false }>): void {
+    if (this.done) return;
+    this.settle(result);
+    this.options.onFailed([...this.workers].filter((worker) => !worker.exited));
+  }
+
+  private settle(result: BootResult): void {
+    if (this.done) return;
+    this.done = true;
+    this.resolve(result);
+  }
+}
