@@ -7,9 +7,27 @@ import { fileURLToPath } from 'node:url';
 
 export type SourceLocation = { file: string; line: number; column?: number };
 
-/** Frames that belong to Node or to the arbiter's own runtime, never to the app. */
-const INTERNAL =
-  /(^node:|^internal\/|[\\/]out[\\/]runner[\\/]|[\\/]runner[\\/](worker|arbiter|config|cli)[\\/])/;
+/** The runner's folders: a frame in one of them (run from source, as the tests do) is the arbiter's. */
+export const RUNNER_FOLDERS = [
+  'arbiter',
+  'cli',
+  'config',
+  'errors',
+  'fs',
+  'log',
+  'proc',
+  'protocol',
+  'python',
+  'typescript',
+  'util',
+  'watch',
+  'worker',
+] as const;
+
+/** Frames that belong to Node or to the arbiter's own runtime (bundled in out/runner, or its sources), never to the app. */
+const INTERNAL = new RegExp(
+  `(^node:|^internal/|[\\\\/]out[\\\\/]runner[\\\\/]|[\\\\/]runner[\\\\/](${RUNNER_FOLDERS.join('|')})[\\\\/])`,
+);
 
 /**
  * `    at fn (/path/file.js:3:11)` or `    at /path/file.js:3:11`. The path must look like one,

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
-import { locateError, userStack } from '../../runner/errors/error-location';
+import { locateError, RUNNER_FOLDERS, userStack } from '../../runner/errors/error-location';
 
 /** A fresh directory holding `files`, removed after the test. */
 function project(t: TestContext, files: Record<string, string>): string {
@@ -166,4 +166,20 @@ void test('an anonymous frame in a directory whose name has " (" keeps the whole
   const stack = stackOf(() => m.run());
   assert.match(stack.split('\n')[1] ?? '', /^ {4}at \/.*\(copy\)\/m\.js:3:11$/, 'an anonymous frame');
   assert.deepEqual(locateError(stack), { file: join(dir, 'proj (copy)', 'm.js'), line: 3, column: 11 });
+});
+
+test("every folder of runner/ is the arbiter's own: its frames are never the app's", () => {
+  const folders = readdirSync(join(__dirname, '../../runner'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+  assert.deepEqual([...RUNNER_FOLDERS].sort(), folders);
+  for (const folder of ['protocol', 'watch', 'log', 'typescript'])
+    assert.deepEqual(
+      locateError(
+        `Error: x\n    at f (/src/arbiter/runner/${folder}/a.ts:1:1)\n    at g (/home/u/app/x.js:3:4)`,
+      ),
+      { file: '/home/u/app/x.js', line: 3, column: 4 },
+      folder,
+    );
 });
