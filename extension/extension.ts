@@ -58,7 +58,9 @@ export function activate(context: vscode.ExtensionContext): ArbiterApi {
       statusBar.update(manager!.sessions());
     }),
     manager.onDidStart((session) => {
-      context.subscriptions.push(session.onEvent((event) => diagnostics.onEvent(event)));
+      // Held by the session's own emitter, so it goes with the session (a listener in the
+      // context's subscriptions would stay for the window's life, one per server started).
+      session.onEvent((event) => diagnostics.onEvent(event));
       // A server just started: show its workers, as starting a debug session shows Run and Debug.
       if (!treeView.visible) void vscode.commands.executeCommand('workbench.view.extension.arbiter');
     }),
