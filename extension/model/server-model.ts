@@ -176,6 +176,13 @@ export class ServerModel {
     }
   }
 
+  /** How many workers of the serving generation are ready (the "2/2" the status bar and the tree show). */
+  readyCount(): number {
+    return (
+      this.generations.get(this.serving)?.workers.filter((worker) => worker.state === 'ready').length ?? 0
+    );
+  }
+
   /** Generations, the newest first: booting, serving, then the last few retired ones. */
   generationList(): GenerationRow[] {
     return [...this.generations.values()].sort((a, b) => b.generation - a.generation);

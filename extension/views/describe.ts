@@ -102,8 +102,7 @@ export function reloadDescription(reload: ReloadRow, now: number): string {
 export function serverDescription(model: ServerModel, url: string | undefined): string {
   if (model.phase === 'exited')
     return `exited${model.exitCode !== undefined ? ` (code ${model.exitCode})` : ''}`;
-  const serving = model.generations.get(model.serving);
-  const ready = serving?.workers.filter((worker) => worker.state === 'ready').length ?? 0;
+  const ready = model.readyCount();
   const parts = [
     model.phase,
     `generation ${model.serving || '–'}`,

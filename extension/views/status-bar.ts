@@ -25,8 +25,7 @@ export class StatusBar implements vscode.Disposable {
     if (sessions.length === 0) return void this.item.hide();
     const first = live[0] ?? sessions[0]!;
     const model = first.model;
-    const serving = model.generations.get(model.serving);
-    const ready = serving?.workers.filter((worker) => worker.state === 'ready').length ?? 0;
+    const ready = model.readyCount();
     const icon =
       model.phase === 'running'
         ? '$(server-process)'

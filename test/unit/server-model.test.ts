@@ -89,6 +89,7 @@ test('a start: one serving generation of two ready workers', () => {
   assert.deepEqual(m.listeners, [{ host: '127.0.0.1', port: 8000 }]);
   const [only] = m.generationList();
   assert.equal(m.statusOf(only!), 'serving');
+  assert.equal(m.readyCount(), 2);
   assert.deepEqual(
     only!.workers.map((w) => [w.id, w.pid, w.state]),
     [
