@@ -137,9 +137,13 @@ export const union = <T extends readonly Schema<unknown>[]>(...options: T): Sche
 type Tagged = ObjectSchema<{ type: Schema<string> & { value: string } }>;
 
 /** A union told apart by its `type` field: the error names the field that failed, not every option. */
-export const tagged = <const T extends readonly Tagged[]>(options: T): Schema<Infer<T[number]>> => {
+export const tagged = <const T extends readonly Tagged[]>(
+  options: T,
+): Schema<Infer<T[number]>> & { readonly types: readonly string[] } => {
   const byType = new Map(options.map((option) => [option.shape.type.value, option]));
   return {
+    /** Every `type` it takes, as the other side of a protocol must know them. */
+    types: [...byType.keys()],
     parse: (value, path = '') => {
       const type = (value as { type?: unknown } | null)?.type;
       const option = typeof type === 'string' ? byType.get(type) : undefined;

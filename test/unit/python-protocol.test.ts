@@ -1,0 +1,42 @@
+/**
+ * The Python worker runtime speaks the control protocol that runner/protocol/control.ts
+ * defines: it cannot import the TypeScript, so this reads what its sources send and handle.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { arbiterMessageSchema, workerMessageSchema } from '../../runner/protocol/control';
+
+const RUNTIME = join(__dirname, '../../runner/python/arbiter_worker');
+const sources = readdirSync(RUNTIME)
+  .filter((name) => name.endsWith('.py'))
+  .map((name) => ({ name, text: readFileSync(join(RUNTIME, name), 'utf8') }));
+
+/** Every control message type a dict literal in the runtime names (ASGI's own, `http.*`, have a dot). */
+function sentTypes(): Map<string, string[]> {
+  const sent = new Map<string, string[]>();
+  for (const { name, text } of sources)
+    for (const [, type] of text.matchAll(/\{\s*"type":\s*"([a-z-]+)"/g))
+      sent.set(type!, [...(sent.get(type!) ?? []), name]);
+  return sent;
+}
+
+test('every message the Python runtime sends is one the arbiter takes', () => {
+  const sent = sentTypes();
+  assert.ok(sent.size > 5, 'the pattern still finds the messages');
+  for (const [type, files] of sent)
+    assert.ok(
+      workerMessageSchema.types.includes(type),
+      `${type} (sent in ${files.join(', ')}) is not in control.ts`,
+    );
+});
+
+test('every message the arbiter sends is one the Python runtime handles', () => {
+  // main.py reads the arbiter's messages: the boot first, then on_message (ASGI's own kinds are elsewhere).
+  const main = sources.find(({ name }) => name === 'main.py')!.text;
+  const handled = new Set<string>();
+  for (const [, type] of main.matchAll(/kind == "([a-z-]+)"/g)) handled.add(type!);
+  for (const [, type] of main.matchAll(/\.get\("type"\) != "([a-z-]+)"/g)) handled.add(type!);
+  assert.deepEqual([...arbiterMessageSchema.types].sort(), [...handled].sort());
+});
