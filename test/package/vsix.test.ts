@@ -93,8 +93,15 @@ for (const [target, expected] of Object.entries(TARGETS)) {
     for (const binary of [expected.esbuild, expected.swc]) {
       const name = `extension/node_modules/${binary}`;
       assert.ok(zip.entries.has(name), `${name} in arbiter-${target}.vsix`);
-      assert.deepEqual(binaryKind(zip.read(name).subarray(0, 4096)), expected.kind, name);
+      assert.deepEqual(binaryKind(zip.head(name, 4096)), expected.kind, name);
     }
+    // Nothing else in the package is a native binary (swc, for one, would load a stray
+    // swc.<platform>.node beside its JavaScript first).
+    const binaries = names.filter((name) => binaryKind(zip.head(name, 4096)).format !== 'unknown');
+    assert.deepEqual(
+      binaries.sort(),
+      [expected.esbuild, expected.swc].map((binary) => `extension/node_modules/${binary}`).sort(),
+    );
     // Extracted as it is archived: esbuild's binary must stay executable where modes exist.
     if (!target.startsWith('win32')) {
       const mode = zip.entries.get(`extension/node_modules/${expected.esbuild}`)!.mode;

@@ -3,7 +3,7 @@
  * directory, and any entry's bytes. Enough for the packages' tests; no ZIP64, no encryption.
  */
 import { readFileSync } from 'node:fs';
-import { inflateRawSync } from 'node:zlib';
+import { constants, inflateRawSync } from 'node:zlib';
 
 /** One file in the archive, as the central directory describes it. */
 export type ZipEntry = {
@@ -45,16 +45,31 @@ export class Zip {
     return [...this.entries.keys()];
   }
 
+  /** The entry's first `length` bytes (or fewer, when it is shorter), inflating no more than that. */
+  head(name: string, length: number): Buffer {
+    const { method, data } = this.raw(name);
+    if (method === 0) return data.subarray(0, length);
+    // A deflated prefix inflates to at least its own length less a few bytes of block headers.
+    const prefix = data.subarray(0, length + 1024);
+    return inflateRawSync(prefix, { finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, length);
+  }
+
   /** The entry's content, inflated. */
   read(name: string): Buffer {
+    const { method, data } = this.raw(name);
+    if (method === 0) return data;
+    return inflateRawSync(data);
+  }
+
+  private raw(name: string): { method: number; data: Buffer } {
     const entry = this.entries.get(name);
     if (!entry) throw new Error(`no ${name} in the archive`);
     const local = entry.offset;
     if (this.bytes.readUInt32LE(local) !== 0x04034b50) throw new Error(`${name}: bad local header`);
     const start = local + 30 + this.bytes.readUInt16LE(local + 26) + this.bytes.readUInt16LE(local + 28);
     const data = this.bytes.subarray(start, start + entry.compressed);
-    if (entry.method === 0) return data;
-    if (entry.method === 8) return inflateRawSync(data);
-    throw new Error(`${name}: compression method ${entry.method}`);
+    if (entry.method !== 0 && entry.method !== 8)
+      throw new Error(`${name}: compression method ${entry.method}`);
+    return { method: entry.method, data };
   }
 }
