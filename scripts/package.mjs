@@ -131,8 +131,12 @@ async function nativePackages(names) {
       const unpacked = join(downloads, name.replace('/', '+'));
       mkdirSync(unpacked);
       await execFile('tar', ['-xzf', tarball, '-C', unpacked]);
-      rmSync(extracted, { recursive: true, force: true });
-      renameSync(join(unpacked, 'package'), extracted);
+      try {
+        renameSync(join(unpacked, 'package'), extracted);
+      } catch (error) {
+        // Another packager put the same checked package there meanwhile: theirs will do.
+        if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+      }
       found.set(name, extracted);
     }
   } finally {
