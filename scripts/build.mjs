@@ -2,7 +2,7 @@
 // Type checking is `tsc --noEmit` (npm run typecheck); esbuild only transpiles and bundles.
 // --watch rebuilds on every change (npm run watch); --production minifies without maps;
 // --outdir DIR writes there instead of out/ (the packaging script, which leaves out/ alone).
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, watch as fsWatch } from 'node:fs';
 import { context, build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -63,15 +63,25 @@ const entries = [
 ];
 
 // The Python worker runtime is plain .py files that run on the user's interpreter: copied as is.
-rmSync(`${outdir}/runner/python`, { recursive: true, force: true });
-cpSync('runner/python', `${outdir}/runner/python`, {
-  recursive: true,
-  filter: (source) => !source.includes('__pycache__'),
-});
+function copyPython() {
+  rmSync(`${outdir}/runner/python`, { recursive: true, force: true });
+  cpSync('runner/python', `${outdir}/runner/python`, {
+    recursive: true,
+    filter: (source) => !source.includes('__pycache__'),
+  });
+}
+copyPython();
 
 if (watch) {
   for (const options of entries) await (await context(options)).watch();
-  console.log(`watching: every change is rebuilt into ${outdir}/ (runner/python is copied at start)`);
+  // A burst of saves (a checkout) is one copy.
+  let pending;
+  fsWatch('runner/python', { recursive: true }, (_event, name) => {
+    if (String(name).includes('__pycache__')) return;
+    clearTimeout(pending);
+    pending = setTimeout(copyPython, 50);
+  });
+  console.log(`watching: every change is rebuilt into ${outdir}/`);
 } else {
   await Promise.all(entries.map((options) => build(options)));
 }
