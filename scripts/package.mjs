@@ -22,7 +22,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -46,13 +46,15 @@ const FILES = ['README.md', 'CHANGELOG.md', 'LICENSE', 'media', '.vscodeignore']
 
 const { targets, outDir } = parseArguments(process.argv.slice(2));
 const cache = join(ROOT, '.cache');
-const work = join(outDir, '.package');
+// Each packager stages in a folder of its own: two at once (a test beside npm run package) never
+// pull one another's files away.
+const work = join(outDir, `.package-${process.pid}`);
 const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')).packages;
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
 const started = performance.now();
 mkdirSync(outDir, { recursive: true });
-rmSync(work, { recursive: true, force: true });
+sweepLeftovers(outDir, '.package-');
 mkdirSync(work, { recursive: true });
 const [natives] = await Promise.all([
   nativePackages(targets.flatMap((target) => TARGETS[target])),
@@ -110,7 +112,7 @@ async function nativePackages(names) {
   }
   if (missing.length === 0) return found;
   const downloads = join(cache, 'npm-packages', `.download-${process.pid}`);
-  sweepDownloads(dirname(downloads));
+  sweepLeftovers(dirname(downloads), '.download-');
   mkdirSync(downloads, { recursive: true });
   try {
     const specs = missing.map(({ name, locked }) => `${name}@${locked.version}`);
@@ -145,11 +147,12 @@ async function nativePackages(names) {
   return found;
 }
 
-/** Removes what packagers that were killed while downloading left behind. */
-function sweepDownloads(dir) {
+/** Removes the `<prefix><pid>` folders that packagers which were killed left behind. */
+function sweepLeftovers(dir, prefix) {
   for (const name of existsSync(dir) ? readdirSync(dir) : []) {
-    const pid = Number(/^\.download-(\d+)$/.exec(name)?.[1]);
-    if (pid && !running(pid)) rmSync(join(dir, name), { recursive: true, force: true });
+    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length)) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && !running(pid))
+      rmSync(join(dir, name), { recursive: true, force: true });
   }
 }
 
@@ -192,12 +195,15 @@ async function packageTarget(target, natives) {
   const vsix = join(outDir, `arbiter-${target}.vsix`);
   const vsce = join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
   const args = ['package', '--target', target, '--no-rewrite-relative-links'];
-  args.push('--allow-missing-repository', '--out', vsix);
+  // Written beside the stage and renamed into place: whoever opens the .vsix sees a whole one.
+  const written = join(work, basename(vsix));
+  args.push('--allow-missing-repository', '--out', written);
   try {
     await execFile(process.execPath, [vsce, ...args], { cwd: stage, maxBuffer: 16 * 1024 * 1024 });
   } catch (error) {
     throw new Error(`vsce package --target ${target}: ${error.stderr || error.message}`, { cause: error });
   }
+  renameSync(written, vsix);
   return `${vsix.startsWith(ROOT) ? vsix.slice(ROOT.length + 1) : vsix} (${target})`;
 }
 
