@@ -143,6 +143,10 @@ export class TypeScriptBuild {
       platform: 'node',
       target: 'node20',
       format: this.format,
+      // Bundling renames a class whose name another module also declares (`Controller2`), and
+      // apps read class names (Nest's logger contexts, tokens by name): esbuild gives each its
+      // own back. swc's keepClassNames alone does not, as esbuild renames after it.
+      keepNames: true,
       // Stack traces and breakpoints point at the .ts lines.
       sourcemap: 'linked',
       sourcesContent: true,

@@ -91,6 +91,59 @@ test('a tsconfig with emitDecoratorMetadata gets decorator metadata: constructor
   );
 });
 
+/** Two modules each declaring a class of the same name, as a Nest app's modules often do. */
+const SAME_NAMES = {
+  ...INJECTION,
+  'admin/controller.ts': [
+    `import { Injectable } from '../container';`,
+    `@Injectable()`,
+    `export class Controller {}`,
+  ].join('\n'),
+  'server.ts': [
+    `import http from 'node:http';`,
+    `import { Injectable } from './container';`,
+    `import { GreetingService } from './service';`,
+    `import { Controller as AdminController } from './admin/controller';`,
+    `@Injectable()`,
+    `class Controller {`,
+    `  constructor(private readonly service: GreetingService) {}`,
+    `}`,
+    `// Nest's logger contexts and tokens by name read these.`,
+    `const params = (Reflect as any).getMetadata?.('design:paramtypes', Controller) ?? [];`,
+    `const names = [Controller.name, AdminController.name, GreetingService.name, ...params.map((p: Function) => p.name)];`,
+    `http.createServer((q, s) => {`,
+    `  if (q.url === '/stack') return s.end(new Error('where').stack);`,
+    `  s.end(JSON.stringify(names));`,
+    `}).listen(process.env.PORT);`,
+  ].join('\n'),
+};
+
+for (const [label, compilerOptions, expected] of [
+  [
+    'with emitDecoratorMetadata (swc)',
+    { experimentalDecorators: true, emitDecoratorMetadata: true },
+    ['Controller', 'Controller', 'GreetingService', 'GreetingService'],
+  ],
+  [
+    'without (esbuild alone)',
+    { experimentalDecorators: true },
+    ['Controller', 'Controller', 'GreetingService'],
+  ],
+] as const) {
+  test(`classes keep their names when two modules declare the same one, ${label}`, async (t) => {
+    const dir = project(t, { ...SAME_NAMES, 'tsconfig.json': JSON.stringify({ compilerOptions }) });
+    const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'server.ts'], { cwd: dir });
+    await run.ready(1);
+    const port = await run.port();
+    assert.deepEqual(JSON.parse((await get(port)).body), expected);
+    // The map still points at the .ts line.
+    assert.match(
+      (await get(port, '/stack')).body,
+      new RegExp(`${join(dir, 'server.ts').replace(/\./g, '\\.')}:13:\\d+`),
+    );
+  });
+}
+
 test('.ts files imported and required by path at run time load, with stacks at their .ts lines', async (t) => {
   const dir = project(t, {
     'routes/hello.ts': [

@@ -34,6 +34,8 @@ export type ArbiterRunOptions = {
   outputFile?: string;
   /** Passed as fds 4, 5, …: a pipe (read from `child.stdio[N]`, or not), or an fd of the test's. */
   extraFds?: ('pipe' | 'ignore' | number)[];
+  /** Another build's CLI, such as one unpacked from a .vsix (default: out/runner/cli.js). */
+  cli?: string;
 };
 
 type Waiter = { test: (event: ArbiterEvent) => boolean; resolve: (event: ArbiterEvent) => void };
@@ -51,7 +53,7 @@ export class ArbiterRun {
   constructor(args: readonly string[], options: ArbiterRunOptions = {}) {
     const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
     const output = options.outputFile === undefined ? 'pipe' : openSync(options.outputFile, 'a');
-    this.child = spawn(command, [...prefix, CLI, '--events', '/dev/fd/3', ...args], {
+    this.child = spawn(command, [...prefix, options.cli ?? CLI, '--events', '/dev/fd/3', ...args], {
       cwd: options.cwd ?? FIXTURES,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: [options.stdin ?? 'ignore', output, output, 'pipe', ...(options.extraFds ?? [])],

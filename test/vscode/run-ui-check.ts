@@ -22,7 +22,8 @@ import {
   type CodeServer,
 } from './code-server';
 
-const VSIX = join(ROOT, '.cache/arbiter.vsix');
+// What `npm run package` builds for this machine.
+const VSIX = join(ROOT, `.cache/arbiter-${process.platform}-${process.arch}.vsix`);
 const FIXTURE = join(ROOT, 'test/fixtures/vscode-ui-workspace');
 const SHOTS = join(ROOT, '.cache/screenshots');
 const STEP_DEADLINE_MS = 30_000;
