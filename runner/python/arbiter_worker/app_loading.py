@@ -7,7 +7,6 @@ import asyncio
 import importlib
 import inspect
 import os
-import sys
 import traceback
 
 RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,7 +44,8 @@ def parse_expression(spec, expression):
             kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg}
         except ValueError:
             raise AppLoadError(
-                "%s: the factory's arguments must be literals (strings, numbers, ...), as gunicorn takes them" % spec
+                "%s: the factory's arguments must be literals (strings, numbers, ...), as gunicorn takes them"
+                % spec
             ) from None
         call = (args, kwargs)
         node = node.func
@@ -85,7 +85,8 @@ def import_app(spec):
             raise AppLoadError("%s has no attribute '%s'" % (where, attribute), file=file) from None
     if call is not None:
         if not callable(target):
-            raise AppLoadError("%s: %s is not a factory (it is a %s)" % (spec, attribute, type(target).__name__))
+            kind = type(target).__name__
+            raise AppLoadError("%s: %s is not a factory (it is a %s)" % (spec, attribute, kind))
         args, kwargs = call
         try:
             target = target(*args, **kwargs)

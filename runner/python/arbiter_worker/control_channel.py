@@ -74,9 +74,7 @@ class ControlChannel:
                 problem = "not a JSON object with a type"
             if isinstance(message, dict) and isinstance(message.get("type"), str):
                 return message
-            self.send(
-                {"type": "notice", "level": "warn", "message": "ignored a malformed control message: " + problem}
-            )
+            self.send({"type": "notice", "level": "warn", "message": "ignored a malformed control message: " + problem})
 
     def start_reader(self, on_message, on_eof):
         """Reads the rest of the channel on a daemon thread (a real one: call before monkey patching)."""

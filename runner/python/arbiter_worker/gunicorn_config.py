@@ -33,7 +33,7 @@ def read_settings(path):
 
 
 def make_config(settings):
-    """A gunicorn Config with the file's settings applied (names gunicorn does not know are skipped, as gunicorn does)."""
+    """A gunicorn Config with the file's settings applied (names it does not know skipped, as gunicorn does)."""
     from gunicorn.config import Config
 
     cfg = Config(prog="arbiter")

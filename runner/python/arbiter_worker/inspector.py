@@ -27,7 +27,9 @@ class Inspector:
         self._under_gevent = False
 
     def missing_message(self):
-        return "debugpy is not installed for %s: apt install python3-debugpy, or pip install debugpy" % sys.executable
+        return (
+            "debugpy is not installed for %s: apt install python3-debugpy, or pip install debugpy" % sys.executable
+        )
 
     # ---- main thread -------------------------------------------------------------------
 
