@@ -21,6 +21,7 @@ from .gunicorn_config import make_config, read_settings, setting_name
 from .heartbeat import Heartbeat
 from .hook_reporter import HookReporter
 from .inspector import Inspector
+from .listeners import Closing
 from .request_stats import RequestStats
 from .shutdown import ShutdownHooks, StopControl, wait_for_threads
 
@@ -46,6 +47,7 @@ class Runtime:
         self.stop = StopControl()
         self.shutdown_hooks = ShutdownHooks(self.reporter)
         self.inspector = Inspector(self.send)
+        self.closing = Closing(self.send)
         self.aborted = False
         self.boot = None
         self.stats = None

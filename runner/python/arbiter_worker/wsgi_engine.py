@@ -14,6 +14,7 @@ import types
 from .app_loading import AppLoadError, import_app
 from .gunicorn_config import WORKER_HOOKS, user_defines
 from .heartbeat import tick_interval
+from .listeners import replace_listening_fds
 from .request_stats import count_wsgi
 
 # The arbiter owns the graceful deadline; gunicorn's own would cut a drain at 30 s.
@@ -55,6 +56,12 @@ def _worker_class(base, rt):
             rt.stop.engine_ready(self._arbiter_stop)
 
         def _arbiter_stop(self, mode):
+            # At once, on the reader thread: gunicorn's loop would close its listeners only once it
+            # notices the signal (gevent's after a sleep of up to a second), taking connections
+            # from the shared socket until then.
+            fds = list(rt.boot["listenFds"]) + [s.fileno() for s in self.sockets]
+            replace_listening_fds(fd for fd in fds if fd >= 0)
+            rt.closing.closed()
             os.kill(os.getpid(), signal.SIGTERM if mode == "graceful" else signal.SIGQUIT)
 
         def handle_abort(self, sig, frame):

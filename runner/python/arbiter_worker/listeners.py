@@ -1,0 +1,65 @@
+"""Stopping accepting the moment a stop arrives, and saying so ('closed', runner/protocol/
+control.ts): the arbiter announces a reload complete once every old worker said it, so no
+connection made after that may reach old code. The engines close their listeners late — gunicorn's
+gevent loop sleeps up to a second first, uvicorn polls its exit flag every 0.1 s — and until then
+they keep taking connections from the shared socket."""
+
+import os
+import socket
+import tempfile
+import threading
+
+
+def unreachable_listener():
+    """A listening socket nobody can connect to: a Unix socket whose path is already gone (made in
+    a private folder, so no one else could reach it meanwhile). Non-blocking: accept() says EAGAIN,
+    and select() or epoll never find it readable."""
+    folder = tempfile.mkdtemp(prefix="arbiter-closed-")  # mode 0700
+    path = os.path.join(folder, "listener")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        sock.listen(1)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+        os.rmdir(folder)
+    return sock
+
+
+def replace_listening_fds(fds):
+    """Puts an unreachable listener in place of each of `fds`, atomically (dup2), from any thread.
+
+    Closing them instead would race with the engine's own thread: a select() or accept() on a
+    closed number fails (EBADF ends gunicorn's loop with a traceback), and the next socket the app
+    opens could take the number. Under dup2 the number stays valid and this process no longer holds
+    the shared socket: a connection made from now on is accepted by another worker."""
+    spare = unreachable_listener()
+    try:
+        for fd in sorted(set(fds)):
+            try:
+                os.dup2(spare.fileno(), fd, inheritable=False)
+            except OSError:
+                pass  # closed already (the engine closed it itself): nothing left to stop
+    finally:
+        spare.close()
+
+
+class Closing:
+    """Says 'closed' once, after the engine stopped accepting (however it got there)."""
+
+    def __init__(self, send):
+        self._send = send
+        self._lock = threading.Lock()  # made before gevent patches: a real one
+        self.done = False
+
+    def closed(self):
+        with self._lock:
+            if self.done:
+                return
+            self.done = True
+        self._send({"type": "closed"})
