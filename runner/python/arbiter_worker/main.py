@@ -137,7 +137,7 @@ def main():
         rt.fatal(error)
         return leave(1)
     if code == 0 and not rt.aborted:
-        wait_for_threads(rt.reporter, rt.send)
+        wait_for_threads(rt.reporter, rt.send, atexit_hooks.pending)
         return 0
     return leave(code)
 
