@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { FIXTURES, startArbiter } from '../support/arbiter-run';
+import { get } from '../support/http';
 
 const PYTHON = '/usr/bin/python3';
 const skip = existsSync(PYTHON) ? false : `${PYTHON} is not installed`;
@@ -47,3 +48,46 @@ test(
     assert.equal((await run.waitExit()).code, 0);
   },
 );
+
+for (const args of [['--interface', 'rsgi'], []]) {
+  test(
+    `an RSGI-only app ${args.join(' ') || '(interface auto)'}: one line says granian is not here and what the app needs; exit 4`,
+    { skip },
+    async (t) => {
+      const run = startArbiter(t, [...BASE, '-w', '1', ...args, 'rsgi_apps:rsgi_only'], { cwd: project(t) });
+      const failed = await run.waitFor('worker.exited', (e) => e.state === 'boot-failed');
+      assert.match(
+        failed.reason,
+        /rsgi_apps:rsgi_only is an RSGI app .*granian, which is not available here; give it an ASGI face .* or a WSGI one/,
+      );
+      assert.equal((await run.waitExit()).code, 4);
+    },
+  );
+}
+
+for (const [app, args] of [
+  ['rsgi_apps:dual_asgi', ['--interface', 'rsgi']],
+  ['rsgi_apps:dual_wsgi', ['--interface', 'rsgi']],
+  ['rsgi_apps:dual_wsgi', []],
+] as const) {
+  test(
+    `${app} ${args.join(' ') || '(interface auto)'}: __rsgi_init__ before it is ready, __rsgi_del__ at Stop, each a hook`,
+    { skip },
+    async (t) => {
+      const run = startArbiter(t, [...BASE, '-w', '1', ...args, app], { cwd: project(t) });
+      const [worker] = await run.ready(1);
+      assert.match((await get(await run.port())).body, /^initialized \d+$/);
+      const init = run.all('hook').find((e) => e.name === 'rsgi __rsgi_init__' && e.phase === 'end');
+      assert.equal(init?.outcome, 'ok', init?.error);
+      const ready = run.all('worker.state').find((e) => e.pid === worker!.pid && e.state === 'ready')!;
+      assert.ok(run.events.indexOf(init) < run.events.indexOf(ready), 'set up before it serves');
+      run.signal('SIGTERM');
+      assert.equal((await run.waitExit()).code, 0);
+      const del = run.all('hook').filter((e) => e.name === 'rsgi __rsgi_del__' && e.phase === 'end');
+      assert.deepEqual(
+        del.map((e) => [e.pid, e.outcome]),
+        [[worker!.pid, 'ok']],
+      );
+    },
+  );
+}

@@ -21,6 +21,7 @@ FIRST_REQUEST_GRACE = 1.0
 class LifespanState:
     def __init__(self):
         self.startup_error = None  # the exception or 'failed' message of a failed startup
+        self.failed_step = "ASGI lifespan startup"
 
 
 def wrap_asgi(app, rt, lifespan):
@@ -114,6 +115,7 @@ def serve(rt, app):
     from uvicorn.server import Server
 
     lifespan = LifespanState()
+    rsgi = rt.rsgi_for(app)
     grace_ms = rt.boot.get("longLivedGraceMs")
     grace = None if grace_ms is None else grace_ms / 1000.0
 
@@ -131,6 +133,14 @@ def serve(rt, app):
                     await shutdown_once()
 
             self.lifespan.shutdown = lifespan_shutdown
+            if rsgi is not None:  # granian sets an RSGI app up before it serves anything
+                try:
+                    await rsgi.start_async(loop)
+                except Exception as error:
+                    lifespan.startup_error = error
+                    lifespan.failed_step = "__rsgi_init__"
+                    self.should_exit = True
+                    return
             await super().startup(sockets=sockets)
             rt.stop.engine_ready(lambda mode: loop.call_soon_threadsafe(self._arbiter_stop, mode))
 
@@ -178,6 +188,8 @@ def serve(rt, app):
                 await self._hear_accepted(FIRST_REQUEST_GRACE if grace is None else grace)
             await super().shutdown(sockets=sockets)
             await self.lifespan.shutdown()  # after a quick stop too; runs once either way
+            if rsgi is not None:
+                await rsgi.stop_async()
 
     config = uvicorn.Config(
         wrap_asgi(app, rt, lifespan),
@@ -214,9 +226,9 @@ def serve(rt, app):
         error = lifespan.startup_error
         if isinstance(error, BaseException):
             info = describe_error(error)
-            info["message"] = "ASGI lifespan startup failed: " + info["message"]
+            info["message"] = "%s failed: %s" % (lifespan.failed_step, info["message"])
         else:
-            info = {"message": "ASGI lifespan startup failed" + (": %s" % error if error else "")}
+            info = {"message": "%s failed%s" % (lifespan.failed_step, ": %s" % error if error else "")}
         rt.boot_error(info)
         return 4
     rt.stop.engine_done()  # its loop is closed: a late quick stop has nothing to reach

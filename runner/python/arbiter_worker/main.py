@@ -23,11 +23,17 @@ from .hook_reporter import HookReporter
 from .inspector import Inspector
 from .listeners import Closing
 from .request_stats import RequestStats
+from .rsgi import RsgiLifecycle
 from .shutdown import ShutdownHooks, StopControl, wait_for_threads
 
 APP_LOAD_ERROR = 4
 # How long an orphaned worker (arbiter gone) gives its quick stop before it ends its process group.
 ORPHAN_GRACE = 0.4
+
+RSGI_FACE = (
+    "--interface rsgi: granian is not available here, so the app is served through its ASGI or WSGI face, "
+    "with its __rsgi_init__ and __rsgi_del__ called around that"
+)
 
 INSTALL = {
     "gunicorn": "WSGI apps are served by gunicorn, which %s cannot import: apt install python3-gunicorn, or pip install gunicorn",
@@ -49,6 +55,8 @@ class Runtime:
         self.inspector = Inspector(self.send)
         self.closing = Closing(self.send)
         self.aborted = False
+        self.rsgi_lifecycle = False  # whether an RSGI app's __rsgi_init__/__rsgi_del__ run
+        self.rsgi_requested = False  # --interface rsgi
         self.boot = None
         self.stats = None
         self.heartbeat = None
@@ -58,6 +66,14 @@ class Runtime:
         if not self._ready:
             self._ready = True
             self.send({"type": "ready"})
+
+    def rsgi_for(self, app):
+        """The RSGI lifecycle to run around `app`, or None; under --interface rsgi, says how the
+        app is served instead (once it is known to have a face that can be)."""
+        lifecycle = RsgiLifecycle.of(app, self.reporter) if self.rsgi_lifecycle else None
+        if lifecycle is not None and self.rsgi_requested:
+            self.send({"type": "notice", "level": "info", "message": RSGI_FACE})
+        return lifecycle
 
     def boot_error(self, error):
         info = error if isinstance(error, dict) else describe_error(error)
@@ -219,6 +235,12 @@ def serve(rt, python):
     effective_class = worker_class or configured_class or "sync"
     kind = python.get("interface")
     gevent = "gevent" in effective_class.lower()
+    # granian would call an RSGI app's __rsgi_init__/__rsgi_del__; uvicorn and gunicorn, named
+    # explicitly, would not. Its ASGI or WSGI face is told apart as for any app.
+    rt.rsgi_lifecycle = kind in (None, "rsgi")
+    if kind == "rsgi":
+        rt.rsgi_requested = True
+        kind = None
 
     app = None
     if kind is None:

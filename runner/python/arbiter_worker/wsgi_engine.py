@@ -85,6 +85,8 @@ def serve(rt, cfg, file_settings, worker_class=None, threads=None):
     from gunicorn.app.base import BaseApplication
 
     class ArbiterApplication(BaseApplication):
+        rsgi = None  # an RSGI app's lifecycle, once loaded
+
         def load_default_config(self):
             self.cfg = cfg
 
@@ -95,7 +97,11 @@ def serve(rt, cfg, file_settings, worker_class=None, threads=None):
             self.load_default_config()
 
         def load(self):
-            return count_wsgi(import_app(rt.app_spec), rt.stats)
+            app = import_app(rt.app_spec)
+            self.rsgi = rt.rsgi_for(app)
+            if self.rsgi is not None:  # a failure here is a boot failure, as under granian
+                self.rsgi.start()
+            return count_wsgi(app, rt.stats)
 
     cfg.set("bind", [])  # nothing is bound here: only the inherited sockets are served
     cfg.set("reload", False)  # the arbiter watches the files
@@ -153,6 +159,8 @@ def serve(rt, cfg, file_settings, worker_class=None, threads=None):
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
             signal.signal(signum, signal.SIG_IGN)
         if not (rt.aborted or failed_to_boot):
+            if application.rsgi is not None:  # once it stopped serving, as granian calls it
+                application.rsgi.stop()
             rt.shutdown_hooks.run_all()
         try:
             worker.tmp.close()
