@@ -31,8 +31,19 @@ def unreachable_listener():
     return sock
 
 
-def replace_listening_fds(fds):
-    """Puts an unreachable listener in place of each of `fds`, atomically (dup2), from any thread.
+def identity(fd):
+    """What a descriptor refers to (its inode), or None when it is closed."""
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def replace_listening_fds(fds, listening):
+    """Puts an unreachable listener in place of each of `fds` that still refers to one of the
+    `listening` sockets (identities), atomically (dup2), from any thread. A number the engine
+    closed and the app reused is left alone.
 
     Closing them instead would race with the engine's own thread: a select() or accept() on a
     closed number fails (EBADF ends gunicorn's loop with a traceback), and the next socket the app
@@ -41,10 +52,12 @@ def replace_listening_fds(fds):
     spare = unreachable_listener()
     try:
         for fd in sorted(set(fds)):
+            if fd < 0 or identity(fd) not in listening:
+                continue
             try:
                 os.dup2(spare.fileno(), fd, inheritable=False)
             except OSError:
-                pass  # closed already (the engine closed it itself): nothing left to stop
+                pass  # closed meanwhile: nothing left to stop
     finally:
         spare.close()
 

@@ -14,7 +14,7 @@ import types
 from .app_loading import AppLoadError, import_app
 from .gunicorn_config import WORKER_HOOKS, user_defines
 from .heartbeat import tick_interval
-from .listeners import replace_listening_fds
+from .listeners import identity, replace_listening_fds
 from .request_stats import count_wsgi
 
 # The arbiter owns the graceful deadline; gunicorn's own would cut a drain at 30 s.
@@ -42,7 +42,7 @@ def _wrap_hooks(cfg, reporter):
         cfg.settings[name].value = reported
 
 
-def _worker_class(base, rt):
+def _worker_class(base, rt, listening):
     class ArbiterWorker(base):
         def notify(self):
             super().notify()
@@ -60,7 +60,7 @@ def _worker_class(base, rt):
             # notices the signal (gevent's after a sleep of up to a second), taking connections
             # from the shared socket until then.
             fds = list(rt.boot["listenFds"]) + [s.fileno() for s in self.sockets]
-            replace_listening_fds(fd for fd in fds if fd >= 0)
+            replace_listening_fds(fds, listening)
             rt.closing.closed()
             os.kill(os.getpid(), signal.SIGTERM if mode == "graceful" else signal.SIGQUIT)
 
@@ -125,8 +125,10 @@ def serve(rt, cfg, file_settings, worker_class=None, threads=None):
     base = cfg.worker_class
     if hasattr(base, "check_config"):
         base.check_config(cfg, log)
+    # Taken first: gunicorn closes the inherited numbers, and its worker's tmp file may take one.
+    listening = {identity(fd) for fd in rt.boot["listenFds"]}
     sockets = gunicorn_sock.create_sockets(cfg, log, fds=list(rt.boot["listenFds"]))
-    worker = _worker_class(base, rt)(
+    worker = _worker_class(base, rt, listening)(
         rt.boot["id"], os.getppid(), sockets, application, tick_interval(rt.boot["heartbeatMs"]), cfg, log
     )
     worker.pid = os.getpid()
