@@ -5,12 +5,12 @@
  * from server"). Clients tag every answer with the generation that gave it.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { FIXTURES, startArbiter, type ArbiterRun } from '../support/arbiter-run';
+import { FIXTURES, startArbiter, waitUntil, type ArbiterRun } from '../support/arbiter-run';
 
 const PYTHON = '/usr/bin/python3';
 const skip = existsSync(PYTHON) ? false : `${PYTHON} is not installed`;
@@ -29,14 +29,14 @@ function project(t: TestContext): string {
  * client, or a busy one: the server has accepted it before it reads anything). Resolves with
  * the generation that answered; rejects on a reset or an empty reply.
  */
-function taggedGet(port: number, delayMs: number): Promise<number> {
+function taggedGet(port: number, delayMs: number, path = '/'): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let reply = '';
     const timer = setTimeout(() => socket.destroy(new Error('no answer within 10 s')), 10_000);
     socket.setEncoding('utf8');
     socket.on('connect', () => {
-      const send = () => socket.write('GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n');
+      const send = () => socket.write(`GET ${path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n`);
       if (delayMs > 0) setTimeout(send, delayMs);
       else send();
     });
@@ -130,6 +130,55 @@ for (const [name, args, delays] of [
         Math.max(...tally.closeWaitsMs) < 500,
         `waits for 'closed': ${tally.closeWaitsMs.join(', ')} ms`,
       );
+      run.signal('SIGTERM');
+      assert.equal((await run.waitExit()).code, 0);
+    },
+  );
+}
+
+/** The inode of the socket listening on 127.0.0.1:`port` (from /proc/net/tcp). */
+function listeningInode(port: number): string {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[1]?.endsWith(`:${hex}`) && fields[3] === '0A') return fields[9]!;
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
+/** Whether process `pid` has a descriptor on the socket `inode`. */
+function holdsSocket(pid: number, inode: string): boolean {
+  return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`;
+    } catch {
+      return false; // closed meanwhile
+    }
+  });
+}
+
+for (const [name, args] of [
+  ['gevent', ['-k', 'gevent']],
+  ['sync', ['-k', 'sync']],
+] as const) {
+  test(
+    `${name}: a worker busy in a request when its stop arrives holds the listening socket no more once the reload completed`,
+    { skip, timeout: 60_000 },
+    async (t) => {
+      const dir = project(t);
+      const run = startArbiter(t, [...BASE, '-w', '1', ...args, 'tagged:application'], { cwd: dir });
+      const [old] = await run.ready(1);
+      const port = await run.port();
+      const inode = listeningInode(port);
+      assert.ok(holdsSocket(old!.pid, inode), 'a serving worker holds it');
+      const held = taggedGet(port, 0, '/block');
+      await waitUntil(() => existsSync(join(dir, 'blocking')), 10_000, 'holding its worker');
+      run.signal('SIGHUP');
+      await run.waitFor('reload', (e) => e.phase === 'completed' && e.generation === 2, 20_000);
+      // Still held (5 s), so still running: gunicorn's loop has not seen the stop yet.
+      assert.ok(!run.all('worker.exited').some((e) => e.pid === old!.pid), 'the old worker still runs');
+      assert.equal(holdsSocket(old!.pid, inode), false, 'the old worker still holds the listening socket');
+      assert.equal(await held, 1, 'the held request was served by its own generation');
       run.signal('SIGTERM');
       assert.equal((await run.waitExit()).code, 0);
     },
