@@ -13,8 +13,16 @@ import threading
 def unreachable_listener():
     """A listening socket nobody can connect to: a Unix socket whose path is already gone (made in
     a private folder, so no one else could reach it meanwhile). Non-blocking: accept() says EAGAIN,
-    and select() or epoll never find it readable."""
-    folder = tempfile.mkdtemp(prefix="arbiter-closed-")  # mode 0700
+    and select() or epoll never find it readable. /tmp when TMPDIR is too long for a socket path."""
+    for base in (None, "/tmp"):
+        try:
+            return _listener_in(tempfile.mkdtemp(prefix="arbiter-closed-", dir=base))  # mode 0700
+        except OSError as error:
+            failure = error
+    raise failure
+
+
+def _listener_in(folder):
     path = os.path.join(folder, "listener")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -40,26 +48,23 @@ def identity(fd):
     return (info.st_dev, info.st_ino)
 
 
-def replace_listening_fds(fds, listening):
-    """Puts an unreachable listener in place of each of `fds` that still refers to one of the
-    `listening` sockets (identities), atomically (dup2), from any thread. A number the engine
-    closed and the app reused is left alone.
+def replace_listening_fds(fds, listening, spare):
+    """Puts `spare` (an unreachable listener, made at boot: a stop does no file-system work, and a
+    kill in the middle of one leaves nothing behind) in place of each of `fds` that still refers to
+    one of the `listening` sockets (identities), atomically (dup2), from any thread. A number the
+    engine closed and the app reused is left alone.
 
     Closing them instead would race with the engine's own thread: a select() or accept() on a
     closed number fails (EBADF ends gunicorn's loop with a traceback), and the next socket the app
     opens could take the number. Under dup2 the number stays valid and this process no longer holds
     the shared socket: a connection made from now on is accepted by another worker."""
-    spare = unreachable_listener()
-    try:
-        for fd in sorted(set(fds)):
-            if fd < 0 or identity(fd) not in listening:
-                continue
-            try:
-                os.dup2(spare.fileno(), fd, inheritable=False)
-            except OSError:
-                pass  # closed meanwhile: nothing left to stop
-    finally:
-        spare.close()
+    for fd in sorted(set(fds)):
+        if fd < 0 or identity(fd) not in listening:
+            continue
+        try:
+            os.dup2(spare.fileno(), fd, inheritable=False)
+        except OSError:
+            pass  # closed meanwhile: nothing left to stop
 
 
 class Closing:

@@ -14,7 +14,7 @@ import types
 from .app_loading import AppLoadError, import_app
 from .gunicorn_config import WORKER_HOOKS, user_defines
 from .heartbeat import tick_interval
-from .listeners import identity, replace_listening_fds
+from .listeners import identity, replace_listening_fds, unreachable_listener
 from .request_stats import count_wsgi
 
 # The arbiter owns the graceful deadline; gunicorn's own would cut a drain at 30 s.
@@ -42,7 +42,7 @@ def _wrap_hooks(cfg, reporter):
         cfg.settings[name].value = reported
 
 
-def _worker_class(base, rt, listening):
+def _worker_class(base, rt, listening, spare):
     class ArbiterWorker(base):
         def notify(self):
             super().notify()
@@ -59,9 +59,10 @@ def _worker_class(base, rt, listening):
             # At once, on the reader thread: gunicorn's loop would close its listeners only once it
             # notices the signal (gevent's after a sleep of up to a second), taking connections
             # from the shared socket until then.
-            fds = list(rt.boot["listenFds"]) + [s.fileno() for s in self.sockets]
-            replace_listening_fds(fds, listening)
-            rt.closing.closed()
+            if spare is not None:
+                fds = list(rt.boot["listenFds"]) + [s.fileno() for s in self.sockets]
+                replace_listening_fds(fds, listening, spare)
+                rt.closing.closed()
             os.kill(os.getpid(), signal.SIGTERM if mode == "graceful" else signal.SIGQUIT)
 
         def handle_abort(self, sig, frame):
@@ -127,8 +128,14 @@ def serve(rt, cfg, file_settings, worker_class=None, threads=None):
         base.check_config(cfg, log)
     # Taken first: gunicorn closes the inherited numbers, and its worker's tmp file may take one.
     listening = {identity(fd) for fd in rt.boot["listenFds"]}
+    try:
+        spare = unreachable_listener()
+    except OSError as error:  # then the engine's own loop closes its listeners, later
+        spare = None
+        notice = "a stop will not close the listeners at once: %s" % error
+        rt.send({"type": "notice", "level": "warn", "message": notice})
     sockets = gunicorn_sock.create_sockets(cfg, log, fds=list(rt.boot["listenFds"]))
-    worker = _worker_class(base, rt, listening)(
+    worker = _worker_class(base, rt, listening, spare)(
         rt.boot["id"], os.getppid(), sockets, application, tick_interval(rt.boot["heartbeatMs"]), cfg, log
     )
     worker.pid = os.getpid()
