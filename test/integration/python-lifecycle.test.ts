@@ -92,3 +92,20 @@ for (const [app, args] of [
     },
   );
 }
+
+test(
+  '--interface rsgi on an app without __rsgi__: served as the app it is, and said',
+  { skip },
+  async (t) => {
+    const run = startArbiter(t, [...BASE, '-w', '1', '--interface', 'rsgi', 'tagged:application'], {
+      cwd: project(t),
+    });
+    await run.ready(1);
+    assert.match((await get(await run.port())).body, /^gen 1 \d+$/);
+    await run.waitForOutput(
+      /--interface rsgi: tagged:application has no __rsgi__, so it is served as the app it is/,
+    );
+    run.signal('SIGTERM');
+    assert.equal((await run.waitExit()).code, 0);
+  },
+);

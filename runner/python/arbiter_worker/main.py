@@ -71,8 +71,12 @@ class Runtime:
         """The RSGI lifecycle to run around `app`, or None; under --interface rsgi, says how the
         app is served instead (once it is known to have a face that can be)."""
         lifecycle = RsgiLifecycle.of(app, self.reporter) if self.rsgi_lifecycle else None
-        if lifecycle is not None and self.rsgi_requested:
-            self.send({"type": "notice", "level": "info", "message": RSGI_FACE})
+        if self.rsgi_requested:
+            if lifecycle is not None:
+                self.send({"type": "notice", "level": "info", "message": RSGI_FACE})
+            else:  # granian would fail it; here it still serves, and the mismatch is said
+                message = "--interface rsgi: %s has no __rsgi__, so it is served as the app it is" % self.app_spec
+                self.send({"type": "notice", "level": "warn", "message": message})
         return lifecycle
 
     def boot_error(self, error):
