@@ -172,11 +172,11 @@ export const SETTING_DEFINITIONS = {
     help: 'the Python interpreter that runs a module:callable APP (WSGI or ASGI)',
   }),
   interface: define({
-    checker: choice(['auto', 'wsgi', 'asgi'] as const),
+    checker: choice(['auto', 'wsgi', 'asgi', 'rsgi'] as const),
     default: 'auto',
     flag: 'interface',
     metavar: 'KIND',
-    help: 'a Python APP is wsgi (served by gunicorn) or asgi (served by uvicorn); auto looks at the callable',
+    help: "a Python APP is wsgi (served by gunicorn) or asgi (served by uvicorn); rsgi (granian's) runs __rsgi_init__/__rsgi_del__ around the app's ASGI or WSGI face; auto looks at the callable",
   }),
   workerClass: define({
     checker: choice(['auto', 'sync', 'gthread', 'gevent'] as const),

@@ -50,7 +50,11 @@ const bootMessage = s.object({
   /** For the Python runtime: how to serve a `module:callable` app. */
   python: s.optional(
     s.object({
-      interface: s.optional(s.oneOf(['wsgi', 'asgi'])),
+      /**
+       * `rsgi`: an app in granian's protocol, served through its ASGI or WSGI face (granian is
+       * not a server the runtime has), its `__rsgi_init__`/`__rsgi_del__` called around that.
+       */
+      interface: s.optional(s.oneOf(['wsgi', 'asgi', 'rsgi'])),
       workerClass: s.optional(s.oneOf(['sync', 'gthread', 'gevent'])),
       threads: s.optional(s.integer(1)),
       /** The user's gunicorn.conf.py (absolute). */

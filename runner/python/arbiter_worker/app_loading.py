@@ -9,6 +9,8 @@ import inspect
 import os
 import traceback
 
+from .rsgi import RSGI_ONLY, is_rsgi
+
 RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _IMPORTLIB = os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep
 
@@ -92,6 +94,8 @@ def import_app(spec):
             target = target(*args, **kwargs)
         except Exception as error:
             raise AppLoadError(describe_message(error), cause=error) from error
+    if not callable(target) and is_rsgi(target):
+        raise AppLoadError(RSGI_ONLY % spec, file=getattr(module, "__file__", None))
     if not callable(target):
         raise AppLoadError(
             "%s is not callable (it is a %s)" % (spec, type(target).__name__),

@@ -13,10 +13,15 @@ import socket
 
 from .app_loading import describe_error
 
+# How long a stopping worker waits for the first request of a connection it accepted, when the
+# arbiter gave no grace for long-lived connections (the same default as its --long-lived-grace).
+FIRST_REQUEST_GRACE = 1.0
+
 
 class LifespanState:
     def __init__(self):
         self.startup_error = None  # the exception or 'failed' message of a failed startup
+        self.failed_step = "ASGI lifespan startup"
 
 
 def wrap_asgi(app, rt, lifespan):
@@ -110,6 +115,9 @@ def serve(rt, app):
     from uvicorn.server import Server
 
     lifespan = LifespanState()
+    rsgi = rt.rsgi_for(app)
+    grace_ms = rt.boot.get("longLivedGraceMs")
+    grace = None if grace_ms is None else grace_ms / 1000.0
 
     class ArbiterServer(Server):
         _ready_sent = False
@@ -125,13 +133,45 @@ def serve(rt, app):
                     await shutdown_once()
 
             self.lifespan.shutdown = lifespan_shutdown
+            if rsgi is not None:  # granian sets an RSGI app up before it serves anything
+                try:
+                    await rsgi.start_async(loop)
+                except Exception as error:
+                    lifespan.startup_error = error
+                    lifespan.failed_step = "__rsgi_init__"
+                    self.should_exit = True
+                    return
             await super().startup(sockets=sockets)
             rt.stop.engine_ready(lambda mode: loop.call_soon_threadsafe(self._arbiter_stop, mode))
 
         def _arbiter_stop(self, mode):
+            self._stop_accepting()
             self.should_exit = True
             if mode == "quick":
                 self.force_exit = True
+
+        def _stop_accepting(self):
+            """On the loop, at once (uvicorn would only notice should_exit at its next 0.1 s
+            poll, accepting meanwhile). The sockets leave the loop's epoll here; the servers close
+            in shutdown, once the connections accepted last were handed over (asyncio does it in a
+            task, which fails on a closed server and drops the connection: a reset)."""
+            loop = asyncio.get_running_loop()
+            for server in getattr(self, "servers", []):
+                for sock in server.sockets or ():
+                    loop.remove_reader(sock.fileno())
+            rt.closing.closed()
+
+        async def _hear_accepted(self, grace):
+            """Waits, up to `grace`, until every accepted connection has sent its request: uvicorn's
+            shutdown closes a connection with no request yet, and a client that connected before
+            the stop would get an empty reply."""
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + grace
+            # No event says "the first request arrived"; a short poll, bounded by the grace.
+            while not self.force_exit and loop.time() < deadline:
+                if all(getattr(c, "cycle", True) is not None for c in self.server_state.connections):
+                    return
+                await asyncio.sleep(0.01)
 
         async def on_tick(self, counter):
             if self.started and not self._ready_sent and not rt.stop.stopping:
@@ -141,8 +181,15 @@ def serve(rt, app):
             return await super().on_tick(counter)
 
         async def shutdown(self, sockets=None):
+            self._stop_accepting()  # also when uvicorn's own signal handlers started the stop
+            for _ in range(3):  # an accepted socket becomes a connection two iterations later
+                await asyncio.sleep(0)
+            if not self.force_exit:
+                await self._hear_accepted(FIRST_REQUEST_GRACE if grace is None else grace)
             await super().shutdown(sockets=sockets)
             await self.lifespan.shutdown()  # after a quick stop too; runs once either way
+            if rsgi is not None:
+                await rsgi.stop_async()
 
     config = uvicorn.Config(
         wrap_asgi(app, rt, lifespan),
@@ -171,7 +218,7 @@ def serve(rt, app):
         sock.set_inheritable(False)
     try:
         server.run(sockets=sockets)
-    except SystemExit as exit:
+    except SystemExit:
         if rt.aborted:
             return 1
         raise
@@ -179,9 +226,9 @@ def serve(rt, app):
         error = lifespan.startup_error
         if isinstance(error, BaseException):
             info = describe_error(error)
-            info["message"] = "ASGI lifespan startup failed: " + info["message"]
+            info["message"] = "%s failed: %s" % (lifespan.failed_step, info["message"])
         else:
-            info = {"message": "ASGI lifespan startup failed" + (": %s" % error if error else "")}
+            info = {"message": "%s failed%s" % (lifespan.failed_step, ": %s" % error if error else "")}
         rt.boot_error(info)
         return 4
     rt.stop.engine_done()  # its loop is closed: a late quick stop has nothing to reach

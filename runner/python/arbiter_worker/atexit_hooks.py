@@ -29,6 +29,15 @@ def _from_stdlib(fn):
     return filename.startswith(_STDLIB) and "-packages" not in filename
 
 
+# The reported handlers registered and not yet run, wrapper → hook name, in registration order.
+_pending = {}
+
+
+def pending():
+    """The hook names of the app's atexit handlers that have not run (yet)."""
+    return list(_pending.values())
+
+
 def install(reporter):
     wrappers = {}
 
@@ -39,14 +48,17 @@ def install(reporter):
         name = "atexit " + (getattr(fn, "__qualname__", None) or repr(fn))
 
         def reported(*a, **k):
+            _pending.pop(reported, None)
             return reporter.call(name, fn, *a, **k)
 
         wrappers.setdefault(fn, []).append(reported)
+        _pending[reported] = name
         _original_register(reported, *args, **kwargs)
         return fn
 
     def unregister(fn):
         for wrapper in wrappers.pop(fn, []):
+            _pending.pop(wrapper, None)
             _original_unregister(wrapper)
         _original_unregister(fn)
 

@@ -21,12 +21,19 @@ from .gunicorn_config import make_config, read_settings, setting_name
 from .heartbeat import Heartbeat
 from .hook_reporter import HookReporter
 from .inspector import Inspector
+from .listeners import Closing
 from .request_stats import RequestStats
+from .rsgi import RsgiLifecycle
 from .shutdown import ShutdownHooks, StopControl, wait_for_threads
 
 APP_LOAD_ERROR = 4
 # How long an orphaned worker (arbiter gone) gives its quick stop before it ends its process group.
 ORPHAN_GRACE = 0.4
+
+RSGI_FACE = (
+    "--interface rsgi: granian is not available here, so the app is served through its ASGI or WSGI face, "
+    "with its __rsgi_init__ and __rsgi_del__ called around that"
+)
 
 INSTALL = {
     "gunicorn": "WSGI apps are served by gunicorn, which %s cannot import: apt install python3-gunicorn, or pip install gunicorn",
@@ -46,7 +53,10 @@ class Runtime:
         self.stop = StopControl()
         self.shutdown_hooks = ShutdownHooks(self.reporter)
         self.inspector = Inspector(self.send)
+        self.closing = Closing(self.send)
         self.aborted = False
+        self.rsgi_lifecycle = False  # whether an RSGI app's __rsgi_init__/__rsgi_del__ run
+        self.rsgi_requested = False  # --interface rsgi
         self.boot = None
         self.stats = None
         self.heartbeat = None
@@ -56,6 +66,18 @@ class Runtime:
         if not self._ready:
             self._ready = True
             self.send({"type": "ready"})
+
+    def rsgi_for(self, app):
+        """The RSGI lifecycle to run around `app`, or None; under --interface rsgi, says how the
+        app is served instead (once it is known to have a face that can be)."""
+        lifecycle = RsgiLifecycle.of(app, self.reporter) if self.rsgi_lifecycle else None
+        if self.rsgi_requested:
+            if lifecycle is not None:
+                self.send({"type": "notice", "level": "info", "message": RSGI_FACE})
+            else:  # granian would fail it; here it still serves, and the mismatch is said
+                message = "--interface rsgi: %s has no __rsgi__, so it is served as the app it is" % self.app_spec
+                self.send({"type": "notice", "level": "warn", "message": message})
+        return lifecycle
 
     def boot_error(self, error):
         info = error if isinstance(error, dict) else describe_error(error)
@@ -135,7 +157,7 @@ def main():
         rt.fatal(error)
         return leave(1)
     if code == 0 and not rt.aborted:
-        wait_for_threads(rt.reporter, rt.send)
+        wait_for_threads(rt.reporter, rt.send, atexit_hooks.pending)
         return 0
     return leave(code)
 
@@ -217,6 +239,12 @@ def serve(rt, python):
     effective_class = worker_class or configured_class or "sync"
     kind = python.get("interface")
     gevent = "gevent" in effective_class.lower()
+    # granian would call an RSGI app's __rsgi_init__/__rsgi_del__; uvicorn and gunicorn, named
+    # explicitly, would not. Its ASGI or WSGI face is told apart as for any app.
+    rt.rsgi_lifecycle = kind in (None, "rsgi")
+    if kind == "rsgi":
+        rt.rsgi_requested = True
+        kind = None
 
     app = None
     if kind is None:

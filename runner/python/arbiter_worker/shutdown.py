@@ -110,10 +110,12 @@ def _call(fn):
         asyncio.run(wait())
 
 
-def wait_for_threads(reporter, send):
+def wait_for_threads(reporter, send, pending_atexit=lambda: []):
     """Joins the non-daemon threads that would keep Python from exiting, each reported as an
     open hook until it ends. One that never ends stays open until the arbiter kills the worker
-    at its deadline: that is how "a thread kept the worker alive" becomes visible."""
+    at its deadline: that is how "a thread kept the worker alive" becomes visible.
+    `pending_atexit` names the app's atexit handlers not run yet: Python runs them only after
+    these threads ended, so a handler meant to stop one of them never runs, and that is said."""
     current = threading.current_thread()
     main = threading.main_thread()
     # What Python's own shutdown does first: concurrent.futures tells its idle pool threads to
@@ -145,7 +147,24 @@ def wait_for_threads(reporter, send):
         return
     labels = ["thread %s (non-daemon)" % t.name for t in remaining]
     send({"type": "lingering", "resources": labels})
+    handlers = pending_atexit()
+    if handlers:
+        send({"type": "notice", "level": "warn", "message": never_run_warning(remaining, handlers)})
     runs = [(t, reporter.start(label)) for t, label in zip(remaining, labels)]
     for thread, run in runs:
         thread.join()
         reporter.end(run, "ok")
+
+
+def never_run_warning(threads, handlers):
+    """One line: which atexit handlers wait for which threads, why, and what to use instead."""
+    if len(threads) == 1:
+        running = "thread %r is" % threads[0].name
+    else:
+        running = "threads %s are" % ", ".join("%r" % t.name for t in threads)
+    return (
+        "%s will never run: Python runs atexit handlers only after every non-daemon thread has ended, "
+        "and %s still running, so this worker will be killed at the graceful timeout; stop the thread "
+        "from arbiter.on_shutdown(name, fn), which runs before Python waits for threads, or make it a "
+        "daemon thread" % (", ".join(handlers), running)
+    )

@@ -14,6 +14,7 @@ import types
 from .app_loading import AppLoadError, import_app
 from .gunicorn_config import WORKER_HOOKS, user_defines
 from .heartbeat import tick_interval
+from .listeners import identity, replace_listening_fds, unreachable_listener
 from .request_stats import count_wsgi
 
 # The arbiter owns the graceful deadline; gunicorn's own would cut a drain at 30 s.
@@ -41,7 +42,7 @@ def _wrap_hooks(cfg, reporter):
         cfg.settings[name].value = reported
 
 
-def _worker_class(base, rt):
+def _worker_class(base, rt, listening, spare):
     class ArbiterWorker(base):
         def notify(self):
             super().notify()
@@ -55,6 +56,13 @@ def _worker_class(base, rt):
             rt.stop.engine_ready(self._arbiter_stop)
 
         def _arbiter_stop(self, mode):
+            # At once, on the reader thread: gunicorn's loop would close its listeners only once it
+            # notices the signal (gevent's after a sleep of up to a second), taking connections
+            # from the shared socket until then.
+            if spare is not None:
+                fds = list(rt.boot["listenFds"]) + [s.fileno() for s in self.sockets]
+                replace_listening_fds(fds, listening, spare)
+                rt.closing.closed()
             os.kill(os.getpid(), signal.SIGTERM if mode == "graceful" else signal.SIGQUIT)
 
         def handle_abort(self, sig, frame):
@@ -78,6 +86,8 @@ def serve(rt, cfg, file_settings, worker_class=None, threads=None):
     from gunicorn.app.base import BaseApplication
 
     class ArbiterApplication(BaseApplication):
+        rsgi = None  # an RSGI app's lifecycle, once loaded
+
         def load_default_config(self):
             self.cfg = cfg
 
@@ -88,7 +98,11 @@ def serve(rt, cfg, file_settings, worker_class=None, threads=None):
             self.load_default_config()
 
         def load(self):
-            return count_wsgi(import_app(rt.app_spec), rt.stats)
+            app = import_app(rt.app_spec)
+            self.rsgi = rt.rsgi_for(app)
+            if self.rsgi is not None:  # a failure here is a boot failure, as under granian
+                self.rsgi.start()
+            return count_wsgi(app, rt.stats)
 
     cfg.set("bind", [])  # nothing is bound here: only the inherited sockets are served
     cfg.set("reload", False)  # the arbiter watches the files
@@ -112,8 +126,16 @@ def serve(rt, cfg, file_settings, worker_class=None, threads=None):
     base = cfg.worker_class
     if hasattr(base, "check_config"):
         base.check_config(cfg, log)
+    # Taken first: gunicorn closes the inherited numbers, and its worker's tmp file may take one.
+    listening = {identity(fd) for fd in rt.boot["listenFds"]}
+    try:
+        spare = unreachable_listener()
+    except OSError as error:  # then the engine's own loop closes its listeners, later
+        spare = None
+        notice = "a stop will not close the listeners at once: %s" % error
+        rt.send({"type": "notice", "level": "warn", "message": notice})
     sockets = gunicorn_sock.create_sockets(cfg, log, fds=list(rt.boot["listenFds"]))
-    worker = _worker_class(base, rt)(
+    worker = _worker_class(base, rt, listening, spare)(
         rt.boot["id"], os.getppid(), sockets, application, tick_interval(rt.boot["heartbeatMs"]), cfg, log
     )
     worker.pid = os.getpid()
@@ -146,6 +168,8 @@ def serve(rt, cfg, file_settings, worker_class=None, threads=None):
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
             signal.signal(signum, signal.SIG_IGN)
         if not (rt.aborted or failed_to_boot):
+            if application.rsgi is not None:  # once it stopped serving, as granian calls it
+                application.rsgi.stop()
             rt.shutdown_hooks.run_all()
         try:
             worker.tmp.close()
