@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { arbiterMessageSchema, workerMessageSchema } from '../../runner/protocol/control';
+import { EXIT } from '../../runner/protocol/exit-codes';
 
 const RUNTIME = join(__dirname, '../../runner/python/arbiter_worker');
 const sources = readdirSync(RUNTIME)
@@ -22,14 +23,24 @@ function sentTypes(): Map<string, string[]> {
   return sent;
 }
 
-test('every message the Python runtime sends is one the arbiter takes', () => {
+test('the Python runtime sends every message the arbiter takes, and no other', () => {
   const sent = sentTypes();
-  assert.ok(sent.size > 5, 'the pattern still finds the messages');
   for (const [type, files] of sent)
     assert.ok(
       workerMessageSchema.types.includes(type),
       `${type} (sent in ${files.join(', ')}) is not in control.ts`,
     );
+  assert.deepEqual([...sent.keys()].sort(), [...workerMessageSchema.types].sort());
+});
+
+test("the Python runtime's exit codes are the protocol's", () => {
+  const text = sources.find(({ name }) => name === 'exit_codes.py')!.text;
+  const codes = Object.fromEntries(
+    [...text.matchAll(/^([A-Z_]+) = (\d+)$/gm)].map(([, name, code]) => [name, Number(code)]),
+  );
+  assert.deepEqual(codes, { APP_LOAD_ERROR: EXIT.APP_LOAD_ERROR });
+  for (const { name, text: source } of sources)
+    assert.doesNotMatch(source, /(?:return|exit\()\s*4\b/, `${name} writes exit code 4 as a literal`);
 });
 
 test('every message the arbiter sends is one the Python runtime handles', () => {

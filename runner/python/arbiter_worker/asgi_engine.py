@@ -12,6 +12,7 @@ import sys
 import socket
 
 from .app_loading import describe_error
+from .exit_codes import APP_LOAD_ERROR
 
 # How long a stopping worker waits for the first request of a connection it accepted, when the
 # arbiter gave no grace for long-lived connections (the same default as its --long-lived-grace).
@@ -230,7 +231,7 @@ def serve(rt, app):
         else:
             info = {"message": "%s failed%s" % (lifespan.failed_step, ": %s" % error if error else "")}
         rt.boot_error(info)
-        return 4
+        return APP_LOAD_ERROR
     rt.stop.engine_done()  # its loop is closed: a late quick stop has nothing to reach
     rt.shutdown_hooks.run_all()
     return 0

@@ -17,6 +17,7 @@ import arbiter
 from . import atexit_hooks
 from .app_loading import AppLoadError, describe_error, import_app, is_asgi
 from .control_channel import open_channel
+from .exit_codes import APP_LOAD_ERROR
 from .gunicorn_config import make_config, read_settings, setting_name
 from .heartbeat import Heartbeat
 from .hook_reporter import HookReporter
@@ -26,7 +27,6 @@ from .request_stats import RequestStats
 from .rsgi import RsgiLifecycle
 from .shutdown import ShutdownHooks, StopControl, wait_for_threads
 
-APP_LOAD_ERROR = 4
 # How long an orphaned worker (arbiter gone) gives its quick stop before it ends its process group.
 ORPHAN_GRACE = 0.4
 
@@ -36,9 +36,12 @@ RSGI_FACE = (
 )
 
 INSTALL = {
-    "gunicorn": "WSGI apps are served by gunicorn, which %s cannot import: apt install python3-gunicorn, or pip install gunicorn",
-    "uvicorn": "ASGI apps are served by uvicorn, which %s cannot import: apt install python3-uvicorn, or pip install uvicorn",
-    "gevent": "the gevent worker class needs gevent, which %s cannot import: apt install python3-gevent, or pip install gevent",
+    "gunicorn": "WSGI apps are served by gunicorn, which %s cannot import: "
+    "apt install python3-gunicorn, or pip install gunicorn",
+    "uvicorn": "ASGI apps are served by uvicorn, which %s cannot import: "
+    "apt install python3-uvicorn, or pip install uvicorn",
+    "gevent": "the gevent worker class needs gevent, which %s cannot import: "
+    "apt install python3-gevent, or pip install gevent",
 }
 
 
@@ -123,7 +126,7 @@ def main():
     app_spec = sys.argv[1] if len(sys.argv) > 1 else ""
     channel = open_channel()
     if channel is None:
-        print("arbiter worker: fd 3 is not the arbiter's control channel; run this through the arbiter", file=sys.stderr)
+        print("arbiter worker: fd 3 is not the arbiter's control channel; run it through the arbiter", file=sys.stderr)
         return 1
     warm_up()
     boot = channel.read_message()
