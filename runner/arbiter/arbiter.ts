@@ -2,11 +2,13 @@
  * The arbiter: owns the listening sockets, keeps the right number of workers of the serving
  * generation alive, cycles generations without dropping a connection, and stops them the way
  * it is told. Read it as a runbook: each signal handler says in one line what the signal
- * means, and calls the verbs — `reload`, `spawnWorker`, `manageWorkers`, `stopWorker`,
- * `killWorker`, `reap`, `stop`, `halt`. The mechanics live beside it: the phase (phase.ts),
- * each worker's deadlines (workers/), the booting generation and the live config
- * (generations/), signals, commands and saves (intake/), what outlives a worker
- * (containment/), and the one reporter that says each fact (reporter.ts).
+ * means, and calls the verbs — `reload`, `bootGeneration`, `spawnWorker`, `manageWorkers`,
+ * `reap`, `stop`, `killAll`, `halt`. The mechanics live beside it: the phase (phase.ts), what
+ * happens to one worker — its messages, deadlines, stop and kill — (workers/worker-control.ts),
+ * how processes are made and contained (workers/worker-spawner.ts, containment/), the booting
+ * generation, its build and the live config (generations/), signals, commands and saves
+ * (intake/), and the one reporter that says each fact (reporter.ts). docs/architecture.md
+ * follows a save through all of them.
  *
  * Nothing polls. Everything reacts to a process exit, a control message, a signal or a deadline.
  */
@@ -45,8 +47,6 @@ import { WorkerControl, type WorkerExit } from './workers/worker-control';
 import type { WorkerProcess } from './workers/worker-process';
 import { WorkerSet } from './workers/worker-set';
 import { WorkerSpawner } from './workers/worker-spawner';
-
-export type { ArbiterOptions, PythonRuntime } from './arbiter-options';
 
 /** A worker that stayed ready this long has proven the code works: its crash starts backoff afresh. */
 const STABLE_MS = 10_000;
