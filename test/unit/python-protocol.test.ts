@@ -35,9 +35,8 @@ test('the Python runtime sends every message the arbiter takes, and no other', (
 
 test("the Python runtime's exit codes are the protocol's", () => {
   const text = sources.find(({ name }) => name === 'exit_codes.py')!.text;
-  const codes = Object.fromEntries(
-    [...text.matchAll(/^([A-Z_]+) = (\d+)$/gm)].map(([, name, code]) => [name, Number(code)]),
-  );
+  const codes: Record<string, number> = {};
+  for (const [, name, code] of text.matchAll(/^([A-Z_]+) = (\d+)$/gm)) codes[name!] = Number(code);
   assert.deepEqual(codes, { APP_LOAD_ERROR: EXIT.APP_LOAD_ERROR });
   for (const { name, text: source } of sources)
     assert.doesNotMatch(source, /(?:return|exit\()\s*4\b/, `${name} writes exit code 4 as a literal`);

@@ -107,3 +107,28 @@ test('the event stream drives it: a failed cycle is a cycle too', () => {
     assert.deepEqual(verdict.looping, i === LOOP_CYCLES - 1 ? ['state.json'] : []);
   }
 });
+
+test('a write seen late (the watcher starved of CPU) is judged by when it was written', () => {
+  const loops = new ReloadLoops();
+  // Each boot writes state.json at start + 20; the watcher sees it only after the cycle settled.
+  const verdicts = [0, 1, 2].map((i) => {
+    const start = i * 1_000;
+    loops.cycleStarted(start);
+    loops.cycleSettled(start + 100);
+    return loops.batch(['state.json'], start + 400, () => start + 20);
+  });
+  assert.deepEqual(verdicts.at(-1), { files: [], looping: ['state.json'] });
+  // Without the write time, the same late batches look like a person's saves.
+  const blind = new ReloadLoops();
+  const seen = [0, 1, 2].map((i) => {
+    blind.cycleStarted(i * 1_000);
+    blind.cycleSettled(i * 1_000 + 100);
+    return blind.batch(['state.json'], i * 1_000 + 400);
+  });
+  assert.deepEqual(seen.at(-1), { files: ['state.json'], looping: [] });
+  // A file written outside every boot counts, whatever it is.
+  assert.deepEqual(
+    loops.batch(['state.json'], 5_000, () => 4_990),
+    { files: ['state.json'], looping: [] },
+  );
+});

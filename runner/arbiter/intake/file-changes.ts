@@ -3,6 +3,7 @@
  * imports), its batches turned into reload requests, a change to the config file asking for it
  * to be re-read, and files that change on every cycle (a reload loop) left out with one line.
  */
+import { statSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Settings } from '../../config/settings';
 import type { Reporter } from '../reporter';
@@ -25,6 +26,15 @@ export type FileChangeOptions = {
   reload: (request: ReloadRequest) => void;
 };
 
+/** A file's last write (mtime, epoch ms), if it can be read. */
+function writtenAt(file: string): number | undefined {
+  try {
+    return statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
 export function watchFileChanges(options: FileChangeOptions): WatcherHandle {
   const { root, configFile, report } = options;
   const { log, events } = report;
@@ -45,7 +55,7 @@ export function watchFileChanges(options: FileChangeOptions): WatcherHandle {
     ownFiles: arbiterOutputFiles(options.settings.events, root),
     onBatch: (batch, openedAt) => {
       if (options.stopping()) return;
-      const { files, looping } = loops.batch(batch, openedAt);
+      const { files, looping } = loops.batch(batch, openedAt, writtenAt);
       for (const file of looping) {
         events.emit({ type: 'watcher.ignored', file, reason: LOOP_REASON });
         log.warn(loopWarning(shown(file)));

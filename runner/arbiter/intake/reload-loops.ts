@@ -3,8 +3,9 @@
  * changes during every cycle, and each change starts the next cycle, for ever. No rule by
  * name or content can know every such file, so the arbiter watches for the pattern itself.
  *
- * The rule: a file *echoes* a cycle when a batch holding it opened (its first change came)
- * while that cycle booted — between its `reload triggered` and its `completed` or `failed`. A
+ * The rule: a file *echoes* a cycle when it was written (by its mtime, or when the watcher saw
+ * it, if that is earlier) while that cycle booted — between its `reload triggered` and its
+ * `completed` or `failed`. A
  * file that echoes 3 consecutive cycles is a loop: from then on its changes during a boot are
  * left out (reported once), and a change to it while no cycle boots still counts.
  *
@@ -71,15 +72,23 @@ export class ReloadLoops {
     if (current && current.settledAt === undefined) current.settledAt = at;
   }
 
-  /** Judges a batch whose first change came at `openedAt`. */
-  batch(files: readonly string[], openedAt: number): BatchVerdict {
-    const cycle = this.windows.find(
-      (window) => window.startedAt <= openedAt && openedAt <= (window.settledAt ?? Infinity),
-    )?.cycle;
-    if (cycle === undefined) return { files: [...files], looping: [] };
+  /**
+   * Judges a batch whose first change was seen at `openedAt`. `writtenAt` gives a file's last
+   * write time (its mtime), when it can be read: a watcher starved of CPU sees a write late, maybe
+   * after the boot that made it ended, and the write's own time is what tells an echo.
+   */
+  batch(
+    files: readonly string[],
+    openedAt: number,
+    writtenAt: (file: string) => number | undefined = () => undefined,
+  ): BatchVerdict {
     const verdict: BatchVerdict = { files: [], looping: [] };
     for (const file of files) {
-      if (CODE.test(file)) {
+      const at = Math.min(openedAt, writtenAt(file) ?? Infinity);
+      const cycle = this.windows.find(
+        (window) => window.startedAt <= at && at <= (window.settledAt ?? Infinity),
+      )?.cycle;
+      if (cycle === undefined || CODE.test(file)) {
         verdict.files.push(file);
         continue;
       }
