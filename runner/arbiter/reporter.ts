@@ -209,6 +209,27 @@ export class Reporter {
     if (died) this.log.warn(`a standby worker (pid ${pid}) ${died} before it was needed`);
   }
 
+  /** The watcher's first walk is done. */
+  watching(facts: {
+    root: string;
+    files: number;
+    folders: number;
+    polled: number;
+    durationMs: number;
+  }): void {
+    this.events.emit({ type: 'watcher.ready', ...facts });
+    const alsoPolled = facts.polled > 0 ? ` and ${facts.polled} polled` : '';
+    this.log.info(
+      `watching ${facts.files} files in ${facts.folders} folders${alsoPolled} (${facts.durationMs} ms)`,
+    );
+  }
+
+  /** Changes to `file` start no cycle, for `reason`; `line` says so to the person. */
+  ignored(file: string, reason: string, level: Level, line: string): void {
+    this.events.emit({ type: 'watcher.ignored', file, reason });
+    this.log[level](line);
+  }
+
   exitedArbiter(code: number, reason: string): void {
     this.events.emit({ type: 'arbiter.exited', code, reason });
     this.log.info(`exiting (${reason})`);

@@ -56,10 +56,7 @@ export function watchFileChanges(options: FileChangeOptions): WatcherHandle {
     onBatch: (batch, openedAt) => {
       if (options.stopping()) return;
       const { files, looping } = loops.batch(batch, openedAt, writtenAt);
-      for (const file of looping) {
-        events.emit({ type: 'watcher.ignored', file, reason: LOOP_REASON });
-        log.warn(loopWarning(shown(file)));
-      }
+      for (const file of looping) report.ignored(file, LOOP_REASON, 'warn', loopWarning(shown(file)));
       if (files.length === 0) return;
       const more = files.length > 3 ? ` and ${files.length - 3} more` : '';
       log.info(`changed: ${files.slice(0, 3).map(shown).join(', ')}${more}`);
@@ -71,14 +68,11 @@ export function watchFileChanges(options: FileChangeOptions): WatcherHandle {
     },
     onReady: ({ files, folders, polled, durationMs }) => {
       if (options.stopping()) return;
-      events.emit({ type: 'watcher.ready', root, files, folders, polled, durationMs });
-      const alsoPolled = polled > 0 ? ` and ${polled} polled` : '';
-      log.info(`watching ${files} files in ${folders} folders${alsoPolled} (${durationMs} ms)`);
+      report.watching({ root, files, folders, polled, durationMs });
     },
     onWarning: (message) => log.warn(message),
     onIgnored: (file, reason) => {
-      events.emit({ type: 'watcher.ignored', file, reason });
-      log.info(`not reloading on ${shown(file)}: ${reason}`);
+      report.ignored(file, reason, 'info', `not reloading on ${shown(file)}: ${reason}`);
     },
   });
 }
