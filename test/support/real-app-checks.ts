@@ -28,6 +28,10 @@ export type RealAppCheck = {
   env?: NodeJS.ProcessEnv;
   /** A boot may be slow (a framework that compiles on start). */
   deadlineMs?: number;
+  /** Checks of the running server, after its first answer (what it holds, say). */
+  whileServing?: (port: number) => Promise<void>;
+  /** How the server is stopped at the end (Stop: TERM; a terminal's Ctrl+C: INT). */
+  stop?: NodeJS.Signals;
 };
 
 export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise<ArbiterRun> {
@@ -43,6 +47,7 @@ export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise
   const first = await get(port, check.path);
   assert.equal(first.status, 200, first.body);
   assert.match(first.body, check.answers);
+  await check.whileServing?.(port);
 
   const file = join(check.dir, check.edit.file);
   const original = readFileSync(file, 'utf8');
@@ -82,6 +87,10 @@ export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise
   })();
   const traffic = await load(port, cycling, 4, { path: check.path, timeoutMs: deadline });
   await cycling;
+  const resets = traffic.errors.filter((error) => /ECONNRESET|socket hang up/.test(error)).length;
+  t.diagnostic(
+    `${reloads} reloads under load: ${traffic.ok} answered, ${traffic.failed} failed, ${resets} resets`,
+  );
   assert.equal(traffic.failed, 0, traffic.errors.slice(0, 5).join('\n'));
   assert.ok(traffic.ok > 0);
   assert.ok(reloads > 0);
@@ -102,8 +111,8 @@ export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise
       assert.ok(found, `hook ${String(name)} ran: ${[...ran].join(', ')}`);
     }
   }
-  run.signal('SIGTERM');
+  run.signal(check.stop ?? 'SIGTERM');
   assert.equal((await run.waitExit(deadline)).code, 0, run.output);
-  await waitGone(run.workerPids(), 2000);
+  await waitGone([...run.workerPids(), ...run.all('standby').map((e) => e.pid)], 2000);
   return run;
 }
