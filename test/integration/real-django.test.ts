@@ -60,6 +60,7 @@ test(
       edit: EDIT,
       answersAfter: EDITED,
       reloads: RELOADS,
+      freshAfterReload: true,
       stop: 'SIGINT',
     });
   },
@@ -90,6 +91,7 @@ for (const [workerClass, extra] of [
         edit: EDIT,
         answersAfter: EDITED,
         reloads: RELOADS,
+        freshAfterReload: true,
         stop: 'SIGINT',
         deadlineMs: 30_000,
       });

@@ -81,6 +81,7 @@ test(
       },
       answersAfter: /^\[\]$/,
       reloads: RELOADS,
+      freshAfterReload: true,
       stop: 'SIGINT',
     });
     t.diagnostic(`${Date.now() - started} ms from start to exit`);

@@ -68,6 +68,7 @@ test(
       },
       answersAfter: /<h1>Edited posts<\/h1>/,
       reloads: RELOADS,
+      freshAfterReload: true,
       stop: 'SIGINT',
     });
   },
