@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { attachConfiguration } from '../../extension/debug/attach-configuration';
 import { pausedBy } from '../../extension/debug/pause-state';
+import { holdersOf, listeningInodes } from '../../runner/proc/listening-sockets';
 import type { ArbiterCommand } from '../../runner/protocol/commands';
 import { startArbiter, waitGone, type ArbiterRun } from '../support/arbiter-run';
 import { DapClient } from '../support/dap-client';
@@ -166,10 +167,14 @@ test(
       'no worker was aborted',
     );
 
+    // debugpy's adapter (which holds the port) is a daemon of its own session, outside the
+    // worker's process group: it must not outlive the worker all the same.
+    const adapters = holdersOf(listeningInodes(reopened.port)).map((holder) => holder.pid);
+    assert.ok(adapters.length > 0, 'the debug adapter holds the port');
     again.close();
     run.signal('SIGINT');
     assert.equal((await run.waitExit(20_000)).code, 0, run.output);
-    await waitGone(run.workerPids(), 2000);
+    await waitGone([...run.workerPids(), ...adapters], 2000);
   },
 );
 
@@ -210,6 +215,8 @@ test(
       (error: Error) => error.message,
     );
     await dap.event('stopped');
+    const adapters = holdersOf(listeningInodes(opened.port!)).map((holder) => holder.pid);
+    assert.ok(adapters.length > 0, 'the debug adapter holds the port');
     const timedOut = await run.waitFor(
       'worker.state',
       (e) => e.pid === worker!.pid && e.state === 'timed-out',
@@ -217,6 +224,9 @@ test(
     );
     assert.equal(timedOut.state, 'timed-out');
     assert.notEqual(await answer, 'answered');
+    // Killed at a breakpoint, the worker leaves no debug adapter behind.
+    await run.waitFor('worker.exited', (e) => e.pid === worker!.pid);
+    await waitGone(adapters, 2000);
     dap.close();
     run.signal('SIGINT');
     assert.equal((await run.waitExit(20_000)).code, 0, run.output);
