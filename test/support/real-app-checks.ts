@@ -32,6 +32,8 @@ export type RealAppCheck = {
   whileServing?: (port: number) => Promise<void>;
   /** Fail on an old-code answer to a request sent after a reload was reported complete. */
   freshAfterReload?: boolean;
+  /** Checks of the running server after the reloads, before it is stopped. */
+  beforeStop?: (port: number) => Promise<void>;
   /** How the server is stopped at the end (Stop: TERM; a terminal's Ctrl+C: INT). */
   stop?: NodeJS.Signals;
 };
@@ -124,6 +126,7 @@ export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise
       assert.ok(found, `hook ${String(name)} ran: ${[...ran].join(', ')}`);
     }
   }
+  await check.beforeStop?.(port);
   run.signal(check.stop ?? 'SIGTERM');
   assert.equal((await run.waitExit(deadline)).code, 0, run.output);
   await waitGone([...run.workerPids(), ...run.all('standby').map((e) => e.pid)], 2000);
