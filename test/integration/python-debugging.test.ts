@@ -98,6 +98,8 @@ async function stopHoldContinue(
   assert.equal(aborted, undefined, `aborted while paused: ${JSON.stringify(aborted)}`);
   const continued = await dap.request('continue', { threadId });
   assert.equal(continued.success, true, continued.message);
+  // debugpy says `continued`, which the tracker relays: the worker's deadlines run again.
+  await run.waitFor('worker.paused', (e) => e.pid === pid && !e.paused);
   const response = await answer;
   assert.equal(response.status, 200);
   return response.body;
