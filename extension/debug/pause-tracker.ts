@@ -8,7 +8,9 @@
  */
 import * as vscode from 'vscode';
 import type { ServerManager } from '../server/server-manager';
-import { markerOf, type WorkerMarker } from './worker-attacher';
+import type { WorkerMarker } from './attach-configuration';
+import { pausedBy, type DapMessage } from './pause-state';
+import { markerOf } from './worker-attacher';
 
 export function trackPauses(manager: ServerManager): vscode.Disposable {
   const tell = (marker: WorkerMarker, paused: boolean) => {
@@ -20,10 +22,9 @@ export function trackPauses(manager: ServerManager): vscode.Disposable {
       const marker = markerOf(session);
       if (!marker) return undefined; // not ours: the user's own Node sessions are left alone
       return {
-        onDidSendMessage(message: { type?: string; event?: string }) {
-          if (message.type !== 'event') return;
-          if (message.event === 'stopped') tell(marker, true);
-          else if (message.event === 'continued') tell(marker, false);
+        onDidSendMessage(message: DapMessage) {
+          const paused = pausedBy(message);
+          if (paused !== undefined) tell(marker, paused);
         },
         // A debugger that detaches lets the worker run again.
         onWillStopSession: () => tell(marker, false),

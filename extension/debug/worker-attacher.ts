@@ -8,13 +8,14 @@
 import * as vscode from 'vscode';
 import type { EventOf } from '../../runner/protocol/events';
 import type { ServerSession } from '../server/server-session';
-
-/** How long a worker gets to report its inspector. */
-const INSPECTOR_DEADLINE_MS = 10_000;
-
-/** Put on each worker session's configuration: which server and worker it debugs. */
-export type WorkerMarker = { folder: string; pid: number; id: number; generation: number };
-export const MARKER_KEY = '__arbiterWorker';
+import {
+  attachConfiguration,
+  INSPECTOR_DEADLINE_MS,
+  isDebugpy,
+  MARKER_KEY,
+  type Inspector,
+  type WorkerMarker,
+} from './attach-configuration';
 
 /** The worker a debug session (or one of its ancestors: js-debug nests its own) is attached to. */
 export function markerOf(session: vscode.DebugSession | undefined): WorkerMarker | undefined {
@@ -24,9 +25,6 @@ export function markerOf(session: vscode.DebugSession | undefined): WorkerMarker
   }
   return undefined;
 }
-
-/** Where a worker's debugger listens: V8's inspector (Node), or debugpy (`tcp://`, Python). */
-type Inspector = { port: number; url?: string };
 
 /** Asks for the worker's inspector (or debugpy); resolves with where it listens. */
 function inspectorOf(session: ServerSession, pid: number): Promise<Inspector> {
@@ -66,43 +64,15 @@ function pythonDebugger(port: number): void {
   );
 }
 
-/** The attach configuration for one worker: js-debug on V8's inspector, or debugpy's own. */
-function attachConfiguration(
+/** The attach configuration for one worker; for a Python one, only with the Python Debugger. */
+function configurationFor(
   session: ServerSession,
   worker: { pid: number; id: number; generation: number },
-  { port, url }: Inspector,
+  inspector: Inspector,
   extensionPath: string,
 ): vscode.DebugConfiguration {
-  const marker: WorkerMarker = { folder: session.folder.uri.toString(), ...worker };
-  const name = `worker ${worker.id} · pid ${worker.pid} (generation ${worker.generation})`;
-  if (url?.startsWith('tcp://')) {
-    pythonDebugger(port);
-    return {
-      type: 'debugpy',
-      request: 'attach',
-      name,
-      connect: { host: '127.0.0.1', port },
-      justMyCode: true,
-      [MARKER_KEY]: marker,
-    };
-  }
-  return {
-    type: 'node',
-    request: 'attach',
-    name,
-    address: '127.0.0.1', // the inspector listens there only; `localhost` may resolve to ::1
-    port,
-    restart: false, // a worker that exits is gone: never reconnect
-    autoAttachChildProcesses: false, // js-debug would otherwise rewrite NODE_OPTIONS in the worker
-    attachExistingChildren: false,
-    continueOnAttach: true,
-    timeout: INSPECTOR_DEADLINE_MS,
-    // TypeScript apps run from per-generation bundles under node_modules/.cache/arbiter, whose
-    // maps js-debug's default (!**/node_modules/**) would refuse: let every map resolve.
-    resolveSourceMapLocations: null,
-    skipFiles: ['<node_internals>/**', `${extensionPath}/out/runner/**`],
-    [MARKER_KEY]: marker,
-  };
+  if (isDebugpy(inspector)) pythonDebugger(inspector.port);
+  return attachConfiguration(session.folder.uri.toString(), worker, inspector, extensionPath);
 }
 
 export class WorkerAttacher implements vscode.Disposable {
@@ -125,7 +95,7 @@ export class WorkerAttacher implements vscode.Disposable {
   ): Thenable<boolean> {
     return vscode.debug.startDebugging(
       session.folder,
-      attachConfiguration(session, worker, inspector, this.extensionPath),
+      configurationFor(session, worker, inspector, this.extensionPath),
       parent
         ? {
             parentSession: parent,

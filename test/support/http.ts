@@ -43,7 +43,16 @@ export async function load(
   port: number,
   stop: Promise<unknown>,
   concurrency = 4,
-  { path = '/', timeoutMs }: { path?: string; timeoutMs?: number } = {},
+  {
+    path = '/',
+    timeoutMs,
+    onAnswer,
+  }: {
+    path?: string;
+    timeoutMs?: number;
+    /** Each 200 answer, with when its request was sent (Date.now()). */
+    onAnswer?: (body: string, sentAt: number) => void;
+  } = {},
 ): Promise<{ ok: number; failed: number; errors: string[] }> {
   let done = false;
   void stop.finally(() => (done = true));
@@ -51,9 +60,12 @@ export async function load(
   const client = async () => {
     while (!done) {
       try {
+        const sentAt = Date.now();
         const response = await get(port, path, timeoutMs ? { timeoutMs } : {});
-        if (response.status === 200) result.ok++;
-        else {
+        if (response.status === 200) {
+          result.ok++;
+          onAnswer?.(response.body, sentAt);
+        } else {
           result.failed++;
           result.errors.push(`status ${response.status}`);
         }

@@ -28,6 +28,14 @@ export type RealAppCheck = {
   env?: NodeJS.ProcessEnv;
   /** A boot may be slow (a framework that compiles on start). */
   deadlineMs?: number;
+  /** Checks of the running server, after its first answer (what it holds, say). */
+  whileServing?: (port: number) => Promise<void>;
+  /** Fail on an old-code answer to a request sent after a reload was reported complete. */
+  freshAfterReload?: boolean;
+  /** Checks of the running server after the reloads, before it is stopped. */
+  beforeStop?: (port: number) => Promise<void>;
+  /** How the server is stopped at the end (Stop: TERM; a terminal's Ctrl+C: INT). */
+  stop?: NodeJS.Signals;
 };
 
 export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise<ArbiterRun> {
@@ -43,21 +51,30 @@ export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise
   const first = await get(port, check.path);
   assert.equal(first.status, 200, first.body);
   assert.match(first.body, check.answers);
+  await check.whileServing?.(port);
 
   const file = join(check.dir, check.edit.file);
   const original = readFileSync(file, 'utf8');
   assert.ok(original.includes(check.edit.from), `${check.edit.file} has ${check.edit.from}`);
   const edited = original.replace(check.edit.from, check.edit.to);
   let reloads = 0;
+  // What each answer should be from the moment a reload is reported complete until the next save.
+  let expected: { since: number; answer: RegExp } | undefined;
+  let stale = 0;
+  const onAnswer = (body: string, sentAt: number) => {
+    if (expected && sentAt > expected.since && !expected.answer.test(body)) stale++;
+  };
   const cycling = (async () => {
     for (let i = 1; i <= (check.reloads ?? 6); i++) {
       const before = run.all('reload').filter((e) => e.phase === 'completed').length;
+      expected = undefined;
       writeFileSync(file, i % 2 === 1 ? edited : original);
       await run.waitFor(
         'reload',
         () => run.all('reload').filter((e) => e.phase === 'completed').length > before,
         deadline,
       );
+      expected = { since: Date.now(), answer: i % 2 === 1 ? check.answersAfter : check.answers };
       const generation = run
         .all('reload')
         .filter((e) => e.phase === 'completed')
@@ -72,6 +89,7 @@ export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise
       );
       reloads++;
     }
+    expected = undefined;
     writeFileSync(file, edited);
     const before = run.all('reload').filter((e) => e.phase === 'completed').length;
     await run.waitFor(
@@ -80,9 +98,15 @@ export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise
       deadline,
     );
   })();
-  const traffic = await load(port, cycling, 4, { path: check.path, timeoutMs: deadline });
+  const traffic = await load(port, cycling, 4, { path: check.path, timeoutMs: deadline, onAnswer });
   await cycling;
+  const resets = traffic.errors.filter((error) => /ECONNRESET|socket hang up/.test(error)).length;
+  t.diagnostic(
+    `${reloads} reloads under load: ${traffic.ok} answered, ${traffic.failed} failed, ${resets} resets, ` +
+      `${stale} old-code answers to requests sent after a reload was reported complete`,
+  );
   assert.equal(traffic.failed, 0, traffic.errors.slice(0, 5).join('\n'));
+  if (check.freshAfterReload) assert.equal(stale, 0, 'old-code answers after a reload completed');
   assert.ok(traffic.ok > 0);
   assert.ok(reloads > 0);
   const failed = run.all('reload').filter((e) => e.phase === 'failed');
@@ -102,8 +126,9 @@ export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise
       assert.ok(found, `hook ${String(name)} ran: ${[...ran].join(', ')}`);
     }
   }
-  run.signal('SIGTERM');
+  await check.beforeStop?.(port);
+  run.signal(check.stop ?? 'SIGTERM');
   assert.equal((await run.waitExit(deadline)).code, 0, run.output);
-  await waitGone(run.workerPids(), 2000);
+  await waitGone([...run.workerPids(), ...run.all('standby').map((e) => e.pid)], 2000);
   return run;
 }
