@@ -9,4 +9,4 @@ if ! "$PYTHON" -m flake8 --version >/dev/null 2>&1; then
   exit 1
 fi
 "$PYTHON" -m flake8 runner/python
-echo "check:python: runner/python is clean ($("$PYTHON" -m flake8 --version | head -1))"
+echo "check:python: runner/python is clean (flake8 $("$PYTHON" -m flake8 --version | cut -d" " -f1 | head -1) on $PYTHON)"
