@@ -105,12 +105,17 @@ test('a worker that keeps failing to boot is restarted with backoff, not in a st
   const waits = exits.map((exit, i) => spawns[i]!.ts - exit.ts);
   const shown = `waits ${waits.join(', ')} ms`;
   assert.ok(waits[0]! < 90, shown);
+  // What the arbiter chose is exact; how late a timer fires is the machine's (a loaded one
+  // fires a 100 ms timer 200 ms late), so the measured waits are bounded loosely above.
+  await run.waitForOutput(/starting a worker again in 400 ms/);
+  const announced = [...run.output.matchAll(/starting a worker again in (\d+) ms/g)].map((m) => Number(m[1]));
+  assert.deepEqual(announced.slice(0, 3), [100, 200, 400]);
   for (const [i, expected] of [
     [1, 100],
     [2, 200],
     [3, 400],
   ] as const) {
-    assert.ok(waits[i]! >= expected - 2 && waits[i]! < expected + 150, shown);
+    assert.ok(waits[i]! >= expected - 2 && waits[i]! < expected + 1_000, shown);
   }
   rmSync(poison);
   await run.waitForNext('worker.state', (event) => event.state === 'ready', 10_000);
