@@ -305,8 +305,10 @@ export const debugging: Test[] = [
 
       const first = await attach('Attach (web)');
       const gone1 = Promise.all([ended(first.parent), ended(first.child)]);
-      // The toolbar's Disconnect (what an attach session shows instead of Stop).
-      await vscode.commands.executeCommand('workbench.action.debug.disconnect', {
+      // The toolbar's Disconnect (what an attach session shows instead of Stop). The session is
+      // the command's second argument, as the toolbar passes it: without it (or as the first,
+      // which the command ignores) it acts on the focused session, whichever that is by now.
+      await vscode.commands.executeCommand('workbench.action.debug.disconnect', undefined, {
         sessionId: first.parent.id,
       });
       await gone1;
@@ -317,7 +319,9 @@ export const debugging: Test[] = [
       // Stop (the toolbar's alternative to Disconnect; the API's stopDebugging disconnects an
       // attach session): the server stops, gracefully.
       const second = await attach('Attach (web) again');
-      await vscode.commands.executeCommand('workbench.action.debug.stop', { sessionId: second.parent.id });
+      await vscode.commands.executeCommand('workbench.action.debug.stop', undefined, {
+        sessionId: second.parent.id,
+      });
       await until(
         session,
         'a graceful stop, the 60 s hook running',
