@@ -9,7 +9,7 @@ import { attachConfiguration, isDebugpy, MARKER_KEY } from '../../extension/debu
 import { pausedBy } from '../../extension/debug/pause-state';
 
 const worker = { pid: 4242, id: 3, generation: 2 };
-const folder = 'file:///work/site';
+const folder = 'file:///home/someone/site';
 
 test('a Python worker (debugpy, tcp://): a debugpy attach to 127.0.0.1 and its port, justMyCode, marked with the worker', () => {
   const inspector = { port: 5678, url: 'tcp://127.0.0.1:5678' };
