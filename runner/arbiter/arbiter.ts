@@ -2,7 +2,7 @@
  * The arbiter: owns the listening sockets, keeps the right number of workers of the serving
  * generation alive, cycles generations without dropping a connection, and stops them the way
  * it is told. Read it as a runbook: each signal handler says in one line what the signal
- * means, and calls the verbs — `reload`, `bootGeneration`, `spawnWorker`, `manageWorkers`,
+ * means, and calls the verbs — `reload`, `bootGeneration`, `spawnWorker`, `staffing.manage`,
  * `reap`, `stop`, `killAll`, `halt`. The mechanics live beside it: the phase (phase.ts), what
  * happens to one worker — its messages, deadlines, stop and kill — (workers/worker-control.ts),
  * how processes are made and contained (workers/worker-spawner.ts, containment/), the booting
@@ -20,7 +20,6 @@ import type { Logger } from '../log/logger';
 import type { ArbiterCommand } from '../protocol/commands';
 import type { StopMode } from '../protocol/control';
 import { EXIT } from '../protocol/exit-codes';
-import { Backoff } from '../util/backoff';
 import type { WatcherHandle } from '../watch/watcher-handle';
 import type { ArbiterOptions } from './arbiter-options';
 import { BootingGeneration, type BootResult } from './generations/booting-generation';
@@ -43,13 +42,12 @@ import { refOf, Reporter } from './reporter';
 import { bindAll, listenerName, urlOf, type BoundSocket } from './sockets';
 import { describeSpawnFailure } from './workers/exit-reasons';
 import { LIVE_STATES, transition } from './workers/lifecycle';
+import { Staffing } from './workers/staffing';
 import { WorkerControl, type WorkerExit } from './workers/worker-control';
 import type { WorkerProcess } from './workers/worker-process';
 import { WorkerSet } from './workers/worker-set';
 import { WorkerSpawner } from './workers/worker-spawner';
 
-/** A worker that stayed ready this long has proven the code works: its crash starts backoff afresh. */
-const STABLE_MS = 10_000;
 /** How long a reload waits for its old workers to say they accept no more connections (one frozen or paused cannot). */
 const CLOSE_CONFIRM_MS = 1_000;
 /** How long a stop waits for arbiter hooks still running (an onReload the stop cut short) before onExit. */
@@ -66,8 +64,8 @@ export class Arbiter {
   /** The generation that serves, and the newest one built (booting, or failed and kept for a retry). */
   private serving = 0;
   private newest = 0;
-  /** How many workers the serving generation should have. */
-  private target: number;
+  /** How many workers the serving generation should have, and keeping it so. */
+  private readonly staffing: Staffing<WorkerProcess>;
   private booting: BootingGeneration<WorkerProcess> | undefined;
   private sockets: BoundSocket[] = [];
   /** Made once the sockets are bound (run). */
@@ -77,8 +75,6 @@ export class Arbiter {
   private watcher: WatcherHandle | undefined;
   /** Every worker opens its inspector (--inspect, or the editor asked for all). */
   private inspectAll: boolean;
-  private backoff = Backoff.start();
-  private respawnTimer: NodeJS.Timeout | undefined;
   private interrupts = 0;
   private stopListening = (): void => undefined;
   private resolveDone!: (code: number) => void;
@@ -101,10 +97,16 @@ export class Arbiter {
       log: options.log,
       settings: () => this.config.settings,
       onReady: (worker) => this.ready(worker),
-      onShort: () => this.manageWorkers(),
+      onShort: () => this.staffing.manage(),
       onExit: (worker, exit) => this.reap(worker, exit),
     });
-    this.target = settings.workers;
+    this.staffing = new Staffing(settings.workers, {
+      log: options.log,
+      replacing: () => replacesWorkers(this.phase),
+      current: () => this.workers.live().filter((worker) => worker.generation === this.serving),
+      spawn: () => this.spawnWorker(this.serving) !== undefined,
+      retire: (worker, reason) => this.control.stop(worker, 'graceful', reason),
+    });
     this.inspectAll = settings.inspect;
     this.builds = new GenerationBuilds(settings.app, options.cwd, options.python !== undefined);
   }
@@ -129,7 +131,7 @@ export class Arbiter {
       listeners,
       cgroup: this.spawner.containment.cgroup,
       settings,
-      workers: this.target,
+      workers: this.staffing.target,
       python: python && { ...python.interpreter, gunicornConfig: python.gunicornConfig },
     });
     // Watching starts with the boot, so the initial scan of a big tree overlaps it.
@@ -146,7 +148,7 @@ export class Arbiter {
     this.serving = this.newest;
     this.reloadPending(); // changes saved while the first generation booted
     const urls = listeners.map((listener) => urlOf(listener) ?? listenerName(listener));
-    this.log.info(`serving ${urls.join(' and ')} with ${this.target} worker(s)`);
+    this.log.info(`serving ${urls.join(' and ')} with ${this.staffing.target} worker(s)`);
     await this.hooks.run('whenReady', this.info);
     return this.done;
   }
@@ -163,12 +165,12 @@ export class Arbiter {
     /** Quick stop: workers get the quick timeout for their hooks, then are killed. */
     SIGQUIT: () => this.say('SIGQUIT: quick stop', () => this.stop('quick', 'SIGQUIT')),
     /** One worker more. */
-    SIGTTIN: () => this.setWorkerCount(this.target + 1, 'SIGTTIN'),
+    SIGTTIN: () => this.setWorkerCount(this.staffing.target + 1, 'SIGTTIN'),
     /** One worker fewer, never below one. */
     SIGTTOU: () =>
-      this.target <= 1
+      this.staffing.target <= 1
         ? this.log.info('SIGTTOU: already at one worker, which is the least there can be')
-        : this.setWorkerCount(this.target - 1, 'SIGTTOU'),
+        : this.setWorkerCount(this.staffing.target - 1, 'SIGTTOU'),
     /** Reopen log files: the events file here, and the app's own through its workers. */
     SIGUSR1: () => this.say('SIGUSR1: reopening log files', () => this.reopenLogs()),
     /** Stop every worker but keep the sockets; TTIN or HUP brings workers back. */
@@ -203,7 +205,7 @@ export class Arbiter {
         'SIGWINCH ignored: the arbiter runs in a terminal, where it means a window resize',
       );
     this.log.info('SIGWINCH: stopping all workers, keeping the sockets open');
-    this.target = 0;
+    this.staffing.set(0);
     this.report.workerCount(0, 'SIGWINCH');
     for (const worker of this.workers.live()) this.control.stop(worker, 'graceful', 'SIGWINCH');
     this.fillStandby(); // none are wanted now
@@ -230,7 +232,7 @@ export class Arbiter {
     killWorker: (worker, reason) => this.control.kill(worker, reason),
     stopWorker: (worker, mode, reason) => {
       this.control.stop(worker, mode, reason);
-      this.manageWorkers(); // its replacement boots while it drains
+      this.staffing.manage(); // its replacement boots while it drains
     },
     signalWorker: (worker, signal, reason) => {
       if (worker.signal(signal)) this.report.sent(worker, signal, 'os', reason);
@@ -239,11 +241,11 @@ export class Arbiter {
   };
 
   private setWorkerCount(count: number, reason: string): void {
-    const from = this.target;
-    this.target = count;
+    const from = this.staffing.target;
+    this.staffing.set(count);
     this.report.workerCount(count, reason, from);
     void this.hooks.run('workersChanged', this.info, { from, to: count });
-    this.manageWorkers();
+    this.staffing.manage();
     if (count < from) this.fillStandby(); // more are topped up once the new worker is ready
   }
 
@@ -267,10 +269,10 @@ export class Arbiter {
     if (reread.ok) {
       if (reread.bindChanged)
         this.log.warn('the bind addresses changed; restart the arbiter to listen on the new ones');
-      if (reread.workers !== undefined) this.target = reread.workers;
+      if (reread.workers !== undefined) this.staffing.set(reread.workers);
       if (reread.hooks) this.hooks.replace(reread.hooks);
       await this.hooks.run('onReload', this.info, { generation, trigger });
-      if (this.target === 0) this.target = this.config.settings.workers; // after WINCH
+      if (this.staffing.target === 0) this.staffing.set(this.config.settings.workers); // after WINCH
       if (replaced) await this.retireAll(generation);
       result = await this.bootGeneration(files);
     }
@@ -280,7 +282,7 @@ export class Arbiter {
     if (result.ok) {
       const previous = this.serving;
       this.serving = generation;
-      this.backoff = this.backoff.succeed();
+      this.staffing.succeeded();
       const retired = this.workers.live().filter((worker) => worker.generation < generation);
       for (const worker of retired)
         this.control.stop(worker, 'graceful', `reload (generation ${generation} is ready)`);
@@ -297,8 +299,8 @@ export class Arbiter {
         // Nothing of the old generation is left to serve: keep trying the new one, with backoff,
         // until it boots or the next change fixes it. Connections wait in the backlog.
         this.serving = generation;
-        this.backoff = this.backoff.fail();
-        this.manageWorkers();
+        this.staffing.failed();
+        this.staffing.manage();
       }
       this.report.reloadFailed(facts, result.error, this.serving);
     }
@@ -330,13 +332,13 @@ export class Arbiter {
    * `-w 1 --reload-mode replace` would; said once, with those flags to make it the default.
    */
   private runAlone(said: string): void {
-    if (this.config.settings.reloadMode === 'replace' && this.target === 1) return;
+    if (this.config.settings.reloadMode === 'replace' && this.staffing.target === 1) return;
     this.log.warn(
       `this app cannot run twice at once ("${said}"): running one worker, and each reload stops it before starting the next (start with -w 1 --reload-mode replace to say so)`,
     );
     this.config.override({ workers: 1, reloadMode: 'replace' });
-    if (this.target === 1) return;
-    this.target = 1;
+    if (this.staffing.target === 1) return;
+    this.staffing.set(1);
     this.report.workerCount(1, 'the app cannot run twice at once');
   }
 
@@ -354,13 +356,13 @@ export class Arbiter {
     if (!prepared.ok) return prepared;
     if (isStopping(this.phase)) return stopped;
     const booting = new BootingGeneration<WorkerProcess>(generation, {
-      wanted: this.target,
+      wanted: this.staffing.target,
       onFailed: (live) =>
         live.forEach((worker) => this.control.sigkill(worker, 'its generation failed to boot')),
       onAnotherCopy: (said) => this.runAlone(said),
     });
     this.booting = booting;
-    for (let i = 0; i < this.target; i++) {
+    for (let i = 0; i < this.staffing.target; i++) {
       const worker = this.spawnWorker(generation, prepared.check);
       if (!worker) break; // the boot fails once the spawn's error is known; the rest would too
       booting.add(worker);
@@ -407,45 +409,9 @@ export class Arbiter {
       const booting = this.booting;
       if (booting?.generation === generation && !booting.settled) return booting.abort({ message });
       this.log.error(message);
-      this.backoff = this.backoff.fail();
-      this.manageWorkers();
+      this.staffing.failed();
+      this.staffing.manage();
     });
-  }
-
-  /** Keeps the serving generation at `target` live workers: replaces the lost, retires the extra. */
-  private manageWorkers(): void {
-    if (!replacesWorkers(this.phase)) return;
-    const serving = this.workers.serving(this.serving);
-    if (serving.length > this.target) {
-      for (const worker of WorkerSet.oldest(serving, serving.length - this.target))
-        this.control.stop(worker, 'graceful', 'fewer workers wanted');
-      return;
-    }
-    if (serving.length === this.target || this.respawnTimer) return;
-    const delay = this.backoff.delayMs;
-    if (delay === 0) return this.spawnMissing();
-    this.log.warn(`starting a worker again in ${delay} ms (${this.backoff.failures} failures in a row)`);
-    this.respawnTimer = setTimeout(() => {
-      this.respawnTimer = undefined;
-      this.spawnMissing();
-    }, delay);
-  }
-
-  private spawnMissing(): void {
-    if (!replacesWorkers(this.phase)) return;
-    for (let i = this.workers.serving(this.serving).length; i < this.target; i++)
-      if (!this.spawnWorker(this.serving)) break;
-  }
-
-  /** Workers that asked to retire leave once enough replacements are ready. */
-  private retireReplaced(): void {
-    const current = this.workers.live().filter((worker) => worker.generation === this.serving);
-    let ready = current.filter((worker) => worker.state === 'ready' && !worker.retiring).length;
-    for (const worker of current) {
-      if (!worker.retiring || worker.state !== 'ready' || ready < this.target) continue;
-      this.control.stop(worker, 'graceful', `${worker.retiring} and its replacement is ready`);
-      ready--;
-    }
   }
 
   /**
@@ -453,14 +419,14 @@ export class Arbiter {
    * a cycle boots: they would take CPU from the workers it waits for.
    */
   private fillStandby(): void {
-    if (startsStandbys(this.phase)) this.spawner?.fill(this.target);
+    if (startsStandbys(this.phase)) this.spawner?.fill(this.staffing.target);
   }
 
   /** A worker is ready: a cycle's boot may be done, a retiring worker may leave. */
   private ready(worker: WorkerProcess): void {
     this.fillStandby(); // a replacement outside a cycle (crash, max-requests, TTIN) is up
     this.booting?.ready(worker);
-    this.retireReplaced();
+    this.staffing.retireReplaced();
   }
 
   // ---- reap, stop, halt --------------------------------------------------------------------
@@ -478,19 +444,17 @@ export class Arbiter {
     void this.hooks.run('childExit', this.info, exit);
     if (before === 'draining' || before === 'killed') void this.hooks.run('workerExit', this.info, exit);
     this.booting?.exited(worker, before, code, signal);
-    if (worker.generation === this.serving && LIVE_STATES.has(before) && !worker.retiring) {
-      const stable = worker.readyAt !== undefined && Date.now() - worker.readyAt >= STABLE_MS;
-      this.backoff = (stable ? this.backoff.succeed() : this.backoff).fail();
-    }
+    if (worker.generation === this.serving && LIVE_STATES.has(before) && !worker.retiring)
+      this.staffing.lost(worker);
     if (this.phase.kind === 'stopping' && this.workers.size === 0)
       void this.halt(this.phase.mode === 'kill' ? EXIT.KILLED : EXIT.OK, `${this.phase.mode} stop`);
-    else this.manageWorkers();
+    else this.staffing.manage();
   }
 
   /** Stops the arbiter: every worker gets `mode`'s stop; the arbiter halts once all are gone. */
   stop(mode: StopMode, reason: string): void {
     if (!this.apply({ kind: 'stop', mode })) return;
-    clearTimeout(this.respawnTimer);
+    this.staffing.cancel();
     void this.spawner?.closeStandbys();
     this.booting?.abort({ message: `stopped (${reason})` });
     if (this.workers.size === 0) return void this.halt(EXIT.OK, `${mode} stop`);
@@ -513,7 +477,7 @@ export class Arbiter {
   /** Everything is stopped: the arbiter's own hooks run, the sockets close, and it exits. */
   private async halt(code: number, reason: string): Promise<void> {
     if (!this.apply({ kind: 'halt' })) return;
-    clearTimeout(this.respawnTimer);
+    this.staffing.cancel();
     await this.builds.dispose();
     await this.watcher?.close();
     // Hooks started without waiting (childExit of the last workers, an onReload the stop cut
@@ -546,7 +510,7 @@ export class Arbiter {
     return {
       pid: process.pid,
       app: this.config.settings.app,
-      workers: this.target,
+      workers: this.staffing.target,
       listeners: this.sockets.map((socket) => listenerName(socket.listener)),
     };
   }

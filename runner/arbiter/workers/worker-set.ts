@@ -78,7 +78,7 @@ export class WorkerSet<W extends SetMember> {
   }
 
   /** The `count` longest-serving of `workers`: the ones to retire when fewer are wanted. */
-  static oldest<W extends SetMember>(workers: readonly W[], count: number): W[] {
+  static oldest<W extends { readonly spawnedAt: number }>(workers: readonly W[], count: number): W[] {
     return [...workers].sort((a, b) => a.spawnedAt - b.spawnedAt).slice(0, Math.max(0, count));
   }
 }
