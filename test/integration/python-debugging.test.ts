@@ -105,6 +105,13 @@ async function stopHoldContinue(
   return response.body;
 }
 
+/** The view's line the tests break at: where it reads the books through the ORM (1-based). */
+function breakpointLine(view: string): number {
+  const line = view.split('\n').findIndex((l) => l.includes("books = Book.objects.order_by('id')")) + 1;
+  assert.ok(line > 0, 'the view reads its books');
+  return line;
+}
+
 test(
   'a Django view under a real debugpy: stopped at its breakpoint, held 5 s with a 2 s heartbeat timeout and not aborted, continued; after a save, the new worker the same way',
   { skip },
@@ -113,8 +120,7 @@ test(
     await python(dir, ['manage.py', 'migrate', '-v', '0']);
     const view = join(dir, 'catalog/views.py');
     const source = readFileSync(view, 'utf8');
-    const line = source.split('\n').findIndex((l) => l.includes("books = Book.objects.order_by('id')")) + 1;
-    assert.ok(line > 0);
+    const line = breakpointLine(source);
     const run = startArbiter(
       t,
       [
@@ -187,10 +193,7 @@ test(
     const dir = pythonApp(t, 'djsite');
     await python(dir, ['manage.py', 'migrate', '-v', '0']);
     const view = join(dir, 'catalog/views.py');
-    const line =
-      readFileSync(view, 'utf8')
-        .split('\n')
-        .findIndex((l) => l.includes("books = Book.objects.order_by('id')")) + 1;
+    const line = breakpointLine(readFileSync(view, 'utf8'));
     const run = startArbiter(
       t,
       [

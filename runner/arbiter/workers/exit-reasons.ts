@@ -50,10 +50,7 @@ export function describeBootFailure(
   code: number | null,
   signal: string | null,
 ): ErrorInfo {
-  const tail = worker.stderrTail.join('\n').trim();
-  return {
-    message: `worker ${worker.id} exited before it was ready (${how(code, signal)})${tail ? `; its last output:\n${tail}` : ''}`,
-  };
+  return withLastOutput(worker, `worker ${worker.id} exited before it was ready (${how(code, signal)})`);
 }
 
 /** The error of a generation one of whose workers was ready and then exited before the rest were. */
@@ -62,10 +59,16 @@ export function describeEarlyCrash(
   code: number | null,
   signal: string | null,
 ): ErrorInfo {
+  return withLastOutput(
+    worker,
+    `worker ${worker.id} crashed after it was ready, while its generation was still booting (${how(code, signal)})`,
+  );
+}
+
+/** `message`, and what the worker last wrote to stderr: what explains a crash the runtime could not report. */
+function withLastOutput(worker: WorkerFacts, message: string): ErrorInfo {
   const tail = worker.stderrTail.join('\n').trim();
-  return {
-    message: `worker ${worker.id} crashed after it was ready, while its generation was still booting (${how(code, signal)})${tail ? `; its last output:\n${tail}` : ''}`,
-  };
+  return { message: tail ? `${message}; its last output:\n${tail}` : message };
 }
 
 function lastWords(worker?: WorkerFacts): string {

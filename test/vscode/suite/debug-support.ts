@@ -90,3 +90,21 @@ export function breakpointAt(
   assert.ok(line >= 0, `${text} in ${uri.fsPath}`);
   return new vscode.SourceBreakpoint(new vscode.Location(uri, new vscode.Position(line, 4)));
 }
+
+/**
+ * The file (a path of the code-server file system) and line of the top frame where the
+ * debugger stopped last, as its `stackTrace` gives them.
+ */
+export async function topFrame(
+  stopped: NonNullable<ReturnType<typeof watchDebugger>['stopped']>,
+): Promise<{ path: string; line: number | undefined }> {
+  const trace = (await stopped.session.customRequest('stackTrace', {
+    threadId: stopped.threadId,
+    levels: 1,
+  })) as {
+    stackFrames: { line: number; source?: { path?: string } }[];
+  };
+  const [top] = trace.stackFrames;
+  // VS Code hands the path back as a URI of the remote (code-server) file system.
+  return { path: vscode.Uri.parse(top?.source?.path ?? '').path, line: top?.line };
+}

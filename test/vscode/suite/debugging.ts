@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { markerOf } from '../../../extension/debug/worker-attacher';
-import { breakpointAt, debugSession, watchDebugger } from './debug-support';
+import { breakpointAt, debugSession, topFrame, watchDebugger } from './debug-support';
 import {
   alive,
   get,
@@ -177,17 +177,9 @@ export const debugging: Test[] = [
         await when(watcher.onChange, () => watcher.stopped !== undefined, 'the request stopped');
         await until(session, 'the worker shown paused', () => worker.paused === true);
         const { session: stopped, threadId } = watcher.stopped!;
-        const trace = (await stopped.customRequest('stackTrace', { threadId, levels: 1 })) as {
-          stackFrames: { line: number; source?: { path?: string } }[];
-        };
-        const [top] = trace.stackFrames;
-        // VS Code hands the path back as a URI of the remote (code-server) file system.
-        assert.equal(
-          vscode.Uri.parse(top?.source?.path ?? '').path,
-          source.path,
-          'the top frame is in the .ts source',
-        );
-        assert.equal(top?.line, breakpoint.location.range.start.line + 1, 'on the breakpoint line');
+        const top = await topFrame(watcher.stopped!);
+        assert.equal(top.path, source.path, 'the top frame is in the .ts source');
+        assert.equal(top.line, breakpoint.location.range.start.line + 1, 'on the breakpoint line');
         vscode.debug.removeBreakpoints([breakpoint]);
         await stopped.customRequest('continue', { threadId });
         assert.match(await within(request, 'the stopped request answered'), /^hello from ts \d+$/);
@@ -247,16 +239,9 @@ export const debugging: Test[] = [
         const request = get(session.url!);
         await when(watcher.onChange, () => watcher.stopped !== undefined, 'GET / stopped');
         const { session: stopped, threadId } = watcher.stopped!;
-        const trace = (await stopped.customRequest('stackTrace', { threadId, levels: 1 })) as {
-          stackFrames: { line: number; source?: { path?: string } }[];
-        };
-        const [top] = trace.stackFrames;
-        assert.equal(
-          vscode.Uri.parse(top?.source?.path ?? '').path,
-          source.path,
-          'the top frame is the controller',
-        );
-        assert.equal(top?.line, breakpoint.location.range.start.line + 1, 'on the breakpoint line');
+        const top = await topFrame(watcher.stopped!);
+        assert.equal(top.path, source.path, 'the top frame is the controller');
+        assert.equal(top.line, breakpoint.location.range.start.line + 1, 'on the breakpoint line');
         vscode.debug.removeBreakpoints([breakpoint]);
         await stopped.customRequest('continue', { threadId });
         assert.equal(await within(request, 'GET / answered'), 'Hello World!');
