@@ -26,8 +26,9 @@ import { BootingGeneration, type BootResult } from './generations/booting-genera
 import { GenerationBuilds } from './generations/generation-builds';
 import { LiveConfig } from './generations/live-config';
 import { HookRunner } from './hooks/hook-runner';
-import { runCommand, type CommandTarget } from './intake/commands';
+import { runCommand } from './intake/commands';
 import { watchFileChanges } from './intake/file-changes';
+import { WorkerCommands } from './intake/worker-commands';
 import { PendingReload, type ReloadRequest } from './intake/reload-requests';
 import { interruptStep, listenForSignals, type ArbiterSignal } from './intake/signals';
 import {
@@ -41,7 +42,7 @@ import {
 import { refOf, Reporter } from './reporter';
 import { bindAll, listenerName, urlOf, type BoundSocket } from './sockets';
 import { describeSpawnFailure } from './workers/exit-reasons';
-import { LIVE_STATES, transition } from './workers/lifecycle';
+import { LIVE_STATES } from './workers/lifecycle';
 import { Staffing } from './workers/staffing';
 import { WorkerControl, type WorkerExit } from './workers/worker-control';
 import type { WorkerProcess } from './workers/worker-process';
@@ -73,8 +74,7 @@ export class Arbiter {
   private readonly control: WorkerControl;
   private readonly builds: GenerationBuilds;
   private watcher: WatcherHandle | undefined;
-  /** Every worker opens its inspector (--inspect, or the editor asked for all). */
-  private inspectAll: boolean;
+  private readonly commands: WorkerCommands;
   private interrupts = 0;
   private stopListening = (): void => undefined;
   private resolveDone!: (code: number) => void;
@@ -107,7 +107,14 @@ export class Arbiter {
       spawn: () => this.spawnWorker(this.serving) !== undefined,
       retire: (worker, reason) => this.control.stop(worker, 'graceful', reason),
     });
-    this.inspectAll = settings.inspect;
+    this.commands = new WorkerCommands({
+      workers: this.workers,
+      control: this.control,
+      staffing: this.staffing,
+      report: this.report,
+      log: options.log,
+      inspectAll: settings.inspect,
+    });
     this.builds = new GenerationBuilds(settings.app, options.cwd, options.python !== undefined);
   }
 
@@ -191,10 +198,7 @@ export class Arbiter {
 
   private reopenLogs(): void {
     this.report.events.reopen();
-    for (const worker of this.workers.live()) {
-      worker.send({ type: 'reopen-logs' });
-      this.report.sent(worker, 'SIGUSR1', 'message', 'reopen log files');
-    }
+    for (const worker of this.workers.live()) this.control.reopenLogs(worker);
   }
 
   private stopAllWorkers(): void {
@@ -213,32 +217,8 @@ export class Arbiter {
 
   /** A command from the tool that drives the arbiter (--stdin-commands, intake/commands.ts). */
   command(command: ArbiterCommand): void {
-    runCommand(command, this.commandTarget);
+    runCommand(command, this.commands);
   }
-
-  private readonly commandTarget: CommandTarget<WorkerProcess> = {
-    workerWithPid: (pid) => this.workers.running(pid),
-    inspect: (worker) => {
-      if (!worker) this.inspectAll = true;
-      for (const each of worker ? [worker] : this.workers.all())
-        if (!each.exited) each.send({ type: 'inspect' });
-    },
-    setPaused: (worker, paused) => this.control.setPaused(worker, paused),
-    killGeneration: (generation, reason) => {
-      const workers = this.workers.ofGeneration(generation);
-      this.log.info(`killing generation ${generation} (${workers.length} worker(s)): ${reason}`);
-      for (const worker of workers) this.control.kill(worker, reason);
-    },
-    killWorker: (worker, reason) => this.control.kill(worker, reason),
-    stopWorker: (worker, mode, reason) => {
-      this.control.stop(worker, mode, reason);
-      this.staffing.manage(); // its replacement boots while it drains
-    },
-    signalWorker: (worker, signal, reason) => {
-      if (worker.signal(signal)) this.report.sent(worker, signal, 'os', reason);
-    },
-    warn: (message) => this.log.warn(message),
-  };
 
   private setWorkerCount(count: number, reason: string): void {
     const from = this.staffing.target;
@@ -391,7 +371,7 @@ export class Arbiter {
     const worker = this.control.adopt(id, generation, child);
     this.workers.add(worker);
     worker.send(this.spawner!.bootMessage(id, generation, check));
-    if (this.inspectAll) worker.send({ type: 'inspect' });
+    this.commands.spawned(worker);
     this.report.spawned(worker);
     void this.hooks.run('postFork', this.info, refOf(worker));
     return worker;
@@ -466,11 +446,7 @@ export class Arbiter {
     this.apply({ kind: 'kill' });
     if (this.phase.kind === 'halted') return;
     void this.spawner?.closeStandbys();
-    for (const worker of this.workers.all()) {
-      // Shown as killed, for this reason; one already being killed is only signalled again.
-      if (transition(worker.state, { kind: 'kill' })) this.control.kill(worker, reason);
-      else this.control.sigkill(worker, reason);
-    }
+    for (const worker of this.workers.all()) this.control.killNow(worker, reason);
     if (this.workers.size === 0) void this.halt(EXIT.KILLED, reason);
   }
 

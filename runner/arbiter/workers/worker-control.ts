@@ -88,6 +88,12 @@ export class WorkerControl {
     if (worker.signalGroup('SIGKILL')) this.options.report.sent(worker, 'SIGKILL', 'os', reason);
   }
 
+  /** Kills a worker now (the third Ctrl+C): shown as killed; one already being killed is only signalled again. */
+  killNow(worker: WorkerProcess, reason: string): void {
+    if (transition(worker.state, { kind: 'kill' })) this.kill(worker, reason);
+    else this.sigkill(worker, reason);
+  }
+
   /**
    * A debugger stopped the worker at a breakpoint (or let it go): its deadlines wait meanwhile.
    * The editor says when (it sees the debugger's stopped/continued events).
@@ -96,6 +102,12 @@ export class WorkerControl {
     if (worker.exited || worker.deadlines.paused === paused) return;
     if (paused) worker.deadlines.pause();
     this.options.report.paused(worker, paused, paused ? undefined : worker.deadlines.resume());
+  }
+
+  /** Asks a worker to reopen the app's log files (SIGUSR1's meaning, sent as a message). */
+  reopenLogs(worker: WorkerProcess): void {
+    worker.send({ type: 'reopen-logs' });
+    this.options.report.sent(worker, 'SIGUSR1', 'message', 'reopen log files');
   }
 
   /** Applies a lifecycle input, reports it, and kills a worker that enters `killed`; whether it applied. */
