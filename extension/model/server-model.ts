@@ -8,6 +8,7 @@ import type {
   ArbiterEvent,
   ErrorInfo,
   EventOf,
+  HeldResources,
   HookOutcome,
   Listener,
   WorkerState,
@@ -45,6 +46,8 @@ export type WorkerRow = {
   inflight?: number;
   /** What kept it alive after its shutdown work. */
   lingering?: string[];
+  /** What it held when its stop began, and at its end: as it exited, or as it was killed. */
+  held?: { stop?: HeldResources; end?: HeldResources; killed?: boolean };
   exit?: { code: number | null; signal: string | null; reason: string; at: number };
   /** Its inspector, once opened (a debugger attaches to `port`), or why it could not open. */
   inspector?: { url: string; port: number } | { error: string };
@@ -117,6 +120,14 @@ export class ServerModel {
       case 'worker.lingering': {
         const worker = this.workersByPid.get(event.pid);
         if (worker) worker.lingering = event.resources;
+        return;
+      }
+      case 'worker.resources': {
+        const worker = this.workersByPid.get(event.pid);
+        if (!worker) return;
+        worker.held ??= {};
+        if (event.at === 'stop') worker.held.stop = event.held;
+        else Object.assign(worker.held, { end: event.held, killed: event.at === 'kill' });
         return;
       }
       case 'worker.exited':

@@ -1,6 +1,7 @@
 /**
  * The words and numbers the tree shows, as pure functions of the model: tested without VS Code.
  */
+import { connectionText, leftOpen } from '../../runner/protocol/held-text';
 import type {
   GenerationRow,
   GenerationStatus,
@@ -110,4 +111,38 @@ export function serverDescription(model: ServerModel, url: string | undefined): 
   ];
   if (url) parts.push(url);
   return parts.join(' · ');
+}
+
+/** One row under a worker about what it held: a peer's connections from its stop to its end, or what was left. */
+export type HeldRow = { label: string; description: string; leak: boolean };
+
+/**
+ * What the worker held, compared from its stop to its end: "Redis 127.0.0.1:6379 · 3 → 0 ✓",
+ * or a leak, "PostgreSQL 127.0.0.1:5432 · 2 → 2: left open at exit". While it drains, what it
+ * held when the stop began.
+ */
+export function heldRows(worker: WorkerRow): HeldRow[] {
+  const { stop, end, killed } = worker.held ?? {};
+  const when = killed ? 'held when killed' : 'left open at exit';
+  const after = new Map((end?.connections ?? []).map((connection) => [connection.peer, connection.count]));
+  const rows: HeldRow[] = (stop?.connections ?? []).map((connection) => {
+    const label = connection.service ? `${connection.service} ${connection.peer}` : connection.peer;
+    if (!end) return { label, description: `${connection.count} open as its stop began`, leak: false };
+    const left = after.get(connection.peer) ?? 0;
+    after.delete(connection.peer);
+    return left === 0
+      ? { label, description: `${connection.count} → 0 ✓`, leak: false }
+      : { label, description: `${connection.count} → ${left}: ${when}`, leak: true };
+  });
+  if (!end) return rows;
+  // Connections opened after the stop began, then whatever else it never let go of.
+  for (const connection of end.connections.filter((each) => after.has(each.peer)))
+    rows.push({
+      label: connectionText(connection),
+      description: `${when} (opened during the stop)`,
+      leak: true,
+    });
+  for (const text of leftOpen({ ...end, connections: [] }))
+    rows.push({ label: text, description: when, leak: true });
+  return rows;
 }

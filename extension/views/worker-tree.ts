@@ -21,6 +21,7 @@ export type TreeNode =
   | { kind: 'worker'; session: ServerSession; worker: WorkerRow }
   | { kind: 'signal'; session: ServerSession; worker: WorkerRow; signal: SignalRow; index: number }
   | { kind: 'hook'; session: ServerSession; worker: WorkerRow; hook: HookRow; index: number }
+  | { kind: 'held'; session: ServerSession; worker: WorkerRow; row: describe.HeldRow; index: number }
   | { kind: 'reloads'; session: ServerSession }
   | { kind: 'reload'; session: ServerSession; reload: ReloadRow };
 
@@ -85,7 +86,8 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
       }
       case 'worker': {
         const { worker } = node;
-        const hasChildren = worker.signals.length + worker.hooks.length > 0;
+        const hasChildren =
+          worker.signals.length + worker.hooks.length + describe.heldRows(worker).length > 0;
         const item = new vscode.TreeItem(describe.workerLabel(worker), hasChildren ? Expanded : None);
         // VS Code keeps an id's first collapsible state: a worker that had no rows under it
         // would stay closed when its first signal and hooks arrive, so it gets a new id then.
@@ -126,6 +128,16 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
               : ['warning', 'testing.iconFailed'],
         );
         item.contextValue = `hook-${hook.outcome}`;
+        return item;
+      }
+      case 'held': {
+        const { row } = node;
+        const item = new vscode.TreeItem(row.label, None);
+        item.id = `${base}/w${node.worker.pid}/held${node.index}`;
+        item.description = row.description;
+        item.tooltip = `${row.label}: ${row.description}`;
+        item.iconPath = icon(row.leak ? ['warning', 'problemsWarningIcon.foreground'] : ['plug']);
+        item.contextValue = row.leak ? 'held-leak' : 'held';
         return item;
       }
       case 'reloads': {
@@ -193,10 +205,18 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
             hook,
             index,
           })),
+          ...describe.heldRows(node.worker).map((row, index): TreeNode => ({
+            kind: 'held',
+            session,
+            worker: node.worker,
+            row,
+            index,
+          })),
         ];
       case 'reloads':
         return session.model.reloads.map((reload): TreeNode => ({ kind: 'reload', session, reload }));
       case 'hook':
+      case 'held':
       case 'reload':
       case 'signal':
         return []; // leaves

@@ -461,6 +461,7 @@ export class Arbiter {
     await this.hooks.idle(code === EXIT.KILLED ? 0 : STOP_HOOK_WAIT_MS);
     // Workers of a failed boot were just killed: let their exits be reported first.
     await Promise.all(this.workers.all().map((worker) => worker.whenExited));
+    await this.control.reported(); // what the last workers held
     await this.spawner?.closeStandbys();
     await this.hooks.run('onExit', this.info);
     for (const socket of this.sockets) socket.close();

@@ -8,7 +8,15 @@ import type { EventSink } from '../log/event-sink';
 import type { Level, Logger } from '../log/logger';
 import type { StopMode, WorkerMessage } from '../protocol/control';
 import type { Settings } from '../config/settings';
-import type { ErrorInfo, EventBody, HookOutcome, Listener, WorkerState } from '../protocol/events';
+import type {
+  ErrorInfo,
+  EventBody,
+  HeldResources,
+  HookOutcome,
+  Listener,
+  WorkerState,
+} from '../protocol/events';
+import { leftOpen } from '../protocol/held-text';
 import { formatError } from '../log/format-error';
 
 /** Which worker a fact is about: the fields every worker event starts with. */
@@ -137,6 +145,18 @@ export class Reporter {
   lingering(worker: WorkerRef, resources: string[]): void {
     this.say(worker, 'warn', `finished its shutdown but is kept alive by: ${resources.join(', ')}`);
     this.events.emit({ type: 'worker.lingering', ...refOf(worker), resources });
+  }
+
+  /** What a worker held (`stop`, `exit`) or was found holding when it was killed; what was never closed is said. */
+  resources(worker: WorkerRef, at: 'stop' | 'exit' | 'kill', held: HeldResources): void {
+    this.events.emit({ type: 'worker.resources', ...refOf(worker), at, held });
+    const left = at === 'stop' ? [] : leftOpen(held);
+    if (left.length > 0)
+      this.say(
+        worker,
+        'warn',
+        `${at === 'kill' ? 'held when killed' : 'left open at exit'}: ${left.join(', ')}`,
+      );
   }
 
   inspector(worker: WorkerRef, message: Inspector): void {

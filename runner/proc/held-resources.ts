@@ -10,6 +10,8 @@
  * another user's process) the snapshot is empty and says so.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { HELD_LIST_LIMIT, type HeldResources } from '../protocol/events';
 
 /** The services a developer's app most often holds a pool to, by their well-known port. */
 const SERVICES: Readonly<Record<number, string>> = {
@@ -30,7 +32,14 @@ export function serviceOf(port: number): string | undefined {
 const ESTABLISHED = '01';
 const LISTEN = '0A';
 
-export type TcpEntry = { local: string; remote: string; remotePort: number; state: string; inode: string };
+export type TcpEntry = {
+  local: string;
+  localPort: number;
+  remote: string;
+  remotePort: number;
+  state: string;
+  inode: string;
+};
 
 /** The sockets one of /proc/net/tcp or tcp6 lists. */
 export function parseTcpTable(text: string, v6: boolean): TcpEntry[] {
@@ -43,6 +52,7 @@ export function parseTcpTable(text: string, v6: boolean): TcpEntry[] {
     if (!local || !remote || !state || !inode) continue;
     entries.push({
       local: address(local, v6),
+      localPort: parseInt(local.slice(local.indexOf(':') + 1), 16),
       remote: address(remote, v6),
       remotePort: parseInt(remote.slice(remote.indexOf(':') + 1), 16),
       state,
@@ -94,72 +104,116 @@ function littleEndianIPv4(hex: string): string {
     .join('.');
 }
 
-export type HeldResources = {
-  /** Established TCP connections, grouped by peer. */
-  connections: { peer: string; service?: string; count: number }[];
-  /** Addresses it listens on itself (not the arbiter's shared sockets). */
-  listening: string[];
-  /** Regular files open (not devices, pipes or sockets). */
-  files: string[];
-  children: { pid: number; command: string }[];
-  /** Why nothing could be read, when nothing could. */
-  unreadable?: string;
-};
-
 export type SnapshotOptions = {
   /** Fds that are the runtime's own, not the app's (stdio, the control channel, the inherited listening sockets). */
   ignoreFds?: ReadonlySet<number>;
+  /** Local ports that are the runtime's own (the worker's inspector while a debugger is attached). */
+  ownPorts?: ReadonlySet<number>;
 };
 
-/** What `pid` ('self' for this process) holds open now. */
+/** The kernel's TCP tables, as text: read from the process's view of its network namespace. */
+type TcpTables = { v4: string; v6: string };
+
+/**
+ * What `pid` ('self' for this process) holds open now. Reading the TCP tables is the slow part:
+ * the kernel writes out every socket of the namespace, and a machine that just ran a load test
+ * has tens of thousands in TIME_WAIT (0.5 s measured with 11,600) — so the arbiter reads them
+ * asynchronously, and only a process on its way out reads them synchronously.
+ */
 export function heldResources(pid: number | 'self', options: SnapshotOptions = {}): HeldResources {
-  const held: HeldResources = { connections: [], listening: [], files: [], children: [] };
-  const socketInodes = new Set<string>();
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      if (options.ignoreFds?.has(Number(fd))) continue;
-      let target: string;
-      try {
-        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue; // closed meanwhile
-      }
-      const socket = /^socket:\[(\d+)\]$/.exec(target);
-      if (socket) socketInodes.add(socket[1]!);
-      else if (target.startsWith('/') && !target.startsWith('/dev/') && !target.startsWith('/proc/'))
-        held.files.push(target);
-    }
-  } catch (error) {
-    return { ...held, unreadable: (error as NodeJS.ErrnoException).code ?? String(error) };
-  }
-  const byPeer = new Map<string, { port: number; count: number }>();
-  for (const [table, v6] of [
-    ['tcp', false],
-    ['tcp6', true],
-  ] as const) {
-    let text: string;
+  const read = (table: string) => {
     try {
-      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+      return readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
     } catch {
-      continue; // no IPv6 in this kernel
+      return ''; // no IPv6 in this kernel
     }
-    for (const entry of parseTcpTable(text, v6)) {
-      if (!socketInodes.has(entry.inode)) continue;
-      if (entry.state === LISTEN) held.listening.push(entry.local);
-      else if (entry.state === ESTABLISHED) {
-        const peer = byPeer.get(entry.remote) ?? { port: entry.remotePort, count: 0 };
-        peer.count++;
-        byPeer.set(entry.remote, peer);
+  };
+  const fds = fdsOf(pid, options);
+  return 'unreadable' in fds
+    ? emptyHeld(fds.unreadable)
+    : heldFrom(pid, fds, { v4: read('tcp'), v6: read('tcp6') }, options);
+}
+
+/** The same, with the TCP tables read off the event loop; the descriptors are taken now. */
+export async function heldResourcesSoon(
+  pid: number | 'self',
+  options: SnapshotOptions = {},
+): Promise<HeldResources> {
+  const fds = fdsOf(pid, options);
+  if ('unreadable' in fds) return emptyHeld(fds.unreadable);
+  const read = (table: string) => readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => '');
+  const [v4, v6] = await Promise.all([read('tcp'), read('tcp6')]);
+  return heldFrom(pid, fds, { v4, v6 }, options);
+}
+
+export const emptyHeld = (unreadable?: string): HeldResources => ({
+  connections: [],
+  listening: [],
+  files: [],
+  openFiles: 0,
+  children: [],
+  ...(unreadable ? { unreadable } : {}),
+});
+
+type Fds = { sockets: Set<string>; files: string[] } | { unreadable: string };
+
+/** The process's socket inodes and open files, leaving out the runtime's own (options.ignoreFds). */
+function fdsOf(pid: number | 'self', options: SnapshotOptions): Fds {
+  let links: [number, string][];
+  try {
+    links = readdirSync(`/proc/${pid}/fd`).flatMap((fd): [number, string][] => {
+      try {
+        return [[Number(fd), readlinkSync(`/proc/${pid}/fd/${fd}`)]];
+      } catch {
+        return []; // closed meanwhile
       }
+    });
+  } catch (error) {
+    return { unreadable: (error as NodeJS.ErrnoException).code ?? String(error) };
+  }
+  // The runtime's own sockets, under any fd: a server made from an inherited fd may hold a dup.
+  const own = new Set(links.filter(([fd]) => options.ignoreFds?.has(fd)).map(([, target]) => target));
+  const sockets = new Set<string>();
+  const files: string[] = [];
+  for (const [fd, target] of links) {
+    if (options.ignoreFds?.has(fd) || own.has(target)) continue;
+    const socket = /^socket:\[(\d+)\]$/.exec(target);
+    if (socket) sockets.add(socket[1]!);
+    else if (target.startsWith('/') && !target.startsWith('/dev/') && !target.startsWith('/proc/'))
+      files.push(target);
+  }
+  return { sockets, files };
+}
+
+function heldFrom(
+  pid: number | 'self',
+  fds: { sockets: Set<string>; files: string[] },
+  tables: TcpTables,
+  options: SnapshotOptions,
+): HeldResources {
+  const listening: string[] = [];
+  const byPeer = new Map<string, { port: number; count: number }>();
+  const entries = [...parseTcpTable(tables.v4, false), ...parseTcpTable(tables.v6, true)];
+  for (const entry of entries) {
+    if (!fds.sockets.has(entry.inode) || options.ownPorts?.has(entry.localPort)) continue;
+    if (entry.state === LISTEN) listening.push(entry.local);
+    else if (entry.state === ESTABLISHED) {
+      const peer = byPeer.get(entry.remote) ?? { port: entry.remotePort, count: 0 };
+      peer.count++;
+      byPeer.set(entry.remote, peer);
     }
   }
-  held.connections = [...byPeer].map(([peer, { port, count }]) => {
+  const connections = [...byPeer].map(([peer, { port, count }]) => {
     const service = serviceOf(port);
     return service ? { peer, service, count } : { peer, count };
   });
-  held.children = childrenOf(pid);
-  held.files.sort();
-  return held;
+  return {
+    connections,
+    listening,
+    files: [...fds.files].sort().slice(0, HELD_LIST_LIMIT),
+    openFiles: fds.files.length,
+    children: childrenOf(pid).slice(0, HELD_LIST_LIMIT),
+  };
 }
 
 /** Direct children of `pid`, from every thread's children list (Linux ≥ 3.5 with CONFIG_PROC_CHILDREN). */

@@ -7,7 +7,7 @@
  * user code, so a malformed line is reported and skipped, never trusted.
  */
 import * as s from './schema';
-import { errorInfoSchema, HOOK_OUTCOMES } from './events';
+import { errorInfoSchema, heldResourcesSchema, HOOK_OUTCOMES } from './events';
 import { parseLine } from './parse-line';
 
 /** The fd on which a worker finds its control channel. */
@@ -144,6 +144,17 @@ const retireMessage = s.object({ type: s.literal('retire'), reason: s.string() }
 /** The worker has drained and finished its hooks but something keeps it alive. */
 const lingeringMessage = s.object({ type: s.literal('lingering'), resources: s.array(s.string()) });
 
+/**
+ * What the worker holds open: `stop` as its stop begins, `exit` after its hooks, just before it
+ * exits. Read from /proc/self, leaving out the runtime's own (stdio, this channel, the shared
+ * listening sockets).
+ */
+const resourcesMessage = s.object({
+  type: s.literal('resources'),
+  at: s.oneOf(['stop', 'exit']),
+  held: heldResourcesSchema,
+});
+
 /** Something the runtime wants the user to read (shown in the log with the worker prefix). */
 const noticeMessage = s.object({
   type: s.literal('notice'),
@@ -169,6 +180,7 @@ export const workerMessageSchema = s.tagged([
   closedMessage,
   retireMessage,
   lingeringMessage,
+  resourcesMessage,
   noticeMessage,
   inspectorMessage,
 ]);

@@ -54,6 +54,29 @@ export const errorInfoSchema = s.object({
 });
 export type ErrorInfo = s.Infer<typeof errorInfoSchema>;
 
+/** The most a resources snapshot lists of each kind; the totals say how many there were. */
+export const HELD_LIST_LIMIT = 50;
+
+/**
+ * What a worker process held open at one moment (runner/proc/held-resources.ts): TCP
+ * connections grouped by peer, with the service named for well-known ports (Redis 6379,
+ * PostgreSQL 5432, ...), the sockets it listens on itself (not the arbiter's shared ones),
+ * regular files, child processes; the Python runtime adds the threads still alive besides the
+ * main one.
+ */
+export const heldResourcesSchema = s.object({
+  connections: s.array(s.object({ peer: s.string(), service: s.optional(s.string()), count: s.integer(1) })),
+  listening: s.array(s.string()),
+  /** At most HELD_LIST_LIMIT paths; `openFiles` counts them all. */
+  files: s.array(s.string()),
+  openFiles: s.integer(0),
+  children: s.array(s.object({ pid: s.integer(1), command: s.string() })),
+  threads: s.optional(s.array(s.object({ name: s.string(), daemon: s.boolean() }))),
+  /** Why nothing could be read (not Linux, the process already gone). */
+  unreadable: s.optional(s.string()),
+});
+export type HeldResources = s.Infer<typeof heldResourcesSchema>;
+
 /** The arbiter has its sockets bound and is about to boot the first generation. */
 const arbiterStarted = s.object({
   ...base,
@@ -111,6 +134,20 @@ const workerLingering = s.object({
   type: s.literal('worker.lingering'),
   ...workerRef,
   resources: s.array(s.string()),
+});
+
+/**
+ * What a worker held open: `stop` when its stop began, `exit` just before it exited (after its
+ * hooks: what is still open then was never closed), `kill` read by the arbiter from /proc just
+ * before it killed a worker that did not exit in time. Comparing `stop` with `exit` or `kill`
+ * shows a pool that was (or was not) closed.
+ */
+const workerResources = s.object({
+  ...base,
+  type: s.literal('worker.resources'),
+  ...workerRef,
+  at: s.oneOf(['stop', 'exit', 'kill']),
+  held: heldResourcesSchema,
 });
 
 /**
@@ -259,6 +296,7 @@ export const eventSchema = s.tagged([
   workerExited,
   workerStats,
   workerLingering,
+  workerResources,
   workerInspector,
   workerPaused,
   signalEvent,

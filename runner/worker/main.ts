@@ -13,6 +13,7 @@ import { findSyntaxError } from '../errors/syntax-location';
 import { AppServers } from './app-servers';
 import { ControlChannel } from './control-channel';
 import { FrameworkHooks } from './framework-hooks';
+import { HeldReports } from './held-now';
 import { HookReporter } from './hook-reporter';
 import { closeInspector, openInspector } from './inspector';
 import { exportedHandler, loadApp } from './load-app';
@@ -45,6 +46,7 @@ const reporter = new HookReporter(send);
 const handlers = new ObservedHandlers(reporter);
 const shutdownHooks = new ShutdownHooks(reporter);
 const frameworks = new FrameworkHooks(reporter);
+const held = new HeldReports(send);
 let servers: AppServers | undefined;
 let shutdown: Shutdown | undefined;
 
@@ -83,6 +85,7 @@ function onOrphaned(): void {
 
 async function boot(message: BootMessage): Promise<void> {
   booted = true;
+  held.booted(message.listenFds);
   const readiness = new Readiness(() => send({ type: 'ready' }));
   servers = new AppServers({
     port: message.port,
@@ -98,13 +101,15 @@ async function boot(message: BootMessage): Promise<void> {
     timed: (name, fn) => frameworks.timed(name, fn as never),
   });
   shutdown = new Shutdown({
-    beforeStop: () => frameworks.beforeStop(),
+    // What the app holds as the stop begins is read before any of its shutdown code runs.
+    beforeStop: () => Promise.all([frameworks.beforeStop(), held.atStop()]).then(() => undefined),
     servers,
     reporter,
     handlers,
     shutdownHooks,
     send,
     exit: realExit,
+    beforeExit: () => held.beforeExit(),
     longLivedGraceMs: message.longLivedGraceMs ?? 1000,
   });
 
@@ -117,7 +122,11 @@ async function boot(message: BootMessage): Promise<void> {
     send({ type: 'notice', level: 'warn', message: 'aborted by the arbiter (heartbeat timeout)' });
     realExit(1);
   });
-  process.on('exit', () => reporter.closeAllAtExit());
+  process.on('exit', () => {
+    reporter.closeAllAtExit();
+    // After its hooks, what the app still holds was never closed (a pool it forgot).
+    if (shutdown?.stopping) held.atExit();
+  });
   process.on('uncaughtExceptionMonitor', (error) => send({ type: 'fatal', error: describeError(error) }));
   process.exit = ((code?: number | string | null) => {
     const numeric = typeof code === 'number' ? code : Number(code ?? process.exitCode ?? 0) || 0;

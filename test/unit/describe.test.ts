@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HookRow, WorkerRow } from '../../extension/model/server-model';
+import type { HeldResources } from '../../runner/protocol/events';
+import { serviceOfProgram } from '../../runner/proc/local-services';
 import {
   duration,
+  heldRows,
   hookDescription,
   reloadDescription,
   reloadLabel,
@@ -89,4 +92,79 @@ test('a reload: what started it, and how it went', () => {
     reloadDescription({ ...reload, phase: 'completed', durationMs: 48, env: ['API_KEY', 'DEBUG'] }, 0),
     'live in 48 ms · env: API_KEY, DEBUG',
   );
+});
+
+const held = (extra: Partial<HeldResources>): HeldResources => ({
+  connections: [],
+  listening: [],
+  files: [],
+  openFiles: 0,
+  children: [],
+  ...extra,
+});
+
+test('what a worker held, from its stop to its end: closed is ✓, left open is a leak, named by service', () => {
+  const redis = { peer: '127.0.0.1:6379', service: 'Redis' };
+  const pg = { peer: '127.0.0.1:5432', service: 'PostgreSQL' };
+  const stop = held({
+    connections: [
+      { ...redis, count: 3 },
+      { ...pg, count: 2 },
+    ],
+  });
+  const table: [WorkerRow['held'], ReturnType<typeof heldRows>][] = [
+    [undefined, []],
+    [
+      { stop },
+      [
+        { label: 'Redis 127.0.0.1:6379', description: '3 open as its stop began', leak: false },
+        { label: 'PostgreSQL 127.0.0.1:5432', description: '2 open as its stop began', leak: false },
+      ],
+    ],
+    [
+      { stop, end: held({ connections: [{ ...pg, count: 2 }] }) },
+      [
+        { label: 'Redis 127.0.0.1:6379', description: '3 → 0 ✓', leak: false },
+        { label: 'PostgreSQL 127.0.0.1:5432', description: '2 → 2: left open at exit', leak: true },
+      ],
+    ],
+    [
+      {
+        stop: held({}),
+        end: held({
+          connections: [{ peer: '10.0.0.5:443', count: 1 }],
+          children: [{ pid: 77, command: 'sleep 30' }],
+          threads: [
+            { name: 'flusher', daemon: false },
+            { name: 'metrics', daemon: true },
+          ],
+        }),
+        killed: true,
+      },
+      [
+        {
+          label: '1 connection to 10.0.0.5:443',
+          description: 'held when killed (opened during the stop)',
+          leak: true,
+        },
+        { label: 'child process 77 (sleep 30)', description: 'held when killed', leak: true },
+        { label: 'thread flusher', description: 'held when killed', leak: true },
+      ],
+    ],
+  ];
+  for (const [given, rows] of table) assert.deepEqual(heldRows(worker({ held: given })), rows);
+});
+
+test('a local server on a port of its own is named by its program', () => {
+  const table: [string, string | undefined][] = [
+    ['redis-server 127.0.0.1:6380', 'Redis'],
+    ['/usr/bin/redis-server *:6379', 'Redis'],
+    ['/usr/lib/postgresql/15/bin/postgres -D /tmp/pg -p 5433', 'PostgreSQL'],
+    ['/usr/sbin/mysqld --port=3307', 'MySQL'],
+    ['mongod --port 27018', 'MongoDB'],
+    ['memcached -p 11212', 'Memcached'],
+    ['node server.js', undefined],
+    ['python3 my_redis_client.py', undefined],
+  ];
+  for (const [command, service] of table) assert.equal(serviceOfProgram(command), service, command);
 });

@@ -12,8 +12,22 @@ test('parseTcpTable reads the kernel table: addresses, the peer port, state and 
     '   1: 0100007F:C350 0100007F:18EB 01 00000000:00000000 00:00000000 00000000  0  0 654321 1 0',
   ].join('\n');
   assert.deepEqual(parseTcpTable(v4, false), [
-    { local: '127.0.0.1:8000', remote: '0.0.0.0:0', remotePort: 0, state: '0A', inode: '123456' },
-    { local: '127.0.0.1:50000', remote: '127.0.0.1:6379', remotePort: 6379, state: '01', inode: '654321' },
+    {
+      local: '127.0.0.1:8000',
+      localPort: 8000,
+      remote: '0.0.0.0:0',
+      remotePort: 0,
+      state: '0A',
+      inode: '123456',
+    },
+    {
+      local: '127.0.0.1:50000',
+      localPort: 50000,
+      remote: '127.0.0.1:6379',
+      remotePort: 6379,
+      state: '01',
+      inode: '654321',
+    },
   ]);
   const v6 = [
     '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',

@@ -16,7 +16,7 @@ import arbiter
 
 from . import atexit_hooks
 from .app_loading import AppLoadError, describe_error, import_app, is_asgi
-from .control_channel import open_channel
+from .control_channel import CONTROL_FD, open_channel
 from .exit_codes import APP_LOAD_ERROR
 from .gunicorn_config import make_config, read_settings, setting_name
 from .heartbeat import Heartbeat
@@ -24,6 +24,7 @@ from .hook_reporter import HookReporter
 from .inspector import Inspector
 from .listeners import Closing
 from .request_stats import RequestStats
+from .resources import HeldReporter
 from .rsgi import RsgiLifecycle
 from .shutdown import ShutdownHooks, StopControl, wait_for_threads
 
@@ -63,6 +64,7 @@ class Runtime:
         self.boot = None
         self.stats = None
         self.heartbeat = None
+        self.held = None
         self._ready = False
 
     def send_ready(self):
@@ -104,6 +106,8 @@ class Runtime:
                 self.send({"type": "notice", "level": "warn", "message": "ignored a stop with mode %r" % (mode,)})
                 return
             self.send({"type": "stopping", "mode": mode})  # first: the arbiter then sends no signal
+            if self.held is not None:
+                self.held.at_stop()
             self.stop.request(mode)
         elif kind == "inspect":
             self.inspector.request()
@@ -144,6 +148,8 @@ def main():
     for name, value in (boot.get("env") or {}).items():  # --env-file: the environment wins, as in Node
         os.environ.setdefault(name, value)
     arbiter._install(rt.shutdown_hooks.register, boot.get("id", 0), boot.get("generation", 0))
+    rt.held = HeldReporter(rt.send, [0, 1, 2, CONTROL_FD] + list(boot.get("listenFds") or []), rt.inspector.ports)
+    atexit.register(rt.held.at_exit)  # before the app's handlers: atexit runs it after all of them
     atexit_hooks.install(rt.reporter)
     broken = compile_changed(boot.get("check") or [])
     if broken is not None:
