@@ -10,6 +10,7 @@ import type {
   EventOf,
   HeldResources,
   HookOutcome,
+  InFlightRequest,
   Listener,
   WorkerState,
 } from '../../runner/protocol/events';
@@ -48,6 +49,8 @@ export type WorkerRow = {
   lingering?: string[];
   /** What it held when its stop began, and at its end: as it exited, or as it was killed. */
   held?: { stop?: HeldResources; end?: HeldResources; killed?: boolean };
+  /** While it drains, the requests it waits on (`at`: when that was said); or those its kill cut. */
+  requests?: { requests: InFlightRequest[]; total: number; at: number; cut: boolean };
   exit?: { code: number | null; signal: string | null; reason: string; at: number };
   /** Its inspector, once opened (a debugger attaches to `port`), or why it could not open. */
   inspector?: { url: string; port: number } | { error: string };
@@ -128,6 +131,17 @@ export class ServerModel {
         worker.held ??= {};
         if (event.at === 'stop') worker.held.stop = event.held;
         else Object.assign(worker.held, { end: event.held, killed: event.at === 'kill' });
+        return;
+      }
+      case 'worker.requests': {
+        const worker = this.workersByPid.get(event.pid);
+        if (worker)
+          worker.requests = {
+            requests: event.requests,
+            total: event.total,
+            at: event.ts,
+            cut: event.at === 'cut',
+          };
         return;
       }
       case 'worker.exited':
@@ -262,6 +276,8 @@ export class ServerModel {
     worker.since = event.ts;
     worker.inflight = 0;
     worker.paused = false;
+    // What it was still serving ended with it; only what a kill cut stays to be seen.
+    if (worker.requests && !worker.requests.cut) delete worker.requests;
     for (const hook of worker.hooks) {
       // Its end never came: the worker was gone first.
       if (hook.outcome === 'running') hook.outcome = worker.state === 'killed' ? 'killed' : 'interrupted';

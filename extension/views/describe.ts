@@ -146,3 +146,29 @@ export function heldRows(worker: WorkerRow): HeldRow[] {
     rows.push({ label: text, description: when, leak: true });
   return rows;
 }
+
+/** One row under a worker per request: what a drain waits on, or what its kill cut. */
+export type RequestRow = { label: string; description: string; cut: boolean };
+
+/**
+ * "GET /export · in flight for 12 s" while the worker drains (the age moves on with `now`), or
+ * "GET /export · cut by the kill after 12 s"; the ones the report did not list are counted.
+ */
+export function requestRows(worker: WorkerRow, now: number): RequestRow[] {
+  const report = worker.requests;
+  if (!report) return [];
+  const rows = report.requests.map((request) => {
+    const label = `${request.method} ${request.path}`;
+    return report.cut
+      ? { label, description: `cut by the kill after ${duration(request.ageMs)}`, cut: true }
+      : { label, description: `in flight for ${duration(request.ageMs + now - report.at)}`, cut: false };
+  });
+  const more = report.total - report.requests.length;
+  if (more > 0)
+    rows.push({
+      label: `${more} more request(s)`,
+      description: report.cut ? 'cut by the kill' : 'in flight',
+      cut: report.cut,
+    });
+  return rows;
+}

@@ -22,6 +22,7 @@ export type TreeNode =
   | { kind: 'signal'; session: ServerSession; worker: WorkerRow; signal: SignalRow; index: number }
   | { kind: 'hook'; session: ServerSession; worker: WorkerRow; hook: HookRow; index: number }
   | { kind: 'held'; session: ServerSession; worker: WorkerRow; row: describe.HeldRow; index: number }
+  | { kind: 'request'; session: ServerSession; worker: WorkerRow; row: describe.RequestRow; index: number }
   | { kind: 'reloads'; session: ServerSession }
   | { kind: 'reload'; session: ServerSession; reload: ReloadRow };
 
@@ -87,7 +88,11 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
       case 'worker': {
         const { worker } = node;
         const hasChildren =
-          worker.signals.length + worker.hooks.length + describe.heldRows(worker).length > 0;
+          worker.signals.length +
+            worker.hooks.length +
+            describe.heldRows(worker).length +
+            describe.requestRows(worker, now).length >
+          0;
         const item = new vscode.TreeItem(describe.workerLabel(worker), hasChildren ? Expanded : None);
         // VS Code keeps an id's first collapsible state: a worker that had no rows under it
         // would stay closed when its first signal and hooks arrive, so it gets a new id then.
@@ -138,6 +143,16 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
         item.tooltip = `${row.label}: ${row.description}`;
         item.iconPath = icon(row.leak ? ['warning', 'problemsWarningIcon.foreground'] : ['plug']);
         item.contextValue = row.leak ? 'held-leak' : 'held';
+        return item;
+      }
+      case 'request': {
+        const { row } = node;
+        const item = new vscode.TreeItem(row.label, None);
+        item.id = `${base}/w${node.worker.pid}/req${node.index}`;
+        item.description = row.description;
+        item.tooltip = `${row.label}: ${row.description}`;
+        item.iconPath = icon(row.cut ? ['warning', 'problemsWarningIcon.foreground'] : ['watch']);
+        item.contextValue = row.cut ? 'request-cut' : 'request';
         return item;
       }
       case 'reloads': {
@@ -205,6 +220,13 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
             hook,
             index,
           })),
+          ...describe.requestRows(node.worker, Date.now()).map((row, index): TreeNode => ({
+            kind: 'request',
+            session,
+            worker: node.worker,
+            row,
+            index,
+          })),
           ...describe.heldRows(node.worker).map((row, index): TreeNode => ({
             kind: 'held',
             session,
@@ -217,6 +239,7 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
         return session.model.reloads.map((reload): TreeNode => ({ kind: 'reload', session, reload }));
       case 'hook':
       case 'held':
+      case 'request':
       case 'reload':
       case 'signal':
         return []; // leaves

@@ -13,6 +13,7 @@ import type {
   EventBody,
   HeldResources,
   HookOutcome,
+  InFlightRequest,
   Listener,
   WorkerState,
 } from '../protocol/events';
@@ -159,6 +160,15 @@ export class Reporter {
       );
   }
 
+  /** Which requests a draining worker waits on, or which its kill cut. */
+  requests(worker: WorkerRef, at: 'draining' | 'cut', requests: InFlightRequest[], total: number): void {
+    this.events.emit({ type: 'worker.requests', ...refOf(worker), at, requests, total });
+    const listed = requests.map((request) => `${request.method} ${request.path} (${seconds(request.ageMs)})`);
+    const more = total > requests.length ? ` and ${total - requests.length} more` : '';
+    if (at === 'cut')
+      this.say(worker, 'warn', `the kill cut ${total} request(s): ${listed.join(', ')}${more}`);
+  }
+
   inspector(worker: WorkerRef, message: Inspector): void {
     if (message.error) {
       this.say(worker, 'warn', `cannot open its inspector: ${message.error}`);
@@ -276,3 +286,6 @@ export class Reporter {
     this.events.emit(event);
   }
 }
+
+/** 12400 → "12.4 s" */
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;

@@ -7,7 +7,7 @@
  * user code, so a malformed line is reported and skipped, never trusted.
  */
 import * as s from './schema';
-import { errorInfoSchema, heldResourcesSchema, HOOK_OUTCOMES } from './events';
+import { errorInfoSchema, heldResourcesSchema, HOOK_OUTCOMES, inFlightRequestSchema } from './events';
 import { parseLine } from './parse-line';
 
 /** The fd on which a worker finds its control channel. */
@@ -155,6 +155,20 @@ const resourcesMessage = s.object({
   held: heldResourcesSchema,
 });
 
+/** The most in-flight requests one report lists (the oldest). */
+export const IN_FLIGHT_LIST_LIMIT = 20;
+
+/**
+ * While it drains: the requests the worker still serves, oldest first (at most
+ * IN_FLIGHT_LIST_LIMIT; `total` counts all). Sent as its stop begins if any are in flight, every
+ * second while any remain, and once more, empty, when the last one ended.
+ */
+const requestsMessage = s.object({
+  type: s.literal('requests'),
+  requests: s.array(inFlightRequestSchema),
+  total: s.integer(0),
+});
+
 /** Something the runtime wants the user to read (shown in the log with the worker prefix). */
 const noticeMessage = s.object({
   type: s.literal('notice'),
@@ -181,6 +195,7 @@ export const workerMessageSchema = s.tagged([
   retireMessage,
   lingeringMessage,
   resourcesMessage,
+  requestsMessage,
   noticeMessage,
   inspectorMessage,
 ]);

@@ -77,6 +77,10 @@ export const heldResourcesSchema = s.object({
 });
 export type HeldResources = s.Infer<typeof heldResourcesSchema>;
 
+/** A request a worker is serving: its method, its path without the query, and how long ago it came. */
+export const inFlightRequestSchema = s.object({ method: s.string(), path: s.string(), ageMs: s.integer(0) });
+export type InFlightRequest = s.Infer<typeof inFlightRequestSchema>;
+
 /** The arbiter has its sockets bound and is about to boot the first generation. */
 const arbiterStarted = s.object({
   ...base,
@@ -148,6 +152,20 @@ const workerResources = s.object({
   ...workerRef,
   at: s.oneOf(['stop', 'exit', 'kill']),
   held: heldResourcesSchema,
+});
+
+/**
+ * Which requests a draining worker waits on (`draining`: at its stop, then every second while
+ * any remain, then once with none), or which ones its kill cut (`cut`: those of its last report,
+ * their ages brought up to the kill). `requests` lists the oldest, at most 20; `total` counts all.
+ */
+const workerRequests = s.object({
+  ...base,
+  type: s.literal('worker.requests'),
+  ...workerRef,
+  at: s.oneOf(['draining', 'cut']),
+  requests: s.array(inFlightRequestSchema),
+  total: s.integer(0),
 });
 
 /**
@@ -297,6 +315,7 @@ export const eventSchema = s.tagged([
   workerStats,
   workerLingering,
   workerResources,
+  workerRequests,
   workerInspector,
   workerPaused,
   signalEvent,

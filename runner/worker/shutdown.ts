@@ -9,6 +9,7 @@
  */
 import { stopChanges, type StopMode, type WorkerMessage } from '../protocol/control';
 import type { AppServers } from './app-servers';
+import { DrainReport } from './drain-report';
 import type { HookReporter } from './hook-reporter';
 import type { ObservedHandlers } from './observed-handlers';
 import type { ShutdownHooks } from './shutdown-hooks';
@@ -67,6 +68,7 @@ export class Shutdown {
   private async run(): Promise<void> {
     const { servers, shutdownHooks, reporter, handlers } = this.deps;
     const drained = servers.stopAccepting();
+    new DrainReport(servers, this.deps.send).start();
     const instrumented = this.deps.beforeStop().catch(() => undefined);
     const signal = this.appSignal(this.mode!);
     if (this.mode === 'graceful') {

@@ -6,6 +6,7 @@ import { serviceOfProgram } from '../../runner/proc/local-services';
 import {
   duration,
   heldRows,
+  requestRows,
   hookDescription,
   reloadDescription,
   reloadLabel,
@@ -167,4 +168,27 @@ test('a local server on a port of its own is named by its program', () => {
     ['python3 my_redis_client.py', undefined],
   ];
   for (const [command, service] of table) assert.equal(serviceOfProgram(command), service, command);
+});
+
+test('the requests a drain waits on age as time passes; those a kill cut say so; the rest are counted', () => {
+  const requests = [
+    { method: 'GET', path: '/export', ageMs: 12_000 },
+    { method: 'POST', path: '/upload', ageMs: 400 },
+  ];
+  assert.deepEqual(requestRows(worker({}), 0), []);
+  assert.deepEqual(
+    requestRows(worker({ requests: { requests, total: 2, at: 10_000, cut: false } }), 11_000),
+    [
+      { label: 'GET /export', description: 'in flight for 13 s', cut: false },
+      { label: 'POST /upload', description: 'in flight for 1.4 s', cut: false },
+    ],
+  );
+  assert.deepEqual(
+    requestRows(worker({ requests: { requests, total: 25, at: 10_000, cut: true } }), 99_000),
+    [
+      { label: 'GET /export', description: 'cut by the kill after 12 s', cut: true },
+      { label: 'POST /upload', description: 'cut by the kill after 400 ms', cut: true },
+      { label: '23 more request(s)', description: 'cut by the kill', cut: true },
+    ],
+  );
 });

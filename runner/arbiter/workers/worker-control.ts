@@ -136,6 +136,7 @@ export class WorkerControl {
     const { pid } = worker;
     if (!pid || !worker.signalGroup('SIGSTOP')) return this.sigkill(worker, reason);
     this.options.report.sent(worker, 'SIGSTOP', 'os', `${reason}: frozen while what it held is read`);
+    this.reportCut(worker);
     const listenFds = this.options.settings().bind.map((_, index) => FIRST_LISTEN_FD + index);
     void heldResourcesSoon(pid, { ignoreFds: new Set([0, 1, 2, CONTROL_FD, ...listenFds]) })
       .catch((error: Error) => emptyHeld(error.message))
@@ -143,6 +144,15 @@ export class WorkerControl {
         this.sigkill(worker, reason);
         this.reportHeld(worker, 'kill', held);
       });
+  }
+
+  /** The requests a kill cuts: those of the worker's last report, their ages brought up to now. */
+  private reportCut(worker: WorkerProcess): void {
+    const last = worker.lastRequests;
+    if (!last || last.total === 0) return;
+    const since = Date.now() - last.at;
+    const requests = last.requests.map((request) => ({ ...request, ageMs: request.ageMs + since }));
+    this.options.report.requests(worker, 'cut', requests, last.total);
   }
 
   /** Says what a worker held, once the local servers it talks to are named. */
@@ -229,6 +239,9 @@ export class WorkerControl {
         return report.lingering(worker, message.resources);
       case 'resources':
         return this.reportHeld(worker, message.at, message.held);
+      case 'requests':
+        worker.lastRequests = { ...message, at: Date.now() };
+        return report.requests(worker, 'draining', message.requests, message.total);
       case 'notice':
         return report.say(worker, message.level, message.message);
       case 'inspector':

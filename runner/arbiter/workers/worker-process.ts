@@ -15,7 +15,7 @@ import {
   type ArbiterMessage,
   type WorkerMessage,
 } from '../../protocol/control';
-import type { ErrorInfo, WorkerState } from '../../protocol/events';
+import type { ErrorInfo, InFlightRequest, WorkerState } from '../../protocol/events';
 
 /** Which worker runtime starts the app: ours for Node, or ours for Python on the user's interpreter. */
 export type WorkerRuntime = { kind: 'node' } | { kind: 'python'; interpreter: string };
@@ -112,6 +112,8 @@ export class WorkerProcess {
   retiring: string | undefined;
   /** What keeps it alive after its shutdown finished, as it last said. */
   lingering: string[] | undefined;
+  /** The requests it was serving as its drain last reported them (`at`: when that came, epoch ms). */
+  lastRequests: { requests: InFlightRequest[]; total: number; at: number } | undefined;
   readonly stderrTail: string[] = [];
   /** Hook runs started in the worker and not yet ended. */
   readonly hookRuns = new OpenHookRuns();

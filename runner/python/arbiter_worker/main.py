@@ -109,6 +109,8 @@ class Runtime:
             if self.held is not None:
                 self.held.at_stop()
             self.stop.request(mode)
+            if self.stats is not None:
+                self.stats.report_drain()
         elif kind == "inspect":
             self.inspector.request()
         elif kind == "reopen-logs":

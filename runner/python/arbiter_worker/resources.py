@@ -24,8 +24,9 @@ SERVICES = {
 ESTABLISHED = "01"
 LISTEN = "0A"
 
-# The runtime's own threads: the control channel's reader, the hooks it runs with a timeout.
-_OWN_THREADS = ("arbiter-control", "on_shutdown ")
+# The runtime's own threads: the control channel's reader, the drain's reports, the hooks it
+# runs with a timeout.
+_OWN_THREADS = ("arbiter-", "on_shutdown ")
 
 
 def _ipv4(hex_host):
