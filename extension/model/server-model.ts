@@ -6,6 +6,7 @@
  */
 import type {
   ArbiterEvent,
+  BootProfile,
   ErrorInfo,
   EventOf,
   HookOutcome,
@@ -68,6 +69,8 @@ export type ReloadRow = {
   error?: ErrorInfo;
   /** The env-file variables the cycle changed, by name. */
   env?: string[];
+  /** Completed: where the new generation's boot spent its time. */
+  profile?: BootProfile;
 };
 
 export type ServerPhase = 'starting' | 'running' | 'stopping' | 'exited';
@@ -308,6 +311,7 @@ export class ServerModel {
       if (event.durationMs !== undefined) row.durationMs = event.durationMs;
       if (event.error) row.error = event.error;
       if (event.env) row.env = event.env;
+      if (event.profile) row.profile = event.profile;
     }
     if (event.phase === 'completed') {
       this.serving = event.generation;

@@ -8,7 +8,15 @@ import type { EventSink } from '../log/event-sink';
 import type { Level, Logger } from '../log/logger';
 import type { StopMode, WorkerMessage } from '../protocol/control';
 import type { Settings } from '../config/settings';
-import type { ErrorInfo, EventBody, HookOutcome, Listener, WorkerState } from '../protocol/events';
+import type {
+  BootProfile,
+  ErrorInfo,
+  EventBody,
+  HookOutcome,
+  Listener,
+  WorkerState,
+} from '../protocol/events';
+import { describeBootProfile } from '../protocol/boot-profile-text';
 import { formatError } from '../log/format-error';
 
 /** Which worker a fact is about: the fields every worker event starts with. */
@@ -179,14 +187,27 @@ export class Reporter {
   }
 
   reloadCompleted(
-    cycle: { generation: number; trigger: string; durationMs: number; env?: string[] | undefined },
+    cycle: {
+      generation: number;
+      trigger: string;
+      durationMs: number;
+      env?: string[] | undefined;
+      profile?: BootProfile | undefined;
+    },
     previous: number,
   ): void {
-    const { env, ...rest } = cycle;
-    this.events.emit({ type: 'reload', phase: 'completed', ...rest, ...(env ? { env } : {}) });
+    const { env, profile, ...rest } = cycle;
+    this.events.emit({
+      type: 'reload',
+      phase: 'completed',
+      ...rest,
+      ...(env ? { env } : {}),
+      ...(profile ? { profile } : {}),
+    });
     const changedEnv = env ? `; env: ${env.join(', ')} changed` : '';
+    const live = profile ? `; ${describeBootProfile(profile)}` : '';
     this.log.info(
-      `reloaded: generation ${cycle.generation} serves (was ${previous}), ${cycle.durationMs} ms${changedEnv}`,
+      `reloaded: generation ${cycle.generation} serves (was ${previous}), ${cycle.durationMs} ms${changedEnv}${live}`,
     );
   }
 
