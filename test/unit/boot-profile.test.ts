@@ -50,6 +50,12 @@ test('a boot profile: each part from the side that saw it, adding up to at most 
       { ...saved, worker: { ...saved.worker, profile: undefined } },
       { process: { warm: true, ms: 44 }, deps: undefined, codeMs: undefined },
     ],
+    [
+      // The standby preloaded (ES modules the worker cannot see): the arbiter says warm.
+      'a standby that preloaded 412 modules',
+      { ...saved, worker: { ...saved.worker, preloaded: { modules: 412 } } },
+      { deps: { warm: true, modules: 412, ms: 15 } },
+    ],
   ];
   for (const [name, facts, expected] of cases) {
     const profile = assembleBootProfile(facts);

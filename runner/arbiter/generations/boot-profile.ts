@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { WorkerBootProfile } from '../../protocol/control';
-import type { BootProfile } from '../../protocol/events';
+import type { BootProfile, DepsProfile } from '../../protocol/events';
 import type { ReloadRequest } from '../intake/reload-requests';
 import type { BuildFacts } from './generation-builds';
 
@@ -23,6 +23,12 @@ export type ProfileFacts = {
     readyAt: number;
     warm: boolean;
     profile?: WorkerBootProfile | undefined;
+    /**
+     * What its standby answered when asked to preload the app's third-party modules, where it
+     * was: those the worker then found loaded. The worker sees CommonJS modules already loaded
+     * itself; ES modules only the standby's answer can tell.
+     */
+    preloaded?: { modules: number } | undefined;
   };
 };
 
@@ -40,7 +46,7 @@ export function assembleBootProfile(facts: ProfileFacts): BootProfile {
     ...(build?.transformed !== undefined ? { transformed: build.transformed } : {}),
     process: { warm: worker.warm, ms: round(Math.max(0, worker.readyAt - worker.spawnedAt - inWorker)) },
     ...(worker.profile
-      ? { deps: worker.profile.deps, codeMs: worker.profile.codeMs, listenMs: worker.profile.listenMs }
+      ? { deps: depsOf(worker), codeMs: worker.profile.codeMs, listenMs: worker.profile.listenMs }
       : {}),
     worker: worker.id,
   };
@@ -48,6 +54,12 @@ export function assembleBootProfile(facts: ProfileFacts): BootProfile {
   // the arbiter's whole-millisecond clock saw: the whole is then what the parts add up to.
   profile.liveMs = Math.max(worker.readyAt - from, Math.ceil(partsOf(profile) * 10) / 10);
   return profile;
+}
+
+/** The worker's deps, warm with the standby's count where the standby preloaded them. */
+function depsOf({ profile, preloaded }: ProfileFacts['worker']): DepsProfile | undefined {
+  if (!preloaded || preloaded.modules === 0) return profile?.deps;
+  return { ...profile?.deps, warm: true, modules: preloaded.modules };
 }
 
 /** What the parts of `profile` add up to (the worker's boot, not its own set-up, included). */
