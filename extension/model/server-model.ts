@@ -6,6 +6,7 @@
  */
 import type {
   ArbiterEvent,
+  BootProfile,
   ErrorInfo,
   EventOf,
   HeldResources,
@@ -74,6 +75,8 @@ export type ReloadRow = {
   error?: ErrorInfo;
   /** The env-file variables the cycle changed, by name. */
   env?: string[];
+  /** Completed: where the new generation's boot spent its time. */
+  profile?: BootProfile;
 };
 
 export type ServerPhase = 'starting' | 'running' | 'stopping' | 'exited';
@@ -335,6 +338,7 @@ export class ServerModel {
       if (event.durationMs !== undefined) row.durationMs = event.durationMs;
       if (event.error) row.error = event.error;
       if (event.env) row.env = event.env;
+      if (event.profile) row.profile = event.profile;
     }
     if (event.phase === 'completed') {
       this.serving = event.generation;

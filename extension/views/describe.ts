@@ -2,6 +2,7 @@
  * The words and numbers the tree shows, as pure functions of the model: tested without VS Code.
  */
 import { connectionText, leftOpen } from '../../runner/protocol/held-text';
+import { describeBootProfile } from '../../runner/protocol/boot-profile-text';
 import type {
   GenerationRow,
   GenerationStatus,
@@ -90,8 +91,13 @@ export function reloadDescription(reload: ReloadRow, now: number): string {
   switch (reload.phase) {
     case 'triggered':
       return `booting for ${duration(now - reload.startedAt)}`;
-    case 'completed':
-      return `live in ${duration(reload.durationMs ?? 0)}${reload.env ? ` · env: ${reload.env.join(', ')}` : ''}`;
+    case 'completed': {
+      const env = reload.env ? ` · env: ${reload.env.join(', ')}` : '';
+      // The profile says when the save went live and what that waited on; without one (an older
+      // runner), the cycle's own duration.
+      if (reload.profile) return `${describeBootProfile(reload.profile)}${env}`;
+      return `live in ${duration(reload.durationMs ?? 0)}${env}`;
+    }
     case 'failed': {
       const error = reload.error;
       const where = error?.file ? ` (${error.file.split('/').pop()}:${error.line ?? '?'})` : '';

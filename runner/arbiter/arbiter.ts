@@ -23,6 +23,7 @@ import { EXIT } from '../protocol/exit-codes';
 import type { WatcherHandle } from '../watch/watcher-handle';
 import type { ArbiterOptions } from './arbiter-options';
 import { BootingGeneration, type BootResult } from './generations/booting-generation';
+import { generationProfile } from './generations/boot-profile';
 import { GenerationBuilds } from './generations/generation-builds';
 import { LiveConfig } from './generations/live-config';
 import { HookRunner } from './hooks/hook-runner';
@@ -240,6 +241,7 @@ export class Arbiter {
   /** A graceful cycle: the new generation boots beside the old, which stops only once it is ready. */
   private async cycle(request: ReloadRequest): Promise<void> {
     const startedAt = performance.now();
+    const cycleStartedAt = Date.now();
     const generation = this.newest + 1;
     const { trigger, files } = request;
     this.report.reloadTriggered(generation, trigger, files);
@@ -268,7 +270,9 @@ export class Arbiter {
         this.control.stop(worker, 'graceful', `reload (generation ${generation} is ready)`);
       // Complete once no old worker accepts: no connection made after this reaches old code.
       await WorkerSet.closedWithin(retired, CLOSE_CONFIRM_MS);
-      this.report.reloadCompleted(facts, previous);
+      const cycle = { generation, request, startedAt: cycleStartedAt };
+      const profile = generationProfile(cycle, this.workers.all(), this.builds, this.spawner!);
+      this.report.reloadCompleted({ ...facts, profile }, previous);
     } else {
       if (result.anotherCopy && !replaced) {
         // The new generation could not boot beside the old one: the same cycle again, one at a time.

@@ -9,6 +9,7 @@ import type { Level, Logger } from '../log/logger';
 import type { StopMode, WorkerMessage } from '../protocol/control';
 import type { Settings } from '../config/settings';
 import type {
+  BootProfile,
   ErrorInfo,
   EventBody,
   HeldResources,
@@ -17,6 +18,7 @@ import type {
   Listener,
   WorkerState,
 } from '../protocol/events';
+import { describeBootProfile } from '../protocol/boot-profile-text';
 import { leftOpen } from '../protocol/held-text';
 import { formatError } from '../log/format-error';
 
@@ -209,14 +211,27 @@ export class Reporter {
   }
 
   reloadCompleted(
-    cycle: { generation: number; trigger: string; durationMs: number; env?: string[] | undefined },
+    cycle: {
+      generation: number;
+      trigger: string;
+      durationMs: number;
+      env?: string[] | undefined;
+      profile?: BootProfile | undefined;
+    },
     previous: number,
   ): void {
-    const { env, ...rest } = cycle;
-    this.events.emit({ type: 'reload', phase: 'completed', ...rest, ...(env ? { env } : {}) });
+    const { env, profile, ...rest } = cycle;
+    this.events.emit({
+      type: 'reload',
+      phase: 'completed',
+      ...rest,
+      ...(env ? { env } : {}),
+      ...(profile ? { profile } : {}),
+    });
     const changedEnv = env ? `; env: ${env.join(', ')} changed` : '';
+    const live = profile ? `; ${describeBootProfile(profile)}` : '';
     this.log.info(
-      `reloaded: generation ${cycle.generation} serves (was ${previous}), ${cycle.durationMs} ms${changedEnv}`,
+      `reloaded: generation ${cycle.generation} serves (was ${previous}), ${cycle.durationMs} ms${changedEnv}${live}`,
     );
   }
 

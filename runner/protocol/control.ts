@@ -7,7 +7,13 @@
  * user code, so a malformed line is reported and skipped, never trusted.
  */
 import * as s from './schema';
-import { errorInfoSchema, heldResourcesSchema, HOOK_OUTCOMES, inFlightRequestSchema } from './events';
+import {
+  depsProfileSchema,
+  errorInfoSchema,
+  heldResourcesSchema,
+  HOOK_OUTCOMES,
+  inFlightRequestSchema,
+} from './events';
 import { parseLine } from './parse-line';
 
 /** The fd on which a worker finds its control channel. */
@@ -93,8 +99,23 @@ export function stopChanges(current: StopMode | undefined, next: StopMode): bool
 
 // ---- worker → arbiter ------------------------------------------------------------------
 
+/**
+ * What only the worker sees of its boot, in ms from the moment it took its boot message. The
+ * parts do not overlap; `bootMs` covers them and the runtime's own set-up.
+ */
+const workerBootProfile = s.object({
+  /** From the boot message to ready. */
+  bootMs: s.number(),
+  deps: depsProfileSchema,
+  /** Loading the app's own modules, less the third-party modules they loaded. */
+  codeMs: s.number(),
+  /** From the app loaded until it listened, less the third-party modules loaded meanwhile. */
+  listenMs: s.number(),
+});
+export type WorkerBootProfile = s.Infer<typeof workerBootProfile>;
+
 /** The app serves on the shared sockets (or called `arbiter.ready()` where it opted in). */
-const readyMessage = s.object({ type: s.literal('ready') });
+const readyMessage = s.object({ type: s.literal('ready'), profile: s.optional(workerBootProfile) });
 
 /** Alive; carries request counters so no separate stats message is needed. Sent every
  * `heartbeatMs`, and in between when the counters changed (at most once a second). */

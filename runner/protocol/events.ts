@@ -80,6 +80,44 @@ export type HeldResources = s.Infer<typeof heldResourcesSchema>;
 /** A request a worker is serving: its method, its path without the query, and how long ago it came. */
 export const inFlightRequestSchema = s.object({ method: s.string(), path: s.string(), ageMs: s.integer(0) });
 export type InFlightRequest = s.Infer<typeof inFlightRequestSchema>;
+/**
+ * The app's third-party modules (node_modules, site-packages) in a boot: `warm` when they were
+ * already loaded in the standby the worker came from (`modules`: how many), else loaded during
+ * the boot (`modules` then counts those, `ms` the time spent loading them). Without `ms` the
+ * time was not told apart from the app's own (ES modules: their evaluation is not observable).
+ */
+export const depsProfileSchema = s.object({
+  warm: s.boolean(),
+  modules: s.optional(s.integer(0)),
+  ms: s.optional(s.number()),
+});
+export type DepsProfile = s.Infer<typeof depsProfileSchema>;
+
+/**
+ * Where a generation's boot spent its time, from its first ready worker (the one that made the
+ * save live). Every part is in ms and their sum never exceeds `liveMs`; what is left is the
+ * cycle's own work (re-reading config, the onReload hook, syntax checks, messages).
+ */
+export const bootProfileSchema = s.object({
+  /** From the first file event of the batch (else the trigger) until the first new worker was ready. */
+  liveMs: s.number(),
+  /** The batch: from its first file event until it closed. */
+  batchMs: s.optional(s.number()),
+  /** The TypeScript build (absent for plain JavaScript and Python). */
+  buildMs: s.optional(s.number()),
+  /** Files the decorator-metadata compiler (swc) transformed anew in that build; the others were cached. */
+  transformed: s.optional(s.integer(0)),
+  /** Taking a standby (`warm`) or starting a process (cold), until the runtime took its boot message. */
+  process: s.object({ warm: s.boolean(), ms: s.number() }),
+  deps: s.optional(depsProfileSchema),
+  /** Loading the project's own code, less the third-party modules it loaded meanwhile. */
+  codeMs: s.optional(s.number()),
+  /** From the app loaded until it listened (the framework's start), less third-party loading. */
+  listenMs: s.optional(s.number()),
+  /** The worker whose ready made the generation live. */
+  worker: s.optional(s.integer(1)),
+});
+export type BootProfile = s.Infer<typeof bootProfileSchema>;
 
 /** The arbiter has its sockets bound and is about to boot the first generation. */
 const arbiterStarted = s.object({
@@ -240,6 +278,8 @@ const reloadEvent = s.object({
   env: s.optional(s.array(s.string())),
   durationMs: s.optional(s.number()),
   error: s.optional(errorInfoSchema),
+  /** `completed`: where the new generation's boot spent its time. */
+  profile: s.optional(bootProfileSchema),
 });
 
 /** The target number of workers changed (TTIN, TTOU, config). */

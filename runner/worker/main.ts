@@ -11,10 +11,12 @@ import { locateError, userStack } from '../errors/error-location';
 import { EXIT } from '../protocol/exit-codes';
 import { findSyntaxError } from '../errors/syntax-location';
 import { AppServers } from './app-servers';
+import { BootTiming } from './boot-timing';
 import { ControlChannel } from './control-channel';
 import { FrameworkHooks } from './framework-hooks';
 import { HeldReports } from './held-now';
 import { HookReporter } from './hook-reporter';
+import { enableCompileCache } from './compile-cache';
 import { closeInspector, openInspector } from './inspector';
 import { exportedHandler, loadApp } from './load-app';
 import { ObservedHandlers } from './observed-handlers';
@@ -39,6 +41,8 @@ process.on('exit', closeInspector); // a natural exit too: the loop ran empty
 // asked, on a free port.
 process.on('SIGUSR1', () => undefined);
 let booted = false;
+// While a standby waits: its boot then pays nothing for it.
+enableCompileCache();
 
 const channel = new ControlChannel(onMessage, onOrphaned);
 const send = (message: WorkerMessage) => channel.send(message);
@@ -86,7 +90,8 @@ function onOrphaned(): void {
 async function boot(message: BootMessage): Promise<void> {
   booted = true;
   held.booted(message.listenFds);
-  const readiness = new Readiness(() => send({ type: 'ready' }));
+  const timing = new BootTiming(message.app);
+  const readiness = new Readiness(() => send({ type: 'ready', profile: timing.profile() }));
   servers = new AppServers({
     port: message.port,
     fds: message.listenFds,
@@ -155,7 +160,7 @@ async function boot(message: BootMessage): Promise<void> {
   if (message.sourceMaps) process.setSourceMapsEnabled(true);
   let exported: unknown;
   try {
-    exported = await loadApp(message.app);
+    exported = await timing.loading(() => loadApp(message.app));
   } catch (error) {
     send({ type: 'boot-error', error: describeLoadError(error, message.app) });
     realExit(EXIT.APP_LOAD_ERROR);

@@ -192,3 +192,51 @@ test('the requests a drain waits on age as time passes; those a kill cut say so;
     ],
   );
 });
+
+test('a completed reload with a boot profile says when the save went live and what it waited on', () => {
+  const reload = {
+    generation: 5,
+    trigger: 'file change',
+    phase: 'completed' as const,
+    startedAt: 0,
+    durationMs: 90,
+  };
+  const warm = {
+    liveMs: 96.4,
+    batchMs: 2,
+    buildMs: 8,
+    transformed: 1,
+    process: { warm: true, ms: 1.2 },
+    deps: { warm: true, modules: 412 },
+    codeMs: 61,
+    listenMs: 12,
+    worker: 9,
+  };
+  assert.equal(
+    reloadDescription({ ...reload, profile: warm }, 0),
+    'live in 96 ms: batch 2 · build 8 (1 transformed) · standby 1 · deps warm (412 modules) · your code 61 · listen 12',
+  );
+  const cold = {
+    liveMs: 300,
+    process: { warm: false, ms: 45 },
+    deps: { warm: false, modules: 80, ms: 120 },
+    codeMs: 20,
+    listenMs: 5,
+  };
+  assert.equal(
+    reloadDescription({ ...reload, profile: cold, env: ['DEBUG'] }, 0),
+    'live in 300 ms: process start 45 · deps 120 (80 modules) · your code 20 · listen 5 · env: DEBUG',
+  );
+  // ES modules: their third-party time is not told apart from the app's own.
+  const esm = {
+    liveMs: 600,
+    process: { warm: true, ms: 2 },
+    deps: { warm: false },
+    codeMs: 580,
+    listenMs: 0,
+  };
+  assert.equal(
+    reloadDescription({ ...reload, profile: esm }, 0),
+    'live in 600 ms: standby 2 · deps in your code · your code 580 · listen 0',
+  );
+});

@@ -210,6 +210,7 @@ export class WorkerControl {
       case 'ready':
         if (worker.state !== 'booting') return;
         worker.readyAt = Date.now();
+        worker.bootProfile = message.profile;
         worker.deadlines.ready();
         this.change(worker, { kind: 'ready' }, 'listening on the shared socket');
         return this.options.onReady(worker);

@@ -13,6 +13,7 @@ import {
   CONTROL_FD,
   parseWorkerMessage,
   type ArbiterMessage,
+  type WorkerBootProfile,
   type WorkerMessage,
 } from '../../protocol/control';
 import type { ErrorInfo, InFlightRequest, WorkerState } from '../../protocol/events';
@@ -106,6 +107,8 @@ export class WorkerProcess {
   readonly spawnedAt = Date.now();
   state: WorkerState = 'booting';
   readyAt: number | undefined;
+  /** What its boot took, as its runtime measured it (sent with its ready). */
+  bootProfile: WorkerBootProfile | undefined;
   /** Set when it was killed on request rather than at a deadline: why. */
   killRequest: string | undefined;
   /** Why it asked to be replaced (max-requests); it leaves once its replacement is ready. */

@@ -15,6 +15,7 @@ import traceback
 import arbiter
 
 from . import atexit_hooks
+from .boot_profile import BootTiming
 from .app_loading import AppLoadError, describe_error, import_app, is_asgi
 from .control_channel import CONTROL_FD, open_channel
 from .exit_codes import APP_LOAD_ERROR
@@ -66,11 +67,17 @@ class Runtime:
         self.heartbeat = None
         self.held = None
         self._ready = False
+        self.timing = BootTiming()  # made as the boot message is taken
 
     def send_ready(self):
         if not self._ready:
             self._ready = True
-            self.send({"type": "ready"})
+            self.send({"type": "ready", "profile": self.timing.profile()})
+
+    def load_app(self):
+        """The app, imported (import_app) and timed as the boot's load."""
+        with self.timing.loading():
+            return import_app(self.app_spec)
 
     def rsgi_for(self, app):
         """The RSGI lifecycle to run around `app`, or None; under --interface rsgi, says how the
@@ -262,7 +269,7 @@ def serve(rt, python):
         if gevent:
             kind = "wsgi"  # the app must not be imported before gevent patches
         else:
-            app = import_app(rt.app_spec)
+            app = rt.load_app()
             kind = "asgi" if is_asgi(app) else "wsgi"
 
     if kind == "asgi":
@@ -270,7 +277,7 @@ def serve(rt, python):
             rt.boot_error({"message": INSTALL["uvicorn"] % sys.executable})
             return APP_LOAD_ERROR
         if app is None:
-            app = import_app(rt.app_spec)
+            app = rt.load_app()
         from . import asgi_engine
 
         return asgi_engine.serve(rt, app)
