@@ -17,12 +17,14 @@ import arbiter
 from . import atexit_hooks
 from .app_loading import AppLoadError, describe_error, import_app, is_asgi
 from .control_channel import open_channel
+from .dependencies import DependencyReport, ThirdParty
 from .exit_codes import APP_LOAD_ERROR
 from .gunicorn_config import make_config, read_settings, setting_name
 from .heartbeat import Heartbeat
 from .hook_reporter import HookReporter
 from .inspector import Inspector
 from .listeners import Closing
+from .preload import preload
 from .request_stats import RequestStats
 from .rsgi import RsgiLifecycle
 from .shutdown import ShutdownHooks, StopControl, wait_for_threads
@@ -48,7 +50,7 @@ INSTALL = {
 class Runtime:
     """What the engines share: the channel, the reporters and the stop state."""
 
-    def __init__(self, channel, app_spec):
+    def __init__(self, channel, app_spec, third_party):
         self.channel = channel
         self.app_spec = app_spec
         self.send = channel.send
@@ -57,6 +59,7 @@ class Runtime:
         self.shutdown_hooks = ShutdownHooks(self.reporter)
         self.inspector = Inspector(self.send)
         self.closing = Closing(self.send)
+        self.dependencies = DependencyReport(self.send, third_party)
         self.aborted = False
         self.rsgi_lifecycle = False  # whether an RSGI app's __rsgi_init__/__rsgi_del__ run
         self.rsgi_requested = False  # --interface rsgi
@@ -69,6 +72,12 @@ class Runtime:
         if not self._ready:
             self._ready = True
             self.send({"type": "ready"})
+            self.dependencies.ready()
+
+    def tick(self):
+        """Called by the serving loop, at least once a second."""
+        self.heartbeat.tick()
+        self.dependencies.tick()
 
     def rsgi_for(self, app):
         """The RSGI lifecycle to run around `app`, or None; under --interface rsgi, says how the
@@ -129,19 +138,32 @@ def main():
         print("arbiter worker: fd 3 is not the arbiter's control channel; run it through the arbiter", file=sys.stderr)
         return 1
     warm_up()
+    # What a standby holds before any preload is the runtime's: never reported, never preloaded.
+    third_party = ThirdParty(os.getcwd(), runtime_modules=sys.modules)
+    preset, preloaded = [], False
     boot = channel.read_message()
     while boot is not None and boot.get("type") != "boot":
-        boot = channel.read_message()  # nothing but a boot makes sense before one
+        if boot.get("type") == "preload" and not preloaded:  # once: a second list would mix two
+            answer, preset = preload(boot, third_party)
+            preloaded = True
+            channel.send(answer)
+        boot = channel.read_message()  # nothing else makes sense before a boot
     if boot is None:
         return 0
-    rt = Runtime(channel, app_spec or str(boot.get("app", "")))
+    rt = Runtime(channel, app_spec or str(boot.get("app", "")), third_party)
     rt.boot = boot
     rt.stats = RequestStats(rt.send, int(boot.get("maxRequests") or 0))
     rt.heartbeat = Heartbeat(rt.send, rt.stats, int(boot.get("heartbeatMs") or 0))
     channel.start_reader(rt.on_message, rt.on_eof)  # a real thread: before any monkey patching
     rt.inspector.install_handler()
     os.environ["PORT"] = str(boot.get("port", ""))
-    for name, value in (boot.get("env") or {}).items():  # --env-file: the environment wins, as in Node
+    env = boot.get("env") or {}
+    for name in preset:  # set by the preload from the env file, which may have changed since
+        if name in env:
+            os.environ[name] = env[name]
+        else:
+            os.environ.pop(name, None)
+    for name, value in env.items():  # --env-file: the environment wins, as in Node
         os.environ.setdefault(name, value)
     arbiter._install(rt.shutdown_hooks.register, boot.get("id", 0), boot.get("generation", 0))
     atexit_hooks.install(rt.reporter)
@@ -280,6 +302,7 @@ def serve(rt, python):
 
         monkey.patch_all()
         rt.inspector.gevent_patched()
+        rt.dependencies.disable()  # what it imports, a standby would import unpatched (preload.py)
     try:
         cfg = make_config(file_settings)
     except Exception as error:
