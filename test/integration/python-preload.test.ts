@@ -247,3 +247,32 @@ test(
     assert.ok(!reported.includes('app') && !reported.includes('settings'), "not the project's");
   },
 );
+
+test(
+  'gevent: a gevent worker reports no dependencies (a standby would import them before the patching), and a list holding gevent is not preloaded',
+  { skip: noPythonPackages('flask', 'gunicorn', 'gevent') },
+  async (t) => {
+    const dir = pythonApp(t, 'flaskr');
+    await python(dir, ['-m', 'flask', '--app', 'flaskr', 'init-db']);
+    const worker = await startPythonWorker(t, dir, 'flaskr:create_app()');
+    worker.boot('flaskr:create_app()', undefined, { workerClass: 'gevent' });
+    const ready = await worker.waitFor('ready');
+    assert.match((await get(worker.port, '/')).body, /<title>Posts - Flaskr<\/title>/);
+    // A heartbeat well after the follow-up's 2 s: by then, neither report came.
+    const readyAt = worker.arrivedAt(ready);
+    await worker.waitFor('heartbeat', (m) => worker.arrivedAt(m) > readyAt + 3000);
+    assert.deepEqual(
+      worker.messages.filter((m) => m.type === 'dependencies'),
+      [],
+    );
+
+    const standby = await startPythonWorker(t, dir, 'flaskr:create_app()');
+    standby.send({ type: 'preload', modules: ['gevent', 'gevent.monkey', 'flask', 'jinja2'] });
+    const preloaded = (await standby.waitFor('preloaded')) as Message & Preloaded;
+    assert.equal(preloaded.loaded, 0);
+    assert.equal(preloaded.skipped, 4);
+    standby.boot('flaskr:create_app()', undefined, { workerClass: 'gevent' });
+    await standby.waitFor('ready');
+    assert.match((await get(standby.port, '/')).body, /<title>Posts - Flaskr<\/title>/);
+  },
+);

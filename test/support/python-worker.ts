@@ -19,11 +19,13 @@ export type PythonWorker = {
   port: number;
   send(message: Message): void;
   /** Sends the boot message the arbiter would send (boot-message.ts) for `app`. */
-  boot(app: string, env?: Record<string, string>): void;
+  boot(app: string, env?: Record<string, string>, python?: Record<string, unknown>): void;
   /** The first message of `type` matching `test`, already received or still to come. */
   waitFor(type: string, test?: (message: Message) => boolean, deadlineMs?: number): Promise<Message>;
   /** Every message received so far. */
   messages: Message[];
+  /** When a message arrived (Date.now()). */
+  arrivedAt: (message: Message) => number;
   output: () => string;
 };
 
@@ -46,6 +48,7 @@ export async function startPythonWorker(
     clearTimeout(killer);
   });
   const messages: Message[] = [];
+  const arrivals = new Map<Message, number>();
   const waiters = new Set<() => void>();
   let stderr = '';
   let pending = '';
@@ -54,7 +57,11 @@ export async function startPythonWorker(
     pending += chunk;
     const lines = pending.split('\n');
     pending = lines.pop()!;
-    for (const line of lines) if (line.trim()) messages.push(JSON.parse(line) as Message);
+    for (const line of lines.filter((text) => text.trim())) {
+      const message = JSON.parse(line) as Message;
+      messages.push(message);
+      arrivals.set(message, Date.now());
+    }
     for (const wake of waiters) wake();
   });
   const output = () =>
@@ -86,7 +93,7 @@ export async function startPythonWorker(
   return {
     port,
     send,
-    boot: (app, bootEnv) =>
+    boot: (app, bootEnv, python = {}) =>
       send({
         type: 'boot',
         id: 1,
@@ -99,10 +106,11 @@ export async function startPythonWorker(
         listenFds: [4],
         maxRequests: 0,
         heartbeatMs: 1000,
-        python: {},
+        python,
       }),
     waitFor,
     messages,
+    arrivedAt: (message) => arrivals.get(message) ?? NaN,
     output,
   };
 }
