@@ -162,6 +162,9 @@ const PACKAGES: Record<string, string> = {
   'raising_pkg/helper.py': 'VALUE = 1\n',
   // A package that imports a module of the project (here, its `settings`).
   'project_importer.py': 'import settings\n',
+  // Configured once, as Django's settings object is: by a package that reads the project's settings.
+  'registry.py': 'CONFIG = None\ndef configure(value):\n    global CONFIG\n    CONFIG = CONFIG or value\n',
+  'configuring.py': 'import registry, settings\nregistry.configure(settings.VALUE)\n',
   // basicConfig: the first call wins, so it must not run before the app's own.
   'logging_configurer.py': 'import logging\nlogging.basicConfig(level=logging.DEBUG)\n',
   'env_reader.py':
@@ -172,13 +175,14 @@ const PACKAGES: Record<string, string> = {
 const APP = `
 import json, logging, os, sys
 logging.basicConfig(level=logging.WARNING)
-import env_reader
+import configuring, env_reader, registry
 
 def app(environ, start_response):
     found = {name: name in sys.modules for name in (
         "good_pkg", "good_pkg.helper", "raising_pkg", "raising_pkg.helper", "project_importer",
-        "settings", "logging_configurer")}
+        "logging_configurer")}
     found["root_level"] = logging.getLogger().level
+    found["config"] = registry.CONFIG
     found["env_reader"] = [env_reader.SEEN, env_reader.PRESET, os.environ.get("FROM_ENV_FILE")]
     body = json.dumps(found).encode()
     start_response("200 OK", [("Content-Type", "application/json")])
@@ -203,21 +207,31 @@ test(
     }
     mkdirSync(project);
     writeFileSync(join(project, 'app.py'), APP);
-    writeFileSync(join(project, 'settings.py'), 'DEBUG = True\n');
+    writeFileSync(join(project, 'settings.py'), 'VALUE = "as preloaded"\n');
 
     const standby = await startPythonWorker(t, project, 'app:app', env);
     standby.send({
       type: 'preload',
-      modules: ['good_pkg', 'raising_pkg', 'project_importer', 'logging_configurer', 'env_reader'],
+      modules: [
+        'good_pkg',
+        'raising_pkg',
+        'project_importer',
+        'registry',
+        'configuring',
+        'logging_configurer',
+        'env_reader',
+      ],
       env: { FROM_ENV_FILE: 'old', PRESET_BY_PROCESS: 'env file' },
     });
     const preloaded = (await standby.waitFor('preloaded')) as Message & Preloaded;
-    assert.equal(preloaded.loaded, 2, JSON.stringify(preloaded)); // good_pkg, env_reader
-    assert.equal(preloaded.skipped, 2);
+    assert.equal(preloaded.loaded, 3, JSON.stringify(preloaded)); // good_pkg, registry, env_reader
+    assert.equal(preloaded.skipped, 3);
     assert.deepEqual(preloaded.failed, [
       { module: 'raising_pkg', error: 'RuntimeError: raising_pkg is broken' },
     ]);
     assert.ok(Number.isInteger(preloaded.ms) && preloaded.ms >= 0);
+    // The project changed while the standby waited: the app sees the change.
+    writeFileSync(join(project, 'settings.py'), 'VALUE = "as saved"\n');
     // The env file changed before this boot: its value, not the preload's, is the app's.
     standby.boot('app:app', { FROM_ENV_FILE: 'new', PRESET_BY_PROCESS: 'env file' });
     await standby.waitFor('ready');
@@ -228,9 +242,9 @@ test(
       raising_pkg: false,
       'raising_pkg.helper': false,
       project_importer: false,
-      settings: false,
       logging_configurer: false,
       root_level: 30, // the app's basicConfig won, as cold
+      config: 'as saved', // the project's settings never ran in the preload
       // A module reads the env at import, so it sees the preload's (the process's own value wins);
       // the app's environment is the boot's. Why the arbiter starts cold when the env file changed.
       env_reader: ['old', 'process', 'new'],
@@ -241,7 +255,7 @@ test(
     );
     assert.deepEqual(
       reported.filter((name) => installed.includes(name)).sort(),
-      ['env_reader', 'good_pkg', 'good_pkg.helper'],
+      ['configuring', 'env_reader', 'good_pkg', 'good_pkg.helper', 'registry'],
       'the installed ones it holds',
     );
     assert.ok(!reported.includes('app') && !reported.includes('settings'), "not the project's");

@@ -66,7 +66,9 @@ class ThirdParty:
 
     def is_project(self, module):
         """Whether a module is one of the project's own files."""
-        path = getattr(module, "__file__", None)
+        return self.is_project_path(getattr(module, "__file__", None))
+
+    def is_project_path(self, path):
         if not isinstance(path, str) or not path:
             return False
         path = os.path.abspath(path)

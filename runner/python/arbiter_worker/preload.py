@@ -12,10 +12,10 @@ standard streams are not such state: a module that wraps them at import (Django 
 wraps them for the app, cold or preloaded, before any of the app's code runs."""
 
 import importlib
+import importlib.machinery
 import logging
 import signal
 import sys
-import threading
 import time
 import warnings
 
@@ -93,26 +93,44 @@ def undo_imports(before):
 
 
 class LeftOut:
-    """Keeps the modules already left out from being imported along with a later one: a finder
-    first on sys.meta_path that refuses them. An import that met a refusal is left out as well,
-    even if it went on (`try: import x except ImportError`): it would have found x, cold."""
+    """A finder first on sys.meta_path that refuses what a preload must not import: the project's
+    own modules (refused before they run: undoing one after would leave what it configured in
+    the modules it touched, such as Django's settings object, for the app to find stale), and
+    the modules already left out, along with a later one. An import that met a refusal is left
+    out as well, even if it went on (`try: import x except ImportError`): cold, it found x."""
 
-    def __init__(self):
+    def __init__(self, third_party):
+        self.third_party = third_party
         self.names = set()
         self.refused = []
+        self._finding = False
 
     def find_spec(self, name, path=None, target=None):
-        if name in self.names:
+        if name in self.names or self._is_project(name, path):
             self.refused.append(name)
             raise ImportError("left out of the preload: %s" % name, name=name)
-        return None
+        return None  # the usual finders find it
+
+    def _is_project(self, name, path):
+        if self._finding:
+            return False
+        self._finding = True
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+        except (ImportError, ValueError):
+            return False
+        finally:
+            self._finding = False
+        if spec is None:
+            return False
+        places = [spec.origin] + list(spec.submodule_search_locations or [])
+        return any(self.third_party.is_project_path(place) for place in places)
 
 
 def import_one(name, third_party, left_out):
     """Imports `name`, or undoes it and raises: Skipped (on purpose), or the import's error."""
     before = set(sys.modules)
     state = ProcessState()
-    threads = threading.active_count()
     del left_out.refused[:]
     try:
         importlib.import_module(name)
@@ -124,6 +142,7 @@ def import_one(name, third_party, left_out):
             raise Skipped(left_out.refused[0] if left_out.refused else type(error).__name__) from None
         raise
     added = [sys.modules[n] for n in sys.modules if n not in before]
+    # Imported by a finder of its own (an editable install's): undone, as far as that goes.
     project = [m.__name__ for m in added if third_party.is_project(m)]
     changed = state.changes(ProcessState())
     if project or changed or left_out.refused:
@@ -133,8 +152,6 @@ def import_one(name, third_party, left_out):
         if project:
             raise Skipped("imports the project's " + ", ".join(project))
         raise Skipped("changes " + ", ".join(changed) if changed else "needs " + left_out.refused[0])
-    if threading.active_count() != threads:  # cannot be undone: said, so the arbiter starts cold
-        raise RuntimeError("started a thread at import")
 
 
 def describe(error):
@@ -164,7 +181,7 @@ def preload(message, third_party):
     skipped, failed = 0, []
     if any(name == GEVENT or name.startswith(GEVENT + ".") for name in modules):
         skipped, modules = len(modules), []
-    left_out = LeftOut()
+    left_out = LeftOut(third_party)
     sys.meta_path.insert(0, left_out)
     try:
         # sys.modules is in the order imports finished, dependencies first; a module in an import
