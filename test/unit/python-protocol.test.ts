@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { arbiterMessageSchema, parseWorkerMessage, workerMessageSchema } from '../../runner/protocol/control';
 import { EXIT } from '../../runner/protocol/exit-codes';
+import { MAX_LINE_LENGTH } from '../../runner/protocol/line-splitter';
 
 const RUNTIME = join(__dirname, '../../runner/python/arbiter_worker');
 const sources = readdirSync(RUNTIME)
@@ -71,11 +72,14 @@ test('every message the arbiter sends is one the Python runtime handles', () => 
 
 const PYTHON = '/usr/bin/python3';
 
-/** The runtime's own code makes a `preloaded` answer (one module loaded, one missing) and a `dependencies` report. */
+/**
+ * The runtime's own code makes a `preloaded` answer (one module loaded, one missing), a
+ * `dependencies` report, and one for a list too long for a control line, cut to fit.
+ */
 const WARM_MESSAGES = `
 import json, os, sys
 sys.path.insert(0, sys.argv[1])
-from arbiter_worker.dependencies import DependencyReport, ThirdParty
+from arbiter_worker.dependencies import DependencyReport, ThirdParty, bounded
 from arbiter_worker.preload import preload
 third_party = ThirdParty(os.getcwd(), sys.modules)
 answer, _ = preload({"type": "preload", "modules": ["email.mime.text", "no_such_module_here"], "env": {}}, third_party)
@@ -83,6 +87,7 @@ sent = []
 DependencyReport(sent.append, third_party).ready()
 print(json.dumps(answer))
 print(json.dumps(sent[0]))
+print(json.dumps({"type": "dependencies", "modules": bounded(["m" * 60] * 50000)}, separators=(",", ":")))
 `;
 
 /** What issue 15 says of the two messages, for as long as control.ts has no schema for them. */
@@ -117,12 +122,16 @@ test(
     const lines = execFileSync(PYTHON, ['-c', WARM_MESSAGES, join(RUNTIME, '..')], { encoding: 'utf8' })
       .trim()
       .split('\n');
-    const [preloaded, dependencies] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const [preloaded, dependencies, long] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.equal(preloaded!.loaded, 1);
     assert.deepEqual(preloaded!.failed, [
       { module: 'no_such_module_here', error: "ModuleNotFoundError: No module named 'no_such_module_here'" },
     ]);
     assert.ok(Array.isArray(dependencies!.modules));
+    assert.ok(
+      lines[2]!.length < MAX_LINE_LENGTH && (long!.modules as string[]).length > 1000,
+      'a long list is cut to fit',
+    );
     for (const line of lines) {
       const message = JSON.parse(line) as Record<string, unknown>;
       if (workerMessageSchema.types.includes(message.type as string)) {

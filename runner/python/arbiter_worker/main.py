@@ -144,8 +144,13 @@ def main():
     boot = channel.read_message()
     while boot is not None and boot.get("type") != "boot":
         if boot.get("type") == "preload" and not preloaded:  # once: a second list would mix two
-            answer, preset = preload(boot, third_party)
             preloaded = True
+            try:
+                answer, preset = preload(boot, third_party)
+            except BaseException as error:  # a module that exits, a bug: this standby is spoilt
+                channel.send({"type": "fatal", "error": describe_error(error)})
+                traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+                return leave(1)
             channel.send(answer)
         boot = channel.read_message()  # nothing else makes sense before a boot
     if boot is None:
