@@ -99,6 +99,7 @@ export class Arbiter {
       onReady: (worker) => this.ready(worker),
       onShort: () => this.staffing.manage(),
       onExit: (worker, exit) => this.reap(worker, exit),
+      onDependencies: (worker, message) => this.spawner?.workerSaid(worker, message),
     });
     this.staffing = new Staffing(settings.workers, {
       log: options.log,
@@ -363,7 +364,7 @@ export class Arbiter {
   private spawnWorker(generation: number, check?: string[]): WorkerProcess | undefined {
     const id = this.workers.nextId();
     void this.hooks.run('preFork', this.info, { id, generation });
-    const child = this.spawner!.take();
+    const { child, deps } = this.spawner!.take();
     if (!child.pid) {
       this.spawnFailed(generation, child);
       return undefined;
@@ -373,6 +374,7 @@ export class Arbiter {
     worker.send(this.spawner!.bootMessage(id, generation, check));
     this.commands.spawned(worker);
     this.report.spawned(worker);
+    if (deps !== 'pending') this.report.deps(worker, deps);
     void this.hooks.run('postFork', this.info, refOf(worker));
     return worker;
   }

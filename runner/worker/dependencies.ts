@@ -1,0 +1,98 @@
+/**
+ * The third-party modules a worker loaded, for the arbiter to preload into its standbys: files
+ * inside a `node_modules` folder, CommonJS from `require.cache`, ES modules as the loader hook
+ * below saw them load, in load order (CommonJS first: on this Node a CommonJS module cannot
+ * load an ES module statically, so none of them waits on one). Keys are the loaders' own (real
+ * paths), so a preloaded module is the very instance the app later asks for. A linked workspace
+ * package (node_modules/x → a folder of the project) is the project's code: its real path is
+ * outside node_modules, and it is left out.
+ */
+import { register } from 'node:module';
+import { realpathSync } from 'node:fs';
+import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
+import type { WorkerMessage } from '../protocol/control';
+
+/** At most this many modules, and this many characters of paths, go in one report. */
+const MAX_MODULES = 10_000;
+const MAX_CHARS = 512 * 1024;
+/** The second look, for what the app loads on its first requests or timers. */
+const SECOND_LOOK_MS = 2000;
+
+/**
+ * Records the ES modules loaded from here on (a `load` hook in Node's hooks thread, which
+ * posts each file URL back). Costs the thread's start (~20 ms) and a hop per import, so it is
+ * installed only where ES modules are loaded at all: an ES module app, or one under tsx, whose
+ * own hooks started that thread already.
+ */
+function recordEsModules(into: string[]): void {
+  const { port1, port2 } = new MessageChannel();
+  port1.on('message', (url: string) => {
+    if (typeof url === 'string') into.push(url);
+  });
+  port1.unref();
+  const hook = `let port;
+export function initialize(data) { port = data.port; }
+export async function load(url, context, next) {
+  const result = await next(url, context);
+  if (result.format === 'module' && url.startsWith('file:') && url.includes('/node_modules/') && !url.includes('?') && !url.includes('#')) port.postMessage(url);
+  return result;
+}`;
+  register(`data:text/javascript,${encodeURIComponent(hook)}`, {
+    data: { port: port2 },
+    transferList: [port2],
+  });
+}
+
+export class Dependencies {
+  private readonly esModules: string[] = [];
+  /** What the runtime itself loaded before the app (tsx's loaders): never the app's to preload. */
+  private readonly before = new Set(Object.keys(require.cache));
+  private sent = 0;
+  private readonly realPaths = process.execArgv.some((flag) => flag.includes('preserve-symlinks'));
+
+  constructor(recordEsm: boolean) {
+    if (recordEsm) recordEsModules(this.esModules);
+  }
+
+  /** The third-party modules loaded so far, in load order. */
+  list(): string[] {
+    const files = [
+      ...Object.keys(require.cache).filter((file) => !this.before.has(file)),
+      ...this.esModules.map((url) => fileURLToPath(url)),
+    ];
+    const seen = new Set<string>();
+    const modules: string[] = [];
+    let chars = 0;
+    for (const file of files) {
+      const real = this.realPaths ? realPath(file) : file;
+      if (!real || seen.has(real) || !real.includes(`${sep}node_modules${sep}`)) continue;
+      seen.add(real);
+      chars += real.length;
+      if (modules.length >= MAX_MODULES || chars > MAX_CHARS) break;
+      modules.push(real);
+    }
+    return modules;
+  }
+
+  /** Reports the list once the worker is ready, and once more a little later if it grew. */
+  reportWhenReady(send: (message: WorkerMessage) => void): void {
+    const report = () => {
+      const modules = this.list();
+      if (modules.length <= this.sent) return;
+      this.sent = modules.length;
+      send({ type: 'dependencies', modules });
+    };
+    setImmediate(report).unref();
+    setTimeout(report, SECOND_LOOK_MS).unref();
+  }
+}
+
+function realPath(file: string): string | undefined {
+  try {
+    return realpathSync(file);
+  } catch {
+    return undefined;
+  }
+}
