@@ -2,10 +2,12 @@
  * The third-party modules a worker loaded, for the arbiter to preload into its standbys: files
  * inside a `node_modules` folder, CommonJS from `require.cache`, ES modules as the loader hook
  * below saw them load, in load order (CommonJS first: on this Node a CommonJS module cannot
- * load an ES module statically, so none of them waits on one). Keys are the loaders' own (real
- * paths), so a preloaded module is the very instance the app later asks for. A linked workspace
- * package (node_modules/x → a folder of the project) is the project's code: its real path is
- * outside node_modules, and it is left out.
+ * load an ES module statically, so none of them waits on one). Each is named by the loader's
+ * own key (its path in `require.cache`, which in a worker may go through a symlink; the file
+ * URL for an ES module), so a preloaded module is the very instance the app later asks for. A
+ * linked workspace package (node_modules/x → a folder of the project) is the project's code:
+ * its real path is outside node_modules, and it is left out; so are tools' caches in `node_modules/.cache` (the
+ * arbiter's own TypeScript builds of the app are there) and the app's entry itself.
  */
 import { register } from 'node:module';
 import { realpathSync } from 'node:fs';
@@ -50,11 +52,15 @@ export class Dependencies {
   /** What the runtime itself loaded before the app (tsx's loaders): never the app's to preload. */
   private readonly before = new Set(Object.keys(require.cache));
   private sent = 0;
-  private readonly realPaths = process.execArgv.some((flag) => flag.includes('preserve-symlinks'));
+  /** Each key's verdict, so the second look stats only what is new. */
+  private readonly verdicts = new Map<string, boolean>();
 
   constructor(recordEsm: boolean) {
     if (recordEsm) recordEsModules(this.esModules);
   }
+
+  /** The module the boot message named (a TypeScript build's output may live in node_modules/.cache). */
+  app: string | undefined;
 
   /** The third-party modules loaded so far, in load order. */
   list(): string[] {
@@ -66,14 +72,24 @@ export class Dependencies {
     const modules: string[] = [];
     let chars = 0;
     for (const file of files) {
-      const real = this.realPaths ? realPath(file) : file;
-      if (!real || seen.has(real) || !real.includes(`${sep}node_modules${sep}`)) continue;
-      seen.add(real);
-      chars += real.length;
+      if (seen.has(file) || file === this.app || !this.isThirdParty(file)) continue;
+      seen.add(file);
+      chars += file.length;
       if (modules.length >= MAX_MODULES || chars > MAX_CHARS) break;
-      modules.push(real);
+      modules.push(file);
     }
     return modules;
+  }
+
+  /** Inside node_modules, and really so: its real path too (not a tool's cache there). */
+  private isThirdParty(file: string): boolean {
+    let verdict = this.verdicts.get(file);
+    if (verdict === undefined) {
+      const real = isPackageFile(file) ? realPath(file) : undefined;
+      verdict = real !== undefined && isPackageFile(real);
+      this.verdicts.set(file, verdict);
+    }
+    return verdict;
   }
 
   /** Reports the list once the worker is ready, and once more a little later if it grew. */
@@ -88,6 +104,9 @@ export class Dependencies {
     setTimeout(report, SECOND_LOOK_MS).unref();
   }
 }
+
+const isPackageFile = (file: string) =>
+  file.includes(`${sep}node_modules${sep}`) && !file.includes(`${sep}node_modules${sep}.cache${sep}`);
 
 function realPath(file: string): string | undefined {
   try {

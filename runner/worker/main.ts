@@ -137,6 +137,7 @@ function installRuntime(): void {
 }
 
 async function boot(message: BootMessage): Promise<void> {
+  if (dependencies) dependencies.app = message.app;
   const readiness = new Readiness(() => {
     send({ type: 'ready' });
     dependencies?.reportWhenReady(send);
