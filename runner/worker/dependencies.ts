@@ -51,6 +51,7 @@ export class Dependencies {
   private readonly esModules: string[] = [];
   /** What the runtime itself loaded before the app (tsx's loaders): never the app's to preload. */
   private readonly before = new Set(Object.keys(require.cache));
+  /** How many modules the last report named. */
   private sent = 0;
   /** Each key's verdict, so the second look stats only what is new. */
   private readonly verdicts = new Map<string, boolean>();
@@ -94,9 +95,12 @@ export class Dependencies {
 
   /** Reports the list once the worker is ready, and once more a little later if it grew. */
   reportWhenReady(send: (message: WorkerMessage) => void): void {
+    // The first report goes out even when empty: the arbiter then knows there is nothing to preload.
+    let first = true;
     const report = () => {
       const modules = this.list();
-      if (modules.length <= this.sent) return;
+      if (!first && modules.length <= this.sent) return;
+      first = false;
       this.sent = modules.length;
       send({ type: 'dependencies', modules });
     };

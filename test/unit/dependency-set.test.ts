@@ -57,6 +57,8 @@ void test('a set is forgotten when a module it holds changes on disk, and a fail
   writeFileSync(join(root, 'package.json'), '{}');
   const set = new DependencySet(root);
   assert.equal(set.modules, undefined);
+  assert.ok(!set.learn(1, []), 'an app with no third-party modules');
+  assert.equal(set.coldReason, 'the serving workers loaded no third-party modules');
   assert.ok(set.learn(1, [a, b, 'flask']));
   set.exclude([b]);
   assert.deepEqual(set.modules, [a, 'flask']);

@@ -41,6 +41,7 @@ export class DependencySet {
   /** A worker of `generation` reported `modules`; whether the set changed. */
   learn(generation: number, modules: readonly string[]): boolean {
     const kept = modules.filter((module) => !this.failing.has(module));
+    if (kept.length === 0 && !this.learned) this.why = 'the serving workers loaded no third-party modules';
     if (!replacesKnown(this.learned, generation, kept)) return false;
     this.learned = { generation, modules: kept, stamps: takeStamps(this.root, kept) };
     return true;

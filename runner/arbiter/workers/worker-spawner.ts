@@ -190,7 +190,8 @@ export class WorkerSpawner {
         ...process.env,
         PORT: primaryPort(sockets),
         ...this.containment.env,
-        ...(this.dependencies ? { [PRELOAD_MARK]: '1' } : {}),
+        // The Node runtime's cue to record its modules (the Python runtime records them anyway).
+        ...(this.dependencies && !python ? { [PRELOAD_MARK]: '1' } : {}),
       },
       listenFds: sockets.map((socket) => socket.fd),
     });
