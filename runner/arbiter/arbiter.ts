@@ -364,7 +364,7 @@ export class Arbiter {
   private spawnWorker(generation: number, check?: string[]): WorkerProcess | undefined {
     const id = this.workers.nextId();
     void this.hooks.run('preFork', this.info, { id, generation });
-    const { child, deps } = this.spawner!.take();
+    const { child, deps } = this.spawner!.take(generation);
     if (!child.pid) {
       this.spawnFailed(generation, child);
       return undefined;

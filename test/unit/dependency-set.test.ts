@@ -62,10 +62,12 @@ void test('a set is forgotten when a module it holds changes on disk, and a fail
   assert.ok(set.learn(1, [a, b, 'flask']));
   set.exclude([b]);
   assert.deepEqual(set.modules, [a, 'flask']);
-  assert.equal(set.checkStale(), undefined, 'excluding a module is not a change');
+  assert.equal(set.checkStale(2), undefined, 'excluding a module is not a change');
   assert.ok(!set.learn(2, [b]), 'a failing module stays out of later reports');
   writeFileSync(join(root, 'package.json'), '{"dependencies":{}}');
-  assert.equal(set.checkStale(), 'package.json changed since the dependencies were preloaded');
+  assert.equal(set.checkStale(3), 'package.json changed since the dependencies were preloaded');
   assert.equal(set.modules, undefined);
   assert.match(set.coldReason, /package\.json changed/);
+  assert.ok(!set.learn(2, [a]), 'an older generation loaded what was there before the change');
+  assert.ok(set.learn(3, [a]), 'the generation that started cold');
 });

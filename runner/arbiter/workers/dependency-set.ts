@@ -23,6 +23,8 @@ export function replacesKnown(
 export class DependencySet {
   private learned: Learned | undefined;
   private readonly failing = new Set<string>();
+  /** Reports from generations before this one name what was on disk before a change: not learned. */
+  private from = 0;
   /** Why there is no set now, for the workers that start cold meanwhile. */
   private why = 'its generation is the first: no dependencies learned yet';
 
@@ -40,6 +42,7 @@ export class DependencySet {
 
   /** A worker of `generation` reported `modules`; whether the set changed. */
   learn(generation: number, modules: readonly string[]): boolean {
+    if (generation < this.from) return false;
     const kept = modules.filter((module) => !this.failing.has(module));
     if (kept.length === 0 && !this.learned) this.why = 'the serving workers loaded no third-party modules';
     if (!replacesKnown(this.learned, generation, kept)) return false;
@@ -55,16 +58,18 @@ export class DependencySet {
   }
 
   /**
-   * Checks the set against the disk: if a module or a manifest changed, the set is forgotten
-   * (until the next generation reports its own) and the change is returned, as a reason.
+   * Checks the set against the disk as `generation` starts: if a module or a manifest changed,
+   * the set is forgotten until that generation (or a later one) reports its own, and the change
+   * is returned, as a reason.
    */
-  checkStale(): string | undefined {
+  checkStale(generation: number): string | undefined {
     if (!this.learned) return undefined;
     const changed = firstChange(this.learned.stamps, takeStamps(this.root, [...this.learned.stamps.keys()]));
     if (!changed) return undefined;
     const shown = relative(this.root, changed) || changed;
     this.why = `${shown} changed since the dependencies were preloaded`;
     this.learned = undefined;
+    this.from = generation;
     return this.why;
   }
 }

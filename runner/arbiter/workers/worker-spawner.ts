@@ -77,8 +77,8 @@ export class WorkerSpawner {
    * (no pid when none could start). Standbys that preloaded modules changed on disk since are
    * all replaced first: a module that changed is never served from a preload.
    */
-  take(): { child: ChildProcess; deps: TakenDeps } {
-    this.checkDependencies();
+  take(generation: number): { child: ChildProcess; deps: TakenDeps } {
+    this.checkDependencies(generation);
     const taken = this.standby?.take();
     if (!taken)
       return { child: this.cold(), deps: { warm: false, reason: this.coldReason('no standby was ready') } };
@@ -157,14 +157,15 @@ export class WorkerSpawner {
   }
 
   /** Once per generation's spawns: a module or lockfile that changed makes every standby stale. */
-  private checkDependencies(): void {
+  private checkDependencies(generation: number): void {
     if (this.checked || !this.dependencies) return;
     this.checked = true;
     queueMicrotask(() => (this.checked = false));
     const envChanged =
       this.preloadedEnv !== undefined && this.preloadedEnv !== JSON.stringify(this.options.env());
     const stale =
-      this.dependencies.checkStale() ?? (envChanged ? 'the --env-file variables changed' : undefined);
+      this.dependencies.checkStale(generation) ??
+      (envChanged ? 'the --env-file variables changed' : undefined);
     if (!stale) return;
     this.preloadedEnv = undefined;
     this.coldBecause = stale;
