@@ -333,7 +333,10 @@ export class Arbiter {
     // A stop that came while the cycle awaited its config or hooks: nothing new may start.
     if (isStopping(this.phase)) return stopped;
     const generation = ++this.newest;
-    const prepared = await this.builds.prepare(generation, changed);
+    const [prepared] = await Promise.all([
+      this.builds.prepare(generation, changed),
+      this.spawner!.checkDependencies(generation),
+    ]);
     if (!prepared.ok) return prepared;
     if (isStopping(this.phase)) return stopped;
     const booting = new BootingGeneration<WorkerProcess>(generation, {
@@ -364,7 +367,7 @@ export class Arbiter {
   private spawnWorker(generation: number, check?: string[]): WorkerProcess | undefined {
     const id = this.workers.nextId();
     void this.hooks.run('preFork', this.info, { id, generation });
-    const { child, deps } = this.spawner!.take(generation);
+    const { child, deps } = this.spawner!.take();
     if (!child.pid) {
       this.spawnFailed(generation, child);
       return undefined;

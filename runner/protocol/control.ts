@@ -190,7 +190,7 @@ const inspectorMessage = s.object({
 const dependenciesMessage = s.object({ type: s.literal('dependencies'), modules: s.array(s.string()) });
 
 /**
- * A standby's answer to `preload`: how many modules it loaded and how long it took; `failed`:
+ * A standby's answer to `preload`: how many modules it loaded and how long it took (ms); `failed`:
  * those that threw (the standby is then replaced, and they are preloaded no more).
  */
 const preloadedMessage = s.object({
@@ -198,6 +198,8 @@ const preloadedMessage = s.object({
   loaded: s.integer(0),
   ms: s.number(),
   failed: s.optional(s.array(s.object({ module: s.string(), error: s.string() }))),
+  /** Modules the runtime chose not to load ahead (Python: those that need the app's settings at import). */
+  skipped: s.optional(s.integer(0)),
 });
 
 export const workerMessageSchema = s.tagged([

@@ -50,7 +50,7 @@ void test('the first changed stamp: a file rewritten, gone, or a manifest that a
     assert.equal(firstChange(before, new Map(after)), expected, name);
 });
 
-void test('a set is forgotten when a module it holds changes on disk, and a failing module is left out', (t) => {
+void test('a set is forgotten when a module it holds changes on disk, and a failing module is left out', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'arbiter-deps-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const [a, b] = [join(root, 'node_modules/a.js'), join(root, 'node_modules/b.js')];
@@ -62,10 +62,10 @@ void test('a set is forgotten when a module it holds changes on disk, and a fail
   assert.ok(set.learn(1, [a, b, 'flask']));
   set.exclude([b]);
   assert.deepEqual(set.modules, [a, 'flask']);
-  assert.equal(set.checkStale(2), undefined, 'excluding a module is not a change');
+  assert.equal(await set.checkStale(2), undefined, 'excluding a module is not a change');
   assert.ok(!set.learn(2, [b]), 'a failing module stays out of later reports');
   writeFileSync(join(root, 'package.json'), '{"dependencies":{}}');
-  assert.equal(set.checkStale(3), 'package.json changed since the dependencies were preloaded');
+  assert.equal(await set.checkStale(3), 'package.json changed since the dependencies were preloaded');
   assert.equal(set.modules, undefined);
   assert.match(set.coldReason, /package\.json changed/);
   assert.ok(!set.learn(2, [a]), 'an older generation loaded what was there before the change');

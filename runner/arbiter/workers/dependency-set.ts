@@ -5,7 +5,7 @@
  * known, standbys start bare and workers load their dependencies cold.
  */
 import { relative } from 'node:path';
-import { firstChange, takeStamps, type Stamps } from './dependency-stamps';
+import { firstChange, readStamps, takeStamps, type Stamps } from './dependency-stamps';
 
 type Learned = { generation: number; modules: string[]; stamps: Stamps };
 
@@ -62,10 +62,13 @@ export class DependencySet {
    * the set is forgotten until that generation (or a later one) reports its own, and the change
    * is returned, as a reason.
    */
-  checkStale(generation: number): string | undefined {
-    if (!this.learned) return undefined;
-    const changed = firstChange(this.learned.stamps, takeStamps(this.root, [...this.learned.stamps.keys()]));
-    if (!changed) return undefined;
+  async checkStale(generation: number): Promise<string | undefined> {
+    const learned = this.learned;
+    if (!learned) return undefined;
+    // The manifests are listed again (one may have appeared); the rest are the files stamped before.
+    const now = new Map([...takeStamps(this.root, []), ...(await readStamps([...learned.stamps.keys()]))]);
+    const changed = firstChange(learned.stamps, now);
+    if (!changed || this.learned !== learned) return undefined;
     const shown = relative(this.root, changed) || changed;
     this.why = `${shown} changed since the dependencies were preloaded`;
     this.learned = undefined;

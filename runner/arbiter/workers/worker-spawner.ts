@@ -47,8 +47,6 @@ export class WorkerSpawner {
   private readonly dependencies: DependencySet | undefined;
   /** Why the next workers load their dependencies cold, when it is not for lack of a set. */
   private coldBecause: string | undefined;
-  /** Whether the dependencies were checked against the disk in this turn of the loop (a generation's spawns). */
-  private checked = false;
   /** The --env-file variables the standbys preloaded under: a change makes their modules stale too. */
   private preloadedEnv: string | undefined;
 
@@ -72,13 +70,8 @@ export class WorkerSpawner {
     });
   }
 
-  /**
-   * A worker process and what it holds of the dependencies: a standby, else one started now
-   * (no pid when none could start). Standbys that preloaded modules changed on disk since are
-   * all replaced first: a module that changed is never served from a preload.
-   */
-  take(generation: number): { child: ChildProcess; deps: TakenDeps } {
-    this.checkDependencies(generation);
+  /** A worker process and what it holds of the dependencies: a standby, else one started now (no pid when none could start). */
+  take(): { child: ChildProcess; deps: TakenDeps } {
     const taken = this.standby?.take();
     if (!taken)
       return { child: this.cold(), deps: { warm: false, reason: this.coldReason('no standby was ready') } };
@@ -156,15 +149,17 @@ export class WorkerSpawner {
     };
   }
 
-  /** Once per generation's spawns: a module or lockfile that changed makes every standby stale. */
-  private checkDependencies(generation: number): void {
-    if (this.checked || !this.dependencies) return;
-    this.checked = true;
-    queueMicrotask(() => (this.checked = false));
+  /**
+   * As `generation` starts (beside its build): standbys whose preloaded modules or lockfiles
+   * changed on disk since, or whose --env-file variables did, are replaced before it takes any —
+   * a module that changed is never served from a preload.
+   */
+  async checkDependencies(generation: number): Promise<void> {
+    if (!this.dependencies) return;
     const envChanged =
       this.preloadedEnv !== undefined && this.preloadedEnv !== JSON.stringify(this.options.env());
     const stale =
-      this.dependencies.checkStale(generation) ??
+      (await this.dependencies.checkStale(generation)) ??
       (envChanged ? 'the --env-file variables changed' : undefined);
     if (!stale) return;
     this.preloadedEnv = undefined;
