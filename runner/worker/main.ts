@@ -169,14 +169,16 @@ async function boot(message: BootMessage): Promise<void> {
   });
   shutdown = new Shutdown({
     // What the app holds as the stop begins is read before any of its shutdown code runs.
-    beforeStop: () => Promise.all([frameworks.beforeStop(), held.atStop()]).then(() => undefined),
+    beforeStop: () => {
+      held.atStop();
+      return frameworks.beforeStop();
+    },
     servers,
     reporter,
     handlers,
     shutdownHooks,
     send,
     exit: realExit,
-    beforeExit: () => held.beforeExit(),
     longLivedGraceMs: message.longLivedGraceMs ?? 1000,
   });
 
