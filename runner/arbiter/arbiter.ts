@@ -24,6 +24,7 @@ import type { WatcherHandle } from '../watch/watcher-handle';
 import type { ArbiterOptions } from './arbiter-options';
 import { BootingGeneration, type BootResult } from './generations/booting-generation';
 import { GenerationBuilds } from './generations/generation-builds';
+import { Handover } from './generations/handover';
 import { LiveConfig } from './generations/live-config';
 import { HookRunner } from './hooks/hook-runner';
 import { runCommand } from './intake/commands';
@@ -49,7 +50,7 @@ import type { WorkerProcess } from './workers/worker-process';
 import { WorkerSet } from './workers/worker-set';
 import { WorkerSpawner } from './workers/worker-spawner';
 
-/** How long a reload waits for its old workers to say they accept no more connections (one frozen or paused cannot). */
+/** How long a reload waits for an old worker to say it accepts no more connections before it kills it. */
 const CLOSE_CONFIRM_MS = 1_000;
 /** How long a stop waits for arbiter hooks still running (an onReload the stop cut short) before onExit. */
 const STOP_HOOK_WAIT_MS = 5_000;
@@ -67,7 +68,10 @@ export class Arbiter {
   private newest = 0;
   /** How many workers the serving generation should have, and keeping it so. */
   private readonly staffing: Staffing<WorkerProcess>;
+  /** The newest generation's boot: settled once it went live (its later workers still report to it) or failed. */
   private booting: BootingGeneration<WorkerProcess> | undefined;
+  /** A cycle's swap: the new generation accepts only once the old one accepts no more. */
+  private readonly handover: Handover<WorkerProcess>;
   private sockets: BoundSocket[] = [];
   /** Made once the sockets are bound (run). */
   private spawner: WorkerSpawner | undefined;
@@ -106,6 +110,12 @@ export class Arbiter {
       current: () => this.workers.live().filter((worker) => worker.generation === this.serving),
       spawn: () => this.spawnWorker(this.serving) !== undefined,
       retire: (worker, reason) => this.control.stop(worker, 'graceful', reason),
+    });
+    this.handover = new Handover({
+      closeConfirmMs: CLOSE_CONFIRM_MS,
+      stop: (worker, reason) => this.control.stop(worker, 'graceful', reason),
+      kill: (worker, reason) => this.control.kill(worker, reason),
+      cue: (worker) => worker.send({ type: 'accept' }),
     });
     this.commands = new WorkerCommands({
       workers: this.workers,
@@ -237,7 +247,10 @@ export class Arbiter {
     void this.cycle(request);
   }
 
-  /** A graceful cycle: the new generation boots beside the old, which stops only once it is ready. */
+  /**
+   * A graceful cycle: the new generation boots beside the old and goes live at its first ready
+   * worker, through the handover (generations/handover.ts); the rest of it joins as it boots.
+   */
   private async cycle(request: ReloadRequest): Promise<void> {
     const startedAt = performance.now();
     const generation = this.newest + 1;
@@ -254,21 +267,23 @@ export class Arbiter {
       await this.hooks.run('onReload', this.info, { generation, trigger });
       if (this.staffing.target === 0) this.staffing.set(this.config.settings.workers); // after WINCH
       if (replaced) await this.retireAll(generation);
-      result = await this.bootGeneration(files);
+      result = await this.bootGeneration(files, !replaced);
     }
-    const durationMs = Math.round(performance.now() - startedAt);
-    const facts = { generation, trigger, durationMs, env: reread.ok ? reread.env : undefined };
-    if (!this.apply({ kind: 'cycled' })) return; // stopped meanwhile
+    const facts = { generation, trigger, env: reread.ok ? reread.env : undefined };
+    const cycled = this.apply({ kind: 'cycled' });
+    if (!cycled || !result.ok) this.handover.release(generation);
+    if (!cycled) return; // stopped meanwhile
     if (result.ok) {
       const previous = this.serving;
       this.serving = generation;
       this.staffing.succeeded();
-      const retired = this.workers.live().filter((worker) => worker.generation < generation);
-      for (const worker of retired)
-        this.control.stop(worker, 'graceful', `reload (generation ${generation} is ready)`);
-      // Complete once no old worker accepts: no connection made after this reaches old code.
-      await WorkerSet.closedWithin(retired, CLOSE_CONFIRM_MS);
-      this.report.reloadCompleted(facts, previous);
+      const old = this.workers.live().filter((worker) => worker.generation < generation);
+      const reason = `reload (generation ${generation} is ready)`;
+      await this.handover.swap(generation, old, () => this.workers.ofGeneration(generation), reason);
+      if (isStopping(this.phase)) return;
+      const ready = this.workers.serving(generation).filter((worker) => worker.state === 'ready').length;
+      const durationMs = Math.round(performance.now() - startedAt);
+      this.report.reloadCompleted({ ...facts, durationMs, ready, workers: this.staffing.target }, previous);
     } else {
       if (result.anotherCopy && !replaced) {
         // The new generation could not boot beside the old one: the same cycle again, one at a time.
@@ -282,7 +297,8 @@ export class Arbiter {
         this.staffing.failed();
         this.staffing.manage();
       }
-      this.report.reloadFailed(facts, result.error, this.serving);
+      const durationMs = Math.round(performance.now() - startedAt);
+      this.report.reloadFailed({ ...facts, durationMs }, result.error, this.serving);
     }
     this.pruneBuilds();
     this.reloadPending();
@@ -323,11 +339,12 @@ export class Arbiter {
   }
 
   /**
-   * Builds and starts a new generation of `target` workers; settles once all are ready or one
-   * failed. `changed`: the files this cycle changed, whose syntax is checked before any worker
+   * Builds and starts a new generation of `target` workers; settles once one is ready or one
+   * failed first. `changed`: the files this cycle changed, whose syntax is checked before any worker
    * serves them (a TypeScript project's here; Python's by the new workers, before the app loads).
+   * `beside`: an old generation still accepts, so the new one accepts on cue (the handover).
    */
-  private async bootGeneration(changed?: string[]): Promise<BootResult> {
+  private async bootGeneration(changed?: string[], beside = false): Promise<BootResult> {
     const stopped: BootResult = { ok: false, error: { message: 'stopped' } };
     // A stop that came while the cycle awaited its config or hooks: nothing new may start.
     if (isStopping(this.phase)) return stopped;
@@ -342,14 +359,13 @@ export class Arbiter {
       onAnotherCopy: (said) => this.runAlone(said),
     });
     this.booting = booting;
+    if (beside) this.handover.hold(generation);
     for (let i = 0; i < this.staffing.target; i++) {
       const worker = this.spawnWorker(generation, prepared.check);
       if (!worker) break; // the boot fails once the spawn's error is known; the rest would too
       booting.add(worker);
     }
-    const result = await booting.result;
-    if (this.booting === booting) this.booting = undefined;
-    return result;
+    return booting.result;
   }
 
   /** Deletes the TypeScript builds nothing will load again: not serving, running a worker, nor the newest. */
@@ -370,7 +386,8 @@ export class Arbiter {
     }
     const worker = this.control.adopt(id, generation, child);
     this.workers.add(worker);
-    worker.send(this.spawner!.bootMessage(id, generation, check));
+    const cue = this.handover.holds(generation) ? { acceptOnCue: true } : {};
+    worker.send({ ...this.spawner!.bootMessage(id, generation, check), ...cue });
     this.commands.spawned(worker);
     this.report.spawned(worker);
     void this.hooks.run('postFork', this.info, refOf(worker));

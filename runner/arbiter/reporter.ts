@@ -179,14 +179,23 @@ export class Reporter {
   }
 
   reloadCompleted(
-    cycle: { generation: number; trigger: string; durationMs: number; env?: string[] | undefined },
+    cycle: {
+      generation: number;
+      trigger: string;
+      durationMs: number;
+      env?: string[] | undefined;
+      ready: number;
+      workers: number;
+    },
     previous: number,
   ): void {
     const { env, ...rest } = cycle;
     this.events.emit({ type: 'reload', phase: 'completed', ...rest, ...(env ? { env } : {}) });
     const changedEnv = env ? `; env: ${env.join(', ')} changed` : '';
+    const joining =
+      cycle.ready < cycle.workers ? ` (${cycle.ready} of ${cycle.workers} ready, the rest joining)` : '';
     this.log.info(
-      `reloaded: generation ${cycle.generation} serves (was ${previous}), ${cycle.durationMs} ms${changedEnv}`,
+      `reloaded: generation ${cycle.generation} serves${joining} (was ${previous}), ${cycle.durationMs} ms${changedEnv}`,
     );
   }
 

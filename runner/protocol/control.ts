@@ -47,6 +47,13 @@ const bootMessage = s.object({
    * imports on first use cannot hide a syntax error behind a boot that went fine.
    */
   check: s.optional(s.array(s.string())),
+  /**
+   * Accept nothing until an `accept` message: the worker loads its app, makes its listen() call
+   * and says `ready`, but takes no connection from the shared socket until the old generation
+   * has stopped accepting (a new generation's workers, in a graceful cycle). Connections wait in
+   * the kernel's backlog meanwhile.
+   */
+  acceptOnCue: s.optional(s.boolean()),
   /** For the Python runtime: how to serve a `module:callable` app. */
   python: s.optional(
     s.object({
@@ -77,7 +84,20 @@ const reopenLogsMessage = s.object({ type: s.literal('reopen-logs') });
 /** Open the inspector on 127.0.0.1 and a free port (again: report the one open). */
 const inspectMessage = s.object({ type: s.literal('inspect') });
 
-export const arbiterMessageSchema = s.tagged([bootMessage, stopMessage, reopenLogsMessage, inspectMessage]);
+/**
+ * Start accepting (a worker booted with `acceptOnCue`): every worker of the old generation has
+ * said `closed` or is gone, so from now on no connection reaches old code. Sent to a worker that
+ * is not ready yet too: it accepts as soon as it is.
+ */
+const acceptMessage = s.object({ type: s.literal('accept') });
+
+export const arbiterMessageSchema = s.tagged([
+  bootMessage,
+  stopMessage,
+  reopenLogsMessage,
+  inspectMessage,
+  acceptMessage,
+]);
 export type ArbiterMessage = s.Infer<typeof arbiterMessageSchema>;
 export type BootMessage = s.Infer<typeof bootMessage>;
 export type StopMode = s.Infer<typeof stopMessage>['mode'];
@@ -93,7 +113,10 @@ export function stopChanges(current: StopMode | undefined, next: StopMode): bool
 
 // ---- worker → arbiter ------------------------------------------------------------------
 
-/** The app serves on the shared sockets (or called `arbiter.ready()` where it opted in). */
+/**
+ * The app serves on the shared sockets (or called `arbiter.ready()` where it opted in). A worker
+ * booted with `acceptOnCue` says it once its app asked to listen: it accepts at its `accept`.
+ */
 const readyMessage = s.object({ type: s.literal('ready') });
 
 /** Alive; carries request counters so no separate stats message is needed. Sent every

@@ -46,6 +46,7 @@ const handlers = new ObservedHandlers(reporter);
 const shutdownHooks = new ShutdownHooks(reporter);
 const frameworks = new FrameworkHooks(reporter);
 let servers: AppServers | undefined;
+let readiness: Readiness | undefined;
 let shutdown: Shutdown | undefined;
 
 function onMessage(message: ArbiterMessage): void {
@@ -66,6 +67,9 @@ function onMessage(message: ArbiterMessage): void {
     case 'inspect':
       send(openInspector());
       return;
+    case 'accept':
+      readiness?.accept();
+      return;
   }
 }
 
@@ -83,12 +87,13 @@ function onOrphaned(): void {
 
 async function boot(message: BootMessage): Promise<void> {
   booted = true;
-  const readiness = new Readiness(() => send({ type: 'ready' }));
+  const ready = new Readiness(() => send({ type: 'ready' }), { acceptOnCue: message.acceptOnCue });
+  readiness = ready;
   servers = new AppServers({
     port: message.port,
     fds: message.listenFds,
-    onListening: () => readiness.markListening(),
-    deferListen: (listen) => readiness.whenUnheld(listen),
+    onListening: () => ready.markListening(),
+    deferListen: (listen) => ready.whenUnheld(listen),
     onRequest: () => {
       if (message.maxRequests > 0 && servers!.served === message.maxRequests) {
         send({ type: 'retire', reason: `served ${message.maxRequests} requests (max-requests)` });
@@ -130,7 +135,7 @@ async function boot(message: BootMessage): Promise<void> {
   protectFds([3, ...message.listenFds], (text) => send({ type: 'notice', level: 'warn', message: text }));
   globalThis.arbiter = {
     onShutdown: (name, fn, options) => shutdownHooks.register(name, fn, options),
-    holdReady: (reason) => readiness.hold(reason),
+    holdReady: (reason) => ready.hold(reason),
     worker: Object.freeze({ id: message.id, generation: message.generation }),
   };
 

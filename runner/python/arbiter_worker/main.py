@@ -22,7 +22,7 @@ from .gunicorn_config import make_config, read_settings, setting_name
 from .heartbeat import Heartbeat
 from .hook_reporter import HookReporter
 from .inspector import Inspector
-from .listeners import Closing
+from .listeners import AcceptCue, Closing
 from .request_stats import RequestStats
 from .rsgi import RsgiLifecycle
 from .shutdown import ShutdownHooks, StopControl, wait_for_threads
@@ -57,6 +57,7 @@ class Runtime:
         self.shutdown_hooks = ShutdownHooks(self.reporter)
         self.inspector = Inspector(self.send)
         self.closing = Closing(self.send)
+        self.cue = AcceptCue(held=False)
         self.aborted = False
         self.rsgi_lifecycle = False  # whether an RSGI app's __rsgi_init__/__rsgi_del__ run
         self.rsgi_requested = False  # --interface rsgi
@@ -105,6 +106,8 @@ class Runtime:
                 return
             self.send({"type": "stopping", "mode": mode})  # first: the arbiter then sends no signal
             self.stop.request(mode)
+        elif kind == "accept":
+            self.cue.give()
         elif kind == "inspect":
             self.inspector.request()
         elif kind == "reopen-logs":
@@ -136,6 +139,7 @@ def main():
         return 0
     rt = Runtime(channel, app_spec or str(boot.get("app", "")))
     rt.boot = boot
+    rt.cue = AcceptCue(held=bool(boot.get("acceptOnCue")))
     rt.stats = RequestStats(rt.send, int(boot.get("maxRequests") or 0))
     rt.heartbeat = Heartbeat(rt.send, rt.stats, int(boot.get("heartbeatMs") or 0))
     channel.start_reader(rt.on_message, rt.on_eof)  # a real thread: before any monkey patching

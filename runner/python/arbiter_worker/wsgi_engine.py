@@ -17,6 +17,8 @@ from .heartbeat import tick_interval
 from .listeners import identity, replace_listening_fds, unreachable_listener
 from .request_stats import count_wsgi
 
+# How often a worker waiting for its cue looks whether it was stopped instead (and beats).
+CUE_POLL = 0.05
 # The arbiter owns the graceful deadline; gunicorn's own would cut a drain at 30 s.
 UNBOUNDED_GRACE = 24 * 3600
 
@@ -73,6 +75,12 @@ def _worker_class(base, rt, listening, spare):
         def run(self):
             if not rt.stop.stopping:  # a stop that came while loading: never ready
                 rt.send_ready()
+            # Booted to accept on cue: loaded and listening, but the old generation may still
+            # accept; the loop starts at the arbiter's 'accept' (or leaves at a stop meanwhile).
+            while not rt.cue.wait(CUE_POLL):
+                if not self.alive or rt.stop.stopping:
+                    break
+                rt.heartbeat.tick()
             return super().run()
 
     ArbiterWorker.__name__ = base.__name__
