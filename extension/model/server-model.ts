@@ -68,6 +68,9 @@ export type ReloadRow = {
   error?: ErrorInfo;
   /** The env-file variables the cycle changed, by name. */
   env?: string[];
+  /** How many of its workers were ready when it went live (at the first; the rest join as they boot). */
+  ready?: number;
+  workers?: number;
 };
 
 export type ServerPhase = 'starting' | 'running' | 'stopping' | 'exited';
@@ -308,6 +311,8 @@ export class ServerModel {
       if (event.durationMs !== undefined) row.durationMs = event.durationMs;
       if (event.error) row.error = event.error;
       if (event.env) row.env = event.env;
+      if (event.ready !== undefined) row.ready = event.ready;
+      if (event.workers !== undefined) row.workers = event.workers;
     }
     if (event.phase === 'completed') {
       this.serving = event.generation;

@@ -55,7 +55,9 @@ export function generationDescription(model: ServerModel, row: GenerationRow, no
   const countdown = deadlines.length
     ? ` · ${duration(Math.max(0, Math.min(...deadlines) - now))} to the deadline`
     : '';
-  return `${status} · ${live} of ${row.workers.length} running${countdown}${waiting}`;
+  const booting = status === 'serving' ? row.workers.filter((w) => w.state === 'booting').length : 0;
+  const joining = booting ? ` · ${booting} still booting` : '';
+  return `${status} · ${live} of ${row.workers.length} running${joining}${countdown}${waiting}`;
 }
 
 export function hookDescription(hook: HookRow, now: number): string {
@@ -89,8 +91,14 @@ export function reloadDescription(reload: ReloadRow, now: number): string {
   switch (reload.phase) {
     case 'triggered':
       return `booting for ${duration(now - reload.startedAt)}`;
-    case 'completed':
-      return `live in ${duration(reload.durationMs ?? 0)}${reload.env ? ` · env: ${reload.env.join(', ')}` : ''}`;
+    case 'completed': {
+      const { ready, workers } = reload;
+      const joined =
+        ready !== undefined && workers !== undefined && ready < workers
+          ? ` with ${ready} of ${workers} ready`
+          : '';
+      return `live in ${duration(reload.durationMs ?? 0)}${joined}${reload.env ? ` · env: ${reload.env.join(', ')}` : ''}`;
+    }
     case 'failed': {
       const error = reload.error;
       const where = error?.file ? ` (${error.file.split('/').pop()}:${error.line ?? '?'})` : '';

@@ -31,7 +31,7 @@ import { runCommand } from './intake/commands';
 import { watchFileChanges } from './intake/file-changes';
 import { WorkerCommands } from './intake/worker-commands';
 import { PendingReload, type ReloadRequest } from './intake/reload-requests';
-import { interruptStep, listenForSignals, type ArbiterSignal } from './intake/signals';
+import { interruptStep, listenForSignals, winchMeansResize, type ArbiterSignal } from './intake/signals';
 import {
   isStopping,
   nextPhase,
@@ -42,7 +42,6 @@ import {
 } from './phase';
 import { refOf, Reporter } from './reporter';
 import { bindAll, listenerName, urlOf, type BoundSocket } from './sockets';
-import { describeSpawnFailure } from './workers/exit-reasons';
 import { LIVE_STATES } from './workers/lifecycle';
 import { Staffing } from './workers/staffing';
 import { WorkerControl, type WorkerExit } from './workers/worker-control';
@@ -212,9 +211,7 @@ export class Arbiter {
   }
 
   private stopAllWorkers(): void {
-    // A terminal sends WINCH on every resize to its foreground process group; only honour it
-    // when nobody could have resized us (as gunicorn only does when daemonized).
-    if (process.stdout.isTTY || process.stdin.isTTY)
+    if (winchMeansResize())
       return this.log.info(
         'SIGWINCH ignored: the arbiter runs in a terminal, where it means a window resize',
       );
@@ -266,7 +263,8 @@ export class Arbiter {
       if (reread.hooks) this.hooks.replace(reread.hooks);
       await this.hooks.run('onReload', this.info, { generation, trigger });
       if (this.staffing.target === 0) this.staffing.set(this.config.settings.workers); // after WINCH
-      if (replaced) await this.retireAll(generation);
+      if (replaced && this.apply({ kind: 'replace' }))
+        await this.handover.retireFirst(generation, this.workers.live());
       result = await this.bootGeneration(files, !replaced);
     }
     const facts = { generation, trigger, env: reread.ok ? reread.env : undefined };
@@ -311,18 +309,6 @@ export class Arbiter {
   }
 
   /**
-   * Replace mode, for apps that cannot run twice at once (a port of their own, a lock file):
-   * the old generation stops first. Connections wait in the socket's backlog meanwhile.
-   */
-  private async retireAll(generation: number): Promise<void> {
-    this.apply({ kind: 'replace' });
-    const old = this.workers.live();
-    const reason = `reload (replace mode: generation ${generation} starts once this one is gone)`;
-    for (const worker of old) this.control.stop(worker, 'graceful', reason);
-    await Promise.all(old.map((worker) => worker.whenExited));
-  }
-
-  /**
    * The app cannot run twice at once (it said so as a second copy failed): from now on one
    * worker, and cycles stop the old generation before they start the new, as
    * `-w 1 --reload-mode replace` would; said once, with those flags to make it the default.
@@ -354,6 +340,7 @@ export class Arbiter {
     if (isStopping(this.phase)) return stopped;
     const booting = new BootingGeneration<WorkerProcess>(generation, {
       wanted: this.staffing.target,
+      liveAt: this.phase.kind === 'starting' ? 'all' : 'first',
       onFailed: (live) =>
         live.forEach((worker) => this.control.sigkill(worker, 'its generation failed to boot')),
       onAnotherCopy: (said) => this.runAlone(said),
@@ -401,8 +388,7 @@ export class Arbiter {
    * 'error', in the same turn of the loop as the spawn.
    */
   private spawnFailed(generation: number, child: ChildProcess): void {
-    child.once('error', (error) => {
-      const message = `cannot start a worker process: ${describeSpawnFailure(error, this.options.cwd)}`;
+    this.spawner!.whyFailed(child, (message) => {
       const booting = this.booting;
       if (booting?.generation === generation && !booting.settled) return booting.abort({ message });
       this.log.error(message);

@@ -38,6 +38,9 @@ process.on('exit', closeInspector); // a natural exit too: the loop ran empty
 // asked, on a free port.
 process.on('SIGUSR1', () => undefined);
 let booted = false;
+/** Loaded, and (booted to accept on cue) cued: from then on only the app keeps the process alive. */
+let loaded = false;
+let cued = true;
 
 const channel = new ControlChannel(onMessage, onOrphaned);
 const send = (message: WorkerMessage) => channel.send(message);
@@ -68,7 +71,9 @@ function onMessage(message: ArbiterMessage): void {
       send(openInspector());
       return;
     case 'accept':
+      cued = true;
       readiness?.accept();
+      releaseChannel();
       return;
   }
 }
@@ -85,8 +90,14 @@ function onOrphaned(): void {
   else realExit(0);
 }
 
+/** A listen waiting for its cue holds nothing open: until it is made, the channel keeps the worker alive. */
+function releaseChannel(): void {
+  if (loaded && cued) channel.keepAlive(false);
+}
+
 async function boot(message: BootMessage): Promise<void> {
   booted = true;
+  cued = !message.acceptOnCue;
   const ready = new Readiness(() => send({ type: 'ready' }), { acceptOnCue: message.acceptOnCue });
   readiness = ready;
   servers = new AppServers({
@@ -157,7 +168,8 @@ async function boot(message: BootMessage): Promise<void> {
     realExit(EXIT.APP_LOAD_ERROR);
   }
   // From here on only the app keeps the process alive; the channel must not.
-  channel.keepAlive(false);
+  loaded = true;
+  releaseChannel();
   if (servers.count === 0) {
     const handler = exportedHandler(exported);
     if (handler) http.createServer(handler as http.RequestListener).listen(message.port);

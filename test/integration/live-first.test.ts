@@ -22,8 +22,13 @@ function controlDir(t: TestContext): string {
 
 const generationOf = (body: string) => Number(/^gen (\d+) /.exec(body)?.[1]);
 
-/** SIGHUP `reloads` times under polling; each cycle waits until a client has seen its generation. */
-async function reloadUnderPolling(t: TestContext, run: ArbiterRun, reloads: number): Promise<void> {
+/** SIGHUP `reloads` times under polling of `workers` workers; each cycle waits until a client has seen its generation. */
+async function reloadUnderPolling(
+  t: TestContext,
+  run: ArbiterRun,
+  workers: number,
+  reloads: number,
+): Promise<void> {
   const polling = pollGenerations(await run.port(), { fresh: 2, keptAlive: 2 });
   try {
     for (let generation = 2; generation <= reloads + 1; generation++) {
@@ -43,6 +48,8 @@ async function reloadUnderPolling(t: TestContext, run: ArbiterRun, reloads: numb
   assert.deepEqual(polling.backInTime, [], 'no old-code answer after a new-code one');
   assert.equal(polling.failed, 0, `failed requests: ${polling.errors.slice(0, 5).join(', ')}`);
   assert.equal(run.all('reload').filter((e) => e.phase === 'failed').length, 0);
+  const spawned = run.all('worker.spawned').length;
+  assert.equal(spawned, workers * (reloads + 1), 'no worker was lost and replaced');
 }
 
 for (const workers of [2, 3]) {
@@ -56,7 +63,7 @@ for (const workers of [2, 3]) {
       'generations.js',
     ]);
     await run.ready(workers);
-    await reloadUnderPolling(t, run, RELOADS);
+    await reloadUnderPolling(t, run, workers, RELOADS);
   });
 }
 
@@ -119,6 +126,6 @@ test(
       { cwd: dir },
     );
     await run.ready(2);
-    await reloadUnderPolling(t, run, 10);
+    await reloadUnderPolling(t, run, 2, 10);
   },
 );

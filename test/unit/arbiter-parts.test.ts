@@ -122,11 +122,12 @@ const booting = (id: number): Booting => ({
   bootErrorReported: false,
 });
 
-function generation(wanted: number) {
+function generation(wanted: number, liveAt: 'first' | 'all' = 'first') {
   const killed: number[][] = [];
   const alone: string[] = [];
   const gen = new BootingGeneration<Booting>(7, {
     wanted,
+    liveAt,
     onFailed: (live) => killed.push(ids(live)),
     onAnotherCopy: (said) => alone.push(said),
   });
@@ -146,6 +147,31 @@ test('a generation is live at its first ready worker; none wanted is live at onc
   assert.deepEqual(await result(), { ok: true });
   assert.equal(gen.has(b), false, 'done with once settled: the rest join the live generation');
   assert.deepEqual(await generation(0).gen.result, { ok: true });
+});
+
+test('the first generation is live once all its workers are; one ready and gone while a sibling boots fails it', async () => {
+  const { gen, result } = generation(2, 'all');
+  const [a, b] = [booting(1), booting(2)];
+  gen.add(a);
+  gen.add(b);
+  Object.assign(a, { state: 'ready', readyAt: 1 });
+  gen.ready(a);
+  assert.equal(gen.settled, false);
+  Object.assign(b, { state: 'ready', readyAt: 2 });
+  gen.ready(b);
+  assert.deepEqual(await result(), { ok: true });
+
+  const crashed = generation(2, 'all');
+  const [c, d] = [booting(3), booting(4)];
+  crashed.gen.add(c);
+  crashed.gen.add(d);
+  Object.assign(c, { state: 'ready', readyAt: 5 });
+  crashed.gen.ready(c);
+  Object.assign(c, { state: 'crashed', exited: true });
+  crashed.gen.exited(c, 'ready', 1, null);
+  const failed = await crashed.result();
+  assert.match(failed?.ok === false ? failed.error.message : '', /crashed after it was ready/);
+  assert.deepEqual(crashed.killed, [[4]]);
 });
 
 test('a worker that exits before it is ready fails the generation, which kills the rest; the first failure stands', async () => {

@@ -1,17 +1,20 @@
 /**
- * A generation being booted. Its boot settles once: `ok` at its first ready worker — the
- * generation goes live there, and the rest join as they boot —, failed at the first worker that
- * cannot be ready before any is (it exited or timed out), or when the boot is aborted (a stop, no
- * process could be started). On failure its live workers are killed: nothing of a failed
- * generation serves. A later worker that fails once the generation is live is a worker boot
- * failure like a respawn's, for the arbiter to report and staffing to replace with backoff.
+ * A generation being booted. Its boot settles once: `ok` when it goes live — a cycle's at its
+ * first ready worker, the rest joining as they boot; the first generation once all are ready —,
+ * failed at the first worker that cannot be ready before that (it exited or timed out; for the
+ * first generation, also one that was ready and crashed while its siblings still booted: a
+ * generation that serves for a moment and dies is not healthy), or when the boot is aborted (a
+ * stop, no process could be started). On failure its live workers are killed: nothing of a
+ * failed generation serves. A later worker that fails once the generation is live is a worker
+ * boot failure like a respawn's, for the arbiter to report and staffing to replace with backoff.
  *
  * One exception makes the generation smaller instead of failing it: a worker that failed only
  * because another copy of the app is in the way (coexistence.ts) while a sibling of the same
  * code boots or serves — the code is fine, it cannot run twice.
  */
 import type { ErrorInfo, WorkerState } from '../../protocol/events';
-import { describeBootFailure } from '../workers/exit-reasons';
+import { describeBootFailure, describeEarlyCrash } from '../workers/exit-reasons';
+import { LIVE_STATES } from '../workers/lifecycle';
 import { anotherCopyInTheWay } from './coexistence';
 
 /**
@@ -42,6 +45,12 @@ export type BootingWorker = {
 export type BootingOptions<W> = {
   /** How many workers it boots: with none wanted (after SIGWINCH) it is live at once. */
   wanted: number;
+  /**
+   * When it goes live: at its `first` ready worker (a cycle: the old generation serves until
+   * then, and the handover makes the swap safe), or once `all` are (the first generation, whose
+   * failure the arbiter exits on: an app that cannot stay up is told at once, not crash-looped).
+   */
+  liveAt: 'first' | 'all';
   /** Kill these: their generation failed. */
   onFailed: (live: W[]) => void;
   /** A worker could not run beside its siblings (`said` is its line saying so): run the app alone from now on. */
@@ -77,9 +86,9 @@ export class BootingGeneration<W extends BootingWorker> {
     this.workers.add(worker);
   }
 
-  /** One of its workers is ready: the first makes the generation live. */
+  /** One of its workers is ready: the first, or the last, makes the generation live. */
   ready(worker: W): void {
-    if (this.has(worker)) this.settle({ ok: true });
+    if (this.has(worker) && (this.options.liveAt === 'first' || this.allReady())) this.settle({ ok: true });
   }
 
   /**
@@ -87,13 +96,19 @@ export class BootingGeneration<W extends BootingWorker> {
    * belongs to a stop, which aborts the boot its own way; one that was ready, to staffing.
    */
   exited(worker: W, before: WorkerState, code: number | null, signal: NodeJS.Signals | null): void {
-    if (!this.workers.has(worker) || worker.readyAt !== undefined || before === 'draining') return;
+    if (!this.workers.has(worker) || before === 'draining') return;
+    if (worker.readyAt !== undefined) {
+      if (this.has(worker) && LIVE_STATES.has(before))
+        this.fail({ ok: false, error: describeEarlyCrash(worker, code, signal) });
+      return;
+    }
     const anotherCopy = anotherCopyInTheWay([...worker.stderrTail, worker.bootError?.message ?? '']);
     const siblings = [...this.workers].filter((w) => w !== worker && !w.exited);
     if (anotherCopy && (this.live || siblings.length > 0)) {
       // The code boots (a sibling of the same generation does): it only cannot run twice.
       this.options.onAnotherCopy(anotherCopy);
       this.workers.delete(worker);
+      if (!this.done && this.allReady()) this.settle({ ok: true });
       return;
     }
     this.fail({
@@ -107,6 +122,10 @@ export class BootingGeneration<W extends BootingWorker> {
   /** Ends the boot now, failed: a stop came, or no worker process could be started. */
   abort(error: ErrorInfo): void {
     this.fail({ ok: false, error });
+  }
+
+  private allReady(): boolean {
+    return [...this.workers].every((w) => w.state === 'ready');
   }
 
   private fail(result: Extract<BootResult, { ok: false }>): void {

@@ -78,6 +78,17 @@ export class Handover<W extends HandoverWorker> {
     }
     return unconfirmed;
   }
+
+  /**
+   * Replace mode, for apps that cannot run twice at once (a port of their own, a lock file):
+   * the old generation stops first, and `generation` boots once all of it is gone; connections
+   * wait in the socket's backlog meanwhile, and nothing accepts on cue.
+   */
+  async retireFirst(generation: number, old: readonly W[]): Promise<void> {
+    const reason = `reload (replace mode: generation ${generation} starts once this one is gone)`;
+    for (const worker of old) this.options.stop(worker, reason);
+    await Promise.all(old.map((worker) => worker.whenExited));
+  }
 }
 
 /** The workers of `workers` that have not said `closed` (nor exited) within `ms`. */

@@ -53,6 +53,18 @@ export function describeBootFailure(
   return withLastOutput(worker, `worker ${worker.id} exited before it was ready (${how(code, signal)})`);
 }
 
+/** The error of a generation one of whose workers was ready and then exited before the rest were. */
+export function describeEarlyCrash(
+  worker: WorkerFacts & { id: number },
+  code: number | null,
+  signal: string | null,
+): ErrorInfo {
+  return withLastOutput(
+    worker,
+    `worker ${worker.id} crashed after it was ready, while its generation was still booting (${how(code, signal)})`,
+  );
+}
+
 /** `message`, and what the worker last wrote to stderr: what explains a crash the runtime could not report. */
 function withLastOutput(worker: WorkerFacts, message: string): ErrorInfo {
   const tail = worker.stderrTail.join('\n').trim();

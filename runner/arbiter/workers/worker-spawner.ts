@@ -13,6 +13,7 @@ import type { GenerationBuilds } from '../generations/generation-builds';
 import type { Reporter } from '../reporter';
 import { primaryPort, type BoundSocket } from '../sockets';
 import { bootMessage } from './boot-message';
+import { describeSpawnFailure } from './exit-reasons';
 import { StandbyPool } from './standby-pool';
 import { runsTypeScript, tsxFlags } from './typescript-runtime';
 import { spawnWorkerChild } from './worker-process';
@@ -83,6 +84,13 @@ export class WorkerSpawner {
       jitter: Math.random(),
     };
     return bootMessage(facts, this.options.settings());
+  }
+
+  /** Calls `then` with why `child` could not be started (Node says it on 'error', in the spawn's turn of the loop). */
+  whyFailed(child: ChildProcess, then: (message: string) => void): void {
+    child.once('error', (error) =>
+      then(`cannot start a worker process: ${describeSpawnFailure(error, this.options.cwd)}`),
+    );
   }
 
   /** Starts a worker process, contained before it can start anything. */
