@@ -111,21 +111,27 @@ test('a later worker of the new generation that fails to boot keeps the new code
   await run.waitForOutput(/worker 4 told to fail/);
 });
 
-const skipPython = noPythonPackages('gunicorn');
+/** A copy of tagged.py (its answers name their generation) to serve from. */
+function taggedApp(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-live-first-py-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(join(FIXTURES, 'python-apps', 'tagged.py'), join(dir, 'tagged.py'));
+  return dir;
+}
 
-test(
-  'a WSGI app on sync workers: over 10 reloads no client goes back to old code',
-  { skip: skipPython },
-  async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'arbiter-live-first-py-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    cpSync(join(FIXTURES, 'python-apps', 'tagged.py'), join(dir, 'tagged.py'));
-    const run = startArbiter(
-      t,
-      ['--python', PYTHON, '-w', '2', '-b', '127.0.0.1:0', '--no-reload', 'tagged:application'],
-      { cwd: dir },
-    );
-    await run.ready(2);
-    await reloadUnderPolling(t, run, 2, 10);
-  },
-);
+const PYTHON_ARGS = ['--python', PYTHON, '-w', '2', '-b', '127.0.0.1:0', '--no-reload'];
+
+for (const [what, args, packages] of [
+  ['a WSGI app on sync workers', ['tagged:application'], ['gunicorn']],
+  ['an ASGI app on uvicorn, which keeps connections alive', ['tagged:asgi'], ['uvicorn']],
+] as const) {
+  test(
+    `${what}: over 10 reloads no client goes back to old code`,
+    { skip: noPythonPackages(...packages) },
+    async (t) => {
+      const run = startArbiter(t, [...PYTHON_ARGS, ...args], { cwd: taggedApp(t) });
+      await run.ready(2);
+      await reloadUnderPolling(t, run, 2, 10);
+    },
+  );
+}

@@ -189,7 +189,23 @@ def serve(rt, app):
             for server in getattr(self, "servers", []):
                 for sock in server.sockets or ():
                     loop.remove_reader(sock.fileno())
+            self._end_kept_alive()
             rt.closing.closed()
+
+        def _end_kept_alive(self):
+            """No further request on a connection this worker kept alive: the new generation may have
+            answered that client already. An idle one is closed (a client sends an idempotent request
+            again, on a fresh connection), a busy one answers with `Connection: close`. A connection
+            whose first request is still on its way is served: it was made before the new code
+            answered anyone (_hear_accepted)."""
+            for connection in list(getattr(self.server_state, "connections", ())):
+                cycle = getattr(connection, "cycle", None)
+                if cycle is None:
+                    continue
+                if cycle.response_complete:
+                    connection.transport.close()
+                else:
+                    cycle.keep_alive = False
 
         async def _hear_accepted(self, grace):
             """Waits, up to `grace`, until every accepted connection has sent its request: uvicorn's
