@@ -24,7 +24,8 @@ import type { WatcherHandle } from '../watch/watcher-handle';
 import type { ArbiterOptions } from './arbiter-options';
 import { BootingGeneration, type BootResult } from './generations/booting-generation';
 import { GenerationBuilds } from './generations/generation-builds';
-import { Handover } from './generations/handover';
+import { CLOSE_CONFIRM_MS, Handover } from './generations/handover';
+import { runAlone } from './generations/coexistence';
 import { LiveConfig } from './generations/live-config';
 import { HookRunner } from './hooks/hook-runner';
 import { runCommand } from './intake/commands';
@@ -49,8 +50,6 @@ import type { WorkerProcess } from './workers/worker-process';
 import { WorkerSet } from './workers/worker-set';
 import { WorkerSpawner } from './workers/worker-spawner';
 
-/** How long a reload waits for an old worker to say it accepts no more connections before it kills it. */
-const CLOSE_CONFIRM_MS = 1_000;
 /** How long a stop waits for arbiter hooks still running (an onReload the stop cut short) before onExit. */
 const STOP_HOOK_WAIT_MS = 5_000;
 
@@ -267,18 +266,20 @@ export class Arbiter {
         await this.handover.retireFirst(generation, this.workers.live());
       result = await this.bootGeneration(files, !replaced);
     }
-    const facts = { generation, trigger, env: reread.ok ? reread.env : undefined };
-    const cycled = this.apply({ kind: 'cycled' });
-    if (!cycled || !result.ok) this.handover.release(generation);
-    if (!cycled) return; // stopped meanwhile
-    if (result.ok) {
-      const previous = this.serving;
+    const previous = this.serving;
+    if (result.ok && !isStopping(this.phase)) {
+      // Still cycling while the old generation hands over: a reload asked meanwhile waits for it.
       this.serving = generation;
       this.staffing.succeeded();
       const old = this.workers.live().filter((worker) => worker.generation < generation);
       const reason = `reload (generation ${generation} is ready)`;
       await this.handover.swap(generation, old, () => this.workers.ofGeneration(generation), reason);
-      if (isStopping(this.phase)) return;
+    }
+    const facts = { generation, trigger, env: reread.ok ? reread.env : undefined };
+    const cycled = this.apply({ kind: 'cycled' });
+    if (!cycled || !result.ok) this.handover.release(generation);
+    if (!cycled) return; // stopped meanwhile
+    if (result.ok) {
       const ready = this.workers.serving(generation).filter((worker) => worker.state === 'ready').length;
       const durationMs = Math.round(performance.now() - startedAt);
       this.report.reloadCompleted({ ...facts, durationMs, ready, workers: this.staffing.target }, previous);
@@ -308,20 +309,9 @@ export class Arbiter {
     else this.fillStandby();
   }
 
-  /**
-   * The app cannot run twice at once (it said so as a second copy failed): from now on one
-   * worker, and cycles stop the old generation before they start the new, as
-   * `-w 1 --reload-mode replace` would; said once, with those flags to make it the default.
-   */
+  /** The app cannot run twice at once: one worker, replace mode, from now on (coexistence.ts). */
   private runAlone(said: string): void {
-    if (this.config.settings.reloadMode === 'replace' && this.staffing.target === 1) return;
-    this.log.warn(
-      `this app cannot run twice at once ("${said}"): running one worker, and each reload stops it before starting the next (start with -w 1 --reload-mode replace to say so)`,
-    );
-    this.config.override({ workers: 1, reloadMode: 'replace' });
-    if (this.staffing.target === 1) return;
-    this.staffing.set(1);
-    this.report.workerCount(1, 'the app cannot run twice at once');
+    runAlone(said, { config: this.config, staffing: this.staffing, report: this.report, log: this.log });
   }
 
   /**

@@ -12,6 +12,9 @@
  * connections again whenever it resumes: it is killed, and the cue waits for its exit.
  */
 
+/** How long an old worker has to say it accepts no more connections before it is killed. */
+export const CLOSE_CONFIRM_MS = 1_000;
+
 /** What the handover reads of a worker. */
 export type HandoverWorker = {
   readonly generation: number;
