@@ -111,6 +111,23 @@ test('a later worker of the new generation that fails to boot keeps the new code
   await run.waitForOutput(/worker 4 told to fail/);
 });
 
+test('an old worker that cannot say it stopped accepting (frozen) is killed before the new code accepts', async (t) => {
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'app.js']);
+  const [old] = await run.ready(1);
+  const port = await run.port();
+  assert.equal((await get(port, '/freeze')).body, 'freezing');
+  run.signal('SIGHUP');
+  const killed = await run.waitFor('worker.state', (e) => e.pid === old!.pid && e.state === 'killed');
+  assert.match(killed.reason, /did not say it stopped accepting within 1000 ms/);
+  const completed = await run.waitFor('reload', (e) => e.phase === 'completed' && e.generation === 2);
+  assert.ok(
+    run.events.indexOf(killed) < run.events.indexOf(completed),
+    'killed before the handover completed',
+  );
+  const [fresh] = await run.ready(1, 2);
+  assert.equal((await get(port)).pid, fresh!.pid);
+});
+
 /** A copy of tagged.py (its answers name their generation) to serve from. */
 function taggedApp(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'arbiter-live-first-py-'));
