@@ -62,6 +62,8 @@ function onMessage(message: ArbiterMessage): void {
       stop(message.mode);
       // Its servers stopped accepting in stop(), synchronously: say so.
       send({ type: 'closed' });
+      cued = true; // no cue will come: the channel no longer holds an app that owns its exit open
+      releaseChannel();
       return;
     case 'reopen-logs':
       // Apps that reopen their logs on SIGUSR1 get the call without Node's inspector opening.
