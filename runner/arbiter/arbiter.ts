@@ -407,7 +407,8 @@ export class Arbiter {
   /** A worker process ended (reported): clean up after it, and repair the worker set. */
   private reap(worker: WorkerProcess, { before, code, signal, reason }: WorkerExit): void {
     const { state } = worker;
-    // A boot failure outside a cycle's boot (a respawn) is told here; a cycle's, by the cycle.
+    // A boot failure outside a cycle's boot (a respawn, a later worker of a generation already
+    // live) is told here, on the worker's own line; a cycle's, by the cycle's `reload failed`.
     if (state === 'boot-failed' && worker.bootError && !this.booting?.has(worker))
       this.report.say(worker, 'error', formatError(worker.bootError));
     if (worker.pid) this.spawner?.containment.cleanUpAfter(worker.pid, (s) => worker.signalGroup(s));
