@@ -140,6 +140,11 @@ const PYTHON_ARGS = ['--python', PYTHON, '-w', '2', '-b', '127.0.0.1:0', '--no-r
 
 for (const [what, args, packages] of [
   ['a WSGI app on sync workers', ['tagged:application'], ['gunicorn']],
+  [
+    'a WSGI app on gthread workers, which keep connections alive',
+    ['-k', 'gthread', 'tagged:kept_alive'],
+    ['gunicorn'],
+  ],
   ['an ASGI app on uvicorn, which keeps connections alive', ['tagged:asgi'], ['uvicorn']],
 ] as const) {
   test(

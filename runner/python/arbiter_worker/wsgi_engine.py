@@ -67,6 +67,22 @@ def _worker_class(base, rt, listening, spare):
                 rt.closing.closed()
             os.kill(os.getpid(), signal.SIGTERM if mode == "graceful" else signal.SIGQUIT)
 
+        def reuse_connection(self, conn, client):
+            # gthread's: a kept-alive connection is readable again. After 'closed' that is a request
+            # the old code must not answer (the new generation may have answered this client): the
+            # connection is closed unanswered, and the client sends it again on a fresh one. On the
+            # worker's own loop, as gthread's own version runs.
+            if not rt.closing.done:
+                return super().reuse_connection(conn, client)
+            with self._lock:
+                self.poller.unregister(client)
+                try:
+                    self._keep.remove(conn)
+                except ValueError:
+                    return  # gthread's own race: another path took it
+            self.nr_conns -= 1
+            conn.close()
+
         def handle_abort(self, sig, frame):
             rt.aborted = True
             rt.send({"type": "notice", "level": "warn", "message": "aborted by the arbiter (heartbeat timeout)"})
