@@ -20,6 +20,7 @@ import { CLOCK_TICKS } from './proc';
 import { measureReload } from './reload';
 import { measureReloadPeers, renderReloadPeers, stopPeers, type PeerFigures } from './reload-peers';
 import { renderReport, type Figures, type LoadRun } from './report';
+import { measureRequestCost, renderRequestCost, type RequestCostFigures } from './request-cost';
 
 const APP = resolve(__dirname, 'fixtures/hello.mjs');
 const RESULTS = resolve(ROOT, 'bench/results.md');
@@ -127,6 +128,7 @@ async function loadCluster(server: ClusterServer, figures: Figures): Promise<voi
 
 type Outcome = {
   figures: Figures;
+  requestCost: RequestCostFigures;
   peers: PeerFigures[];
   peersSeconds: number;
   bigTree: BigTreeFigures;
@@ -215,6 +217,9 @@ async function main(): Promise<Outcome> {
     },
   );
 
+  log('request cost: an arbiter worker against plain node, pinned');
+  const requestCost = await measureRequestCost(APP, log);
+
   log('reload on save: arbiter, nodemon, node --watch, gunicorn');
   const peersStartedAt = performance.now();
   const peers = await measureReloadPeers(log);
@@ -229,7 +234,7 @@ async function main(): Promise<Outcome> {
   const activation = await measureActivation(ACTIVATIONS, log);
 
   figures.elapsedSeconds = (performance.now() - startedAt) / 1000;
-  return { figures, peers, peersSeconds, bigTree, bigTreeSeconds, activation };
+  return { figures, requestCost, peers, peersSeconds, bigTree, bigTreeSeconds, activation };
 }
 
 async function stopEverything(): Promise<void> {
@@ -246,7 +251,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 main().then(
-  ({ figures, peers, peersSeconds, bigTree, bigTreeSeconds, activation }) => {
+  ({ figures, requestCost, peers, peersSeconds, bigTree, bigTreeSeconds, activation }) => {
     const report = renderReport(figures, {
       date: new Date().toISOString(),
       node: process.version,
@@ -261,6 +266,8 @@ main().then(
       settleSeconds: SETTLE_MS / 1000,
       disturbedPercent: DISTURBED_PERCENT,
     }).concat(
+      '\n',
+      renderRequestCost(requestCost),
       '\n',
       renderReloadPeers(peers, peersSeconds),
       '\n',

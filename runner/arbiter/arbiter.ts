@@ -23,6 +23,7 @@ import { EXIT } from '../protocol/exit-codes';
 import type { WatcherHandle } from '../watch/watcher-handle';
 import type { ArbiterOptions } from './arbiter-options';
 import { BootingGeneration, type BootResult } from './generations/booting-generation';
+import { generationProfile } from './generations/boot-profile';
 import { GenerationBuilds } from './generations/generation-builds';
 import { CLOSE_CONFIRM_MS, Handover } from './generations/handover';
 import { runAlone } from './generations/coexistence';
@@ -249,6 +250,7 @@ export class Arbiter {
    */
   private async cycle(request: ReloadRequest): Promise<void> {
     const startedAt = performance.now();
+    const cycleStartedAt = Date.now();
     const generation = this.newest + 1;
     const { trigger, files } = request;
     this.report.reloadTriggered(generation, trigger, files);
@@ -282,7 +284,10 @@ export class Arbiter {
     if (result.ok) {
       const ready = this.workers.serving(generation).filter((worker) => worker.state === 'ready').length;
       const durationMs = Math.round(performance.now() - startedAt);
-      this.report.reloadCompleted({ ...facts, durationMs, ready, workers: this.staffing.target }, previous);
+      const cycle = { generation, request, startedAt: cycleStartedAt };
+      const profile = generationProfile(cycle, this.workers.all(), this.builds, this.spawner!);
+      const live = { ready, workers: this.staffing.target, profile };
+      this.report.reloadCompleted({ ...facts, durationMs, ...live }, previous);
     } else {
       if (result.anotherCopy && !replaced) {
         // The new generation could not boot beside the old one: the same cycle again, one at a time.
@@ -455,6 +460,7 @@ export class Arbiter {
     await this.hooks.idle(code === EXIT.KILLED ? 0 : STOP_HOOK_WAIT_MS);
     // Workers of a failed boot were just killed: let their exits be reported first.
     await Promise.all(this.workers.all().map((worker) => worker.whenExited));
+    await this.control.reported(); // what the last workers held
     await this.spawner?.closeStandbys();
     await this.hooks.run('onExit', this.info);
     for (const socket of this.sockets) socket.close();

@@ -8,7 +8,18 @@ import type { EventSink } from '../log/event-sink';
 import type { Level, Logger } from '../log/logger';
 import type { StopMode, WorkerMessage } from '../protocol/control';
 import type { Settings } from '../config/settings';
-import type { ErrorInfo, EventBody, HookOutcome, Listener, WorkerState } from '../protocol/events';
+import type {
+  BootProfile,
+  ErrorInfo,
+  EventBody,
+  HeldResources,
+  HookOutcome,
+  InFlightRequest,
+  Listener,
+  WorkerState,
+} from '../protocol/events';
+import { describeBootProfile } from '../protocol/boot-profile-text';
+import { leftOpen } from '../protocol/held-text';
 import { formatError } from '../log/format-error';
 
 /** Which worker a fact is about: the fields every worker event starts with. */
@@ -139,6 +150,27 @@ export class Reporter {
     this.events.emit({ type: 'worker.lingering', ...refOf(worker), resources });
   }
 
+  /** What a worker held (`stop`, `exit`) or was found holding when it was killed; what was never closed is said. */
+  resources(worker: WorkerRef, at: 'stop' | 'exit' | 'kill', held: HeldResources): void {
+    this.events.emit({ type: 'worker.resources', ...refOf(worker), at, held });
+    const left = at === 'stop' ? [] : leftOpen(held);
+    if (left.length > 0)
+      this.say(
+        worker,
+        'warn',
+        `${at === 'kill' ? 'held when killed' : 'left open at exit'}: ${left.join(', ')}`,
+      );
+  }
+
+  /** Which requests a draining worker waits on, or which its kill cut. */
+  requests(worker: WorkerRef, at: 'draining' | 'cut', requests: InFlightRequest[], total: number): void {
+    this.events.emit({ type: 'worker.requests', ...refOf(worker), at, requests, total });
+    const listed = requests.map((request) => `${request.method} ${request.path} (${seconds(request.ageMs)})`);
+    const more = total > requests.length ? ` and ${total - requests.length} more` : '';
+    if (at === 'cut')
+      this.say(worker, 'warn', `the kill cut ${total} request(s): ${listed.join(', ')}${more}`);
+  }
+
   inspector(worker: WorkerRef, message: Inspector): void {
     if (message.error) {
       this.say(worker, 'warn', `cannot open its inspector: ${message.error}`);
@@ -186,16 +218,24 @@ export class Reporter {
       env?: string[] | undefined;
       ready: number;
       workers: number;
+      profile?: BootProfile | undefined;
     },
     previous: number,
   ): void {
-    const { env, ...rest } = cycle;
-    this.events.emit({ type: 'reload', phase: 'completed', ...rest, ...(env ? { env } : {}) });
+    const { env, profile, ...rest } = cycle;
+    this.events.emit({
+      type: 'reload',
+      phase: 'completed',
+      ...rest,
+      ...(env ? { env } : {}),
+      ...(profile ? { profile } : {}),
+    });
     const changedEnv = env ? `; env: ${env.join(', ')} changed` : '';
     const joining =
       cycle.ready < cycle.workers ? ` (${cycle.ready} of ${cycle.workers} ready, the rest joining)` : '';
+    const live = profile ? `; ${describeBootProfile(profile)}` : '';
     this.log.info(
-      `reloaded: generation ${cycle.generation} serves${joining} (was ${previous}), ${cycle.durationMs} ms${changedEnv}`,
+      `reloaded: generation ${cycle.generation} serves${joining} (was ${previous}), ${cycle.durationMs} ms${changedEnv}${live}`,
     );
   }
 
@@ -265,3 +305,6 @@ export class Reporter {
     this.events.emit(event);
   }
 }
+
+/** 12400 → "12.4 s" */
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;

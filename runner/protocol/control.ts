@@ -7,7 +7,13 @@
  * user code, so a malformed line is reported and skipped, never trusted.
  */
 import * as s from './schema';
-import { errorInfoSchema, HOOK_OUTCOMES } from './events';
+import {
+  depsProfileSchema,
+  errorInfoSchema,
+  heldResourcesSchema,
+  HOOK_OUTCOMES,
+  inFlightRequestSchema,
+} from './events';
 import { parseLine } from './parse-line';
 
 /** The fd on which a worker finds its control channel. */
@@ -114,10 +120,25 @@ export function stopChanges(current: StopMode | undefined, next: StopMode): bool
 // ---- worker → arbiter ------------------------------------------------------------------
 
 /**
+ * What only the worker sees of its boot, in ms from the moment it took its boot message. The
+ * parts do not overlap; `bootMs` covers them and the runtime's own set-up.
+ */
+const workerBootProfile = s.object({
+  /** From the boot message to ready. */
+  bootMs: s.number(),
+  deps: depsProfileSchema,
+  /** Loading the app's own modules, less the third-party modules they loaded. */
+  codeMs: s.number(),
+  /** From the app loaded until it listened, less the third-party modules loaded meanwhile. */
+  listenMs: s.number(),
+});
+export type WorkerBootProfile = s.Infer<typeof workerBootProfile>;
+
+/**
  * The app serves on the shared sockets (or called `arbiter.ready()` where it opted in). A worker
  * booted with `acceptOnCue` says it once its app asked to listen: it accepts at its `accept`.
  */
-const readyMessage = s.object({ type: s.literal('ready') });
+const readyMessage = s.object({ type: s.literal('ready'), profile: s.optional(workerBootProfile) });
 
 /** Alive; carries request counters so no separate stats message is needed. Sent every
  * `heartbeatMs`, and in between when the counters changed (at most once a second). */
@@ -167,6 +188,31 @@ const retireMessage = s.object({ type: s.literal('retire'), reason: s.string() }
 /** The worker has drained and finished its hooks but something keeps it alive. */
 const lingeringMessage = s.object({ type: s.literal('lingering'), resources: s.array(s.string()) });
 
+/**
+ * What the worker holds open: `stop` as its stop begins, `exit` after its hooks, just before it
+ * exits. Read from /proc/self, leaving out the runtime's own (stdio, this channel, the shared
+ * listening sockets).
+ */
+const resourcesMessage = s.object({
+  type: s.literal('resources'),
+  at: s.oneOf(['stop', 'exit']),
+  held: heldResourcesSchema,
+});
+
+/** The most in-flight requests one report lists (the oldest). */
+export const IN_FLIGHT_LIST_LIMIT = 20;
+
+/**
+ * While it drains: the requests the worker still serves, oldest first (at most
+ * IN_FLIGHT_LIST_LIMIT; `total` counts all). Sent as its stop begins if any are in flight, every
+ * second while any remain, and once more, empty, when the last one ended.
+ */
+const requestsMessage = s.object({
+  type: s.literal('requests'),
+  requests: s.array(inFlightRequestSchema),
+  total: s.integer(0),
+});
+
 /** Something the runtime wants the user to read (shown in the log with the worker prefix). */
 const noticeMessage = s.object({
   type: s.literal('notice'),
@@ -192,6 +238,8 @@ export const workerMessageSchema = s.tagged([
   closedMessage,
   retireMessage,
   lingeringMessage,
+  resourcesMessage,
+  requestsMessage,
   noticeMessage,
   inspectorMessage,
 ]);

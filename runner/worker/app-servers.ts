@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { sep } from 'node:path';
+import type { InFlightRequest } from '../protocol/events';
 
 type ListenArgs = unknown[];
 
@@ -38,8 +39,8 @@ export class AppServers {
   private expected = 0;
   private accepting = true;
   served = 0;
-  inflight = 0;
-  private readonly responses = new Set<http.ServerResponse>();
+  /** The responses not yet ended, with when their request came (performance.now()). */
+  private readonly responses = new Map<http.ServerResponse, number>();
   private readonly upgraded = new Set<net.Socket>();
   /** Every connection of the app's servers: the ones that never send a request are closed when stopping. */
   private readonly connections = new Set<net.Socket>();
@@ -61,6 +62,25 @@ export class AppServers {
 
   get count(): number {
     return this.servers.size;
+  }
+
+  get inflight(): number {
+    return this.responses.size;
+  }
+
+  /**
+   * The requests in flight, oldest first, at most `limit`: method, path (without its query,
+   * which may carry tokens) and how long ago each came.
+   */
+  inflightRequests(limit: number): InFlightRequest[] {
+    const now = performance.now();
+    const requests: InFlightRequest[] = [];
+    for (const [response, since] of this.responses) {
+      if (requests.length === limit) break;
+      const { method = '?', url = '' } = response.req;
+      requests.push({ method, path: url.split('?')[0] || '/', ageMs: Math.round(now - since) });
+    }
+    return requests;
   }
 
   private shouldTakeOver(server: net.Server, args: ListenArgs): boolean {
@@ -122,18 +142,24 @@ export class AppServers {
     });
     server.on('request', (_request: http.IncomingMessage, response: http.ServerResponse) => {
       this.served++;
-      this.inflight++;
-      this.responses.add(response);
+      this.responses.set(response, performance.now());
       this.options.onRequest();
-      response.once('close', () => {
-        this.inflight--;
-        this.responses.delete(response);
-        // While draining, a keep-alive connection that just went idle would otherwise hold the
-        // worker until the client hangs up.
-        if (!this.accepting) (server as http.Server).closeIdleConnections?.();
-      });
+      // One listener shared by every response (no closure, no once-wrapper per request: this
+      // runs for every request the app serves).
+      response.on('close', this.onResponseClose);
+      if (!this.accepting) response.shouldKeepAlive = false;
     });
   }
+
+  /** A response ended (or its connection did): called with the response as `this`. */
+  private readonly onResponseClose = ((servers: AppServers) =>
+    function (this: http.ServerResponse): void {
+      servers.responses.delete(this);
+      // While draining, a keep-alive connection that just went idle would otherwise hold the
+      // worker until the client hangs up.
+      if (!servers.accepting)
+        for (const server of servers.servers) (server as http.Server).closeIdleConnections?.();
+    })(this);
 
   /**
    * Once stopped, this worker serves no further request on a connection it kept alive: the new
@@ -190,7 +216,7 @@ export class AppServers {
    */
   closeLongLived(): void {
     for (const socket of this.connections) if (socket.bytesRead === 0) socket.destroy();
-    for (const response of this.responses) {
+    for (const response of this.responses.keys()) {
       if (!String(response.getHeader('content-type') ?? '').startsWith('text/event-stream')) continue;
       response.shouldKeepAlive = false; // the connection closes with the stream
       response.end();
@@ -228,7 +254,7 @@ export class AppServers {
   stopAccepting(): Promise<void> {
     this.accepting = false;
     // Answers not begun yet say `Connection: close`, so that no client sends another request on them.
-    for (const response of this.responses) if (!response.headersSent) response.shouldKeepAlive = false;
+    for (const response of this.responses.keys()) if (!response.headersSent) response.shouldKeepAlive = false;
     const waits = [...this.servers].map(
       (server) =>
         new Promise<void>((resolve) => {

@@ -11,9 +11,12 @@ import { locateError, userStack } from '../errors/error-location';
 import { EXIT } from '../protocol/exit-codes';
 import { findSyntaxError } from '../errors/syntax-location';
 import { AppServers } from './app-servers';
+import { BootTiming } from './boot-timing';
 import { ControlChannel } from './control-channel';
 import { FrameworkHooks } from './framework-hooks';
+import { HeldReports } from './held-now';
 import { HookReporter } from './hook-reporter';
+import { enableCompileCache } from './compile-cache';
 import { closeInspector, openInspector } from './inspector';
 import { exportedHandler, loadApp } from './load-app';
 import { ObservedHandlers } from './observed-handlers';
@@ -41,6 +44,8 @@ let booted = false;
 /** Loaded, and (booted to accept on cue) cued: from then on only the app keeps the process alive. */
 let loaded = false;
 let cued = true;
+// While a standby waits: its boot then pays nothing for it.
+enableCompileCache();
 
 const channel = new ControlChannel(onMessage, onOrphaned);
 const send = (message: WorkerMessage) => channel.send(message);
@@ -48,6 +53,7 @@ const reporter = new HookReporter(send);
 const handlers = new ObservedHandlers(reporter);
 const shutdownHooks = new ShutdownHooks(reporter);
 const frameworks = new FrameworkHooks(reporter);
+const held = new HeldReports(send);
 let servers: AppServers | undefined;
 let readiness: Readiness | undefined;
 let shutdown: Shutdown | undefined;
@@ -100,7 +106,11 @@ function releaseChannel(): void {
 async function boot(message: BootMessage): Promise<void> {
   booted = true;
   cued = !message.acceptOnCue;
-  const ready = new Readiness(() => send({ type: 'ready' }), { acceptOnCue: message.acceptOnCue });
+  held.booted(message.listenFds);
+  const timing = new BootTiming(message.app);
+  const ready = new Readiness(() => send({ type: 'ready', profile: timing.profile() }), {
+    acceptOnCue: message.acceptOnCue,
+  });
   readiness = ready;
   servers = new AppServers({
     port: message.port,
@@ -116,13 +126,15 @@ async function boot(message: BootMessage): Promise<void> {
     timed: (name, fn) => frameworks.timed(name, fn as never),
   });
   shutdown = new Shutdown({
-    beforeStop: () => frameworks.beforeStop(),
+    // What the app holds as the stop begins is read before any of its shutdown code runs.
+    beforeStop: () => Promise.all([frameworks.beforeStop(), held.atStop()]).then(() => undefined),
     servers,
     reporter,
     handlers,
     shutdownHooks,
     send,
     exit: realExit,
+    beforeExit: () => held.beforeExit(),
     longLivedGraceMs: message.longLivedGraceMs ?? 1000,
   });
 
@@ -135,7 +147,11 @@ async function boot(message: BootMessage): Promise<void> {
     send({ type: 'notice', level: 'warn', message: 'aborted by the arbiter (heartbeat timeout)' });
     realExit(1);
   });
-  process.on('exit', () => reporter.closeAllAtExit());
+  process.on('exit', () => {
+    reporter.closeAllAtExit();
+    // After its hooks, what the app still holds was never closed (a pool it forgot).
+    if (shutdown?.stopping) held.atExit();
+  });
   process.on('uncaughtExceptionMonitor', (error) => send({ type: 'fatal', error: describeError(error) }));
   process.exit = ((code?: number | string | null) => {
     const numeric = typeof code === 'number' ? code : Number(code ?? process.exitCode ?? 0) || 0;
@@ -164,7 +180,7 @@ async function boot(message: BootMessage): Promise<void> {
   if (message.sourceMaps) process.setSourceMapsEnabled(true);
   let exported: unknown;
   try {
-    exported = await loadApp(message.app);
+    exported = await timing.loading(() => loadApp(message.app));
   } catch (error) {
     send({ type: 'boot-error', error: describeLoadError(error, message.app) });
     realExit(EXIT.APP_LOAD_ERROR);

@@ -9,12 +9,13 @@
  */
 import { stopChanges, type StopMode, type WorkerMessage } from '../protocol/control';
 import type { AppServers } from './app-servers';
+import { DrainReport } from './drain-report';
 import type { HookReporter } from './hook-reporter';
 import type { ObservedHandlers } from './observed-handlers';
 import type { ShutdownHooks } from './shutdown-hooks';
 
 type Deps = {
-  /** Before anything of the app runs for the stop: frameworks' hooks are instrumented. */
+  /** Before anything of the app runs for the stop: frameworks' hooks are instrumented, what it holds is read. */
   beforeStop: () => Promise<void>;
   servers: AppServers;
   reporter: HookReporter;
@@ -23,6 +24,8 @@ type Deps = {
   send: (message: WorkerMessage) => void;
   /** The real process.exit, before the worker wrapped it. */
   exit: (code: number) => never;
+  /** Just before the worker ends the process itself: what the app still holds is reported. */
+  beforeExit: () => Promise<void>;
   /** SSE and WebSocket connections never finish by themselves: they are closed after this. */
   longLivedGraceMs: number;
 };
@@ -65,6 +68,7 @@ export class Shutdown {
   private async run(): Promise<void> {
     const { servers, shutdownHooks, reporter, handlers } = this.deps;
     const drained = servers.stopAccepting();
+    new DrainReport(servers, this.deps.send).start();
     const instrumented = this.deps.beforeStop().catch(() => undefined);
     const signal = this.appSignal(this.mode!);
     if (this.mode === 'graceful') {
@@ -86,6 +90,7 @@ export class Shutdown {
       await instrumented;
       handlers.deliver(signal, signal);
     }
+    await instrumented; // what the app held as the stop began is read before its hooks run
     await shutdownHooks.runAll();
     await reporter.settled();
     if (signal) {
@@ -99,6 +104,7 @@ export class Shutdown {
       handlers.deliver('beforeExit', this.exitCode);
       await reporter.settled();
     }
+    await this.deps.beforeExit();
     this.deps.exit(this.exitCode);
   }
 

@@ -50,6 +50,28 @@ const EVENTS: ArbiterEvent[] = [
   },
   { ...envelope, type: 'worker.stats', ...worker, served: 10, inflight: 1 },
   { ...envelope, type: 'worker.lingering', ...worker, resources: ['Timeout', 'TCPSocket'] },
+  {
+    ...envelope,
+    type: 'worker.resources',
+    ...worker,
+    at: 'exit',
+    held: {
+      connections: [{ peer: '127.0.0.1:6379', service: 'Redis', count: 3 }],
+      listening: [],
+      files: ['/srv/app/app.log'],
+      openFiles: 1,
+      children: [{ pid: 99, command: 'sleep 30' }],
+      threads: [{ name: 'flusher', daemon: false }],
+    },
+  },
+  {
+    ...envelope,
+    type: 'worker.requests',
+    ...worker,
+    at: 'draining',
+    requests: [{ method: 'GET', path: '/export', ageMs: 12_000 }],
+    total: 1,
+  },
   { ...envelope, type: 'worker.inspector', ...worker, url: 'ws://127.0.0.1:40123/0f2c', port: 40123 },
   { ...envelope, type: 'worker.inspector', ...worker, error: 'Inspector is not available' },
   { ...envelope, type: 'worker.paused', ...worker, paused: true },
@@ -171,7 +193,7 @@ void test('an unknown or missing type is refused, naming the allowed types', () 
 });
 
 void test('a field of the wrong type is refused, naming its path and what was expected', () => {
-  const [started, spawned, state, exited, , lingering, , , , , hook, reload] = EVENTS as Record<
+  const [started, spawned, state, exited, , lingering, , , , , , , hook, reload] = EVENTS as Record<
     string,
     unknown
   >[];
@@ -235,7 +257,7 @@ void test('worker messages: bad lines are refused with the type list or the fiel
   const table: [line: string, expected: string][] = [
     [
       '{"type":"boot"}',
-      "type: expected one of ready, heartbeat, boot-error, fatal, hook, stopping, closed, retire, lingering, notice, inspector, got 'boot'",
+      "type: expected one of ready, heartbeat, boot-error, fatal, hook, stopping, closed, retire, lingering, resources, requests, notice, inspector, got 'boot'",
     ],
     ['{"type":"heartbeat","served":-1,"inflight":0}', 'served: expected a whole number from 0, got number'],
     ['{"type":"heartbeat","served":1}', 'inflight: expected a whole number from 0, got undefined'],

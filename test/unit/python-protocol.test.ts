@@ -3,10 +3,11 @@
  * defines: it cannot import the TypeScript, so this reads what its sources send and handle.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { arbiterMessageSchema, workerMessageSchema } from '../../runner/protocol/control';
+import { arbiterMessageSchema, parseWorkerMessage, workerMessageSchema } from '../../runner/protocol/control';
 import { EXIT } from '../../runner/protocol/exit-codes';
 
 const RUNTIME = join(__dirname, '../../runner/python/arbiter_worker');
@@ -51,3 +52,28 @@ test('every message the arbiter sends is one the Python runtime handles', () => 
   for (const [, type] of main.matchAll(/\.get\("type"\) != "([a-z-]+)"/g)) handled.add(type!);
   assert.deepEqual([...arbiterMessageSchema.types].sort(), [...handled].sort());
 });
+
+test(
+  "the Python runtime's boot profile is the ready message's profile",
+  { skip: !existsSync('/usr/bin/python3') },
+  () => {
+    // Made by the runtime's own code, around a real import, and read with control.ts's validator.
+    const script = [
+      'import json, sys',
+      `sys.path.insert(0, ${JSON.stringify(join(RUNTIME, '..'))})`,
+      'from arbiter_worker.boot_profile import BootTiming',
+      'timing = BootTiming()',
+      'with timing.loading():',
+      '    import json.decoder, email.parser',
+      'print(json.dumps({"type": "ready", "profile": timing.profile()}))',
+    ].join('\n');
+    const line = execFileSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' }).trim();
+    const parsed = parseWorkerMessage(line);
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+    const { profile } = parsed.value as {
+      profile?: { bootMs: number; codeMs: number; listenMs: number; deps: { ms?: number } };
+    };
+    assert.ok(profile);
+    assert.ok(profile.codeMs + profile.listenMs + (profile.deps.ms ?? 0) <= profile.bootMs, line);
+  },
+);

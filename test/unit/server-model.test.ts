@@ -147,6 +147,26 @@ test('a reload: the new generation serves, the old one drains with its deadline,
   );
 });
 
+test("a completed reload's boot profile reaches its row", () => {
+  const profile = {
+    liveMs: 70,
+    batchMs: 20,
+    process: { warm: true, ms: 1 },
+    deps: { warm: false, modules: 3, ms: 4 },
+    codeMs: 30,
+    listenMs: 2,
+    worker: 3,
+  };
+  const m = model([
+    started,
+    ...generation(1, 1),
+    { type: 'reload', phase: 'triggered', generation: 2, trigger: 'file change', files: ['/p/app.js'] },
+    ...generation(3, 2),
+    { type: 'reload', phase: 'completed', generation: 2, trigger: 'file change', durationMs: 48, profile },
+  ]);
+  assert.deepEqual(m.reloads[0]!.profile, profile);
+});
+
 test('a hook that never ended on a killed worker is shown as killed; on one that exited, as interrupted', () => {
   const m = model([started, ...generation(1, 1), ...retired(1, 1, 'never')]);
   assert.deepEqual(

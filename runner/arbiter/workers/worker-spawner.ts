@@ -53,9 +53,20 @@ export class WorkerSpawner {
     });
   }
 
+  /** Processes handed out from the standbys (the rest were started when taken). */
+  private readonly fromStandby = new WeakSet<ChildProcess>();
+
   /** A worker process: a standby, else one started now; no pid when none could start. */
   take(): ChildProcess {
-    return this.standby?.take() ?? this.cold();
+    const standby = this.standby?.take();
+    if (!standby) return this.cold();
+    this.fromStandby.add(standby);
+    return standby;
+  }
+
+  /** Whether `child` was a standby, started ahead (warm), rather than when it was needed (cold). */
+  wasStandby(child: ChildProcess): boolean {
+    return this.fromStandby.has(child);
   }
 
   /** Tops the standbys up to `count`. */

@@ -98,11 +98,11 @@ def wrap_asgi(app, rt, lifespan):
     async def arbiter_asgi(scope, receive, send):
         kind = scope.get("type")
         if kind == "http":
-            rt.stats.begin()
+            token = rt.stats.begin(scope.get("method", "?"), scope.get("path", "/"))
             try:
                 await _http(scope, receive, send)
             finally:
-                rt.stats.finish()
+                rt.stats.finish(token)
         elif kind == "lifespan":
             await lifespan_scope(scope, receive, send)
         else:

@@ -15,8 +15,9 @@ import traceback
 import arbiter
 
 from . import atexit_hooks
+from .boot_profile import BootTiming
 from .app_loading import AppLoadError, describe_error, import_app, is_asgi
-from .control_channel import open_channel
+from .control_channel import CONTROL_FD, open_channel
 from .exit_codes import APP_LOAD_ERROR
 from .gunicorn_config import make_config, read_settings, setting_name
 from .heartbeat import Heartbeat
@@ -24,6 +25,7 @@ from .hook_reporter import HookReporter
 from .inspector import Inspector
 from .listeners import AcceptCue, Closing
 from .request_stats import RequestStats
+from .resources import HeldReporter
 from .rsgi import RsgiLifecycle
 from .shutdown import ShutdownHooks, StopControl, wait_for_threads
 
@@ -64,12 +66,19 @@ class Runtime:
         self.boot = None
         self.stats = None
         self.heartbeat = None
+        self.held = None
         self._ready = False
+        self.timing = BootTiming()  # made as the boot message is taken
 
     def send_ready(self):
         if not self._ready:
             self._ready = True
-            self.send({"type": "ready"})
+            self.send({"type": "ready", "profile": self.timing.profile()})
+
+    def load_app(self):
+        """The app, imported (import_app) and timed as the boot's load."""
+        with self.timing.loading():
+            return import_app(self.app_spec)
 
     def rsgi_for(self, app):
         """The RSGI lifecycle to run around `app`, or None; under --interface rsgi, says how the
@@ -105,7 +114,11 @@ class Runtime:
                 self.send({"type": "notice", "level": "warn", "message": "ignored a stop with mode %r" % (mode,)})
                 return
             self.send({"type": "stopping", "mode": mode})  # first: the arbiter then sends no signal
+            if self.held is not None:
+                self.held.at_stop()
             self.stop.request(mode)
+            if self.stats is not None:
+                self.stats.report_drain()
         elif kind == "accept":
             self.cue.give()
         elif kind == "inspect":
@@ -148,6 +161,8 @@ def main():
     for name, value in (boot.get("env") or {}).items():  # --env-file: the environment wins, as in Node
         os.environ.setdefault(name, value)
     arbiter._install(rt.shutdown_hooks.register, boot.get("id", 0), boot.get("generation", 0))
+    rt.held = HeldReporter(rt.send, [0, 1, 2, CONTROL_FD] + list(boot.get("listenFds") or []), rt.inspector.ports)
+    atexit.register(rt.held.at_exit)  # before the app's handlers: atexit runs it after all of them
     atexit_hooks.install(rt.reporter)
     broken = compile_changed(boot.get("check") or [])
     if broken is not None:
@@ -258,7 +273,7 @@ def serve(rt, python):
         if gevent:
             kind = "wsgi"  # the app must not be imported before gevent patches
         else:
-            app = import_app(rt.app_spec)
+            app = rt.load_app()
             kind = "asgi" if is_asgi(app) else "wsgi"
 
     if kind == "asgi":
@@ -266,7 +281,7 @@ def serve(rt, python):
             rt.boot_error({"message": INSTALL["uvicorn"] % sys.executable})
             return APP_LOAD_ERROR
         if app is None:
-            app = import_app(rt.app_spec)
+            app = rt.load_app()
         from . import asgi_engine
 
         return asgi_engine.serve(rt, app)

@@ -11,7 +11,7 @@ import os
 import signal
 import types
 
-from .app_loading import AppLoadError, import_app
+from .app_loading import AppLoadError
 from .gunicorn_config import WORKER_HOOKS, user_defines
 from .heartbeat import tick_interval
 from .listeners import identity, replace_listening_fds, unreachable_listener
@@ -122,7 +122,7 @@ def serve(rt, cfg, file_settings, worker_class=None, threads=None):
             self.load_default_config()
 
         def load(self):
-            app = import_app(rt.app_spec)
+            app = rt.load_app()
             self.rsgi = rt.rsgi_for(app)
             if self.rsgi is not None:  # a failure here is a boot failure, as under granian
                 self.rsgi.start()
