@@ -114,9 +114,12 @@ class Runtime:
                 self.send({"type": "notice", "level": "warn", "message": "ignored a stop with mode %r" % (mode,)})
                 return
             self.send({"type": "stopping", "mode": mode})  # first: the arbiter then sends no signal
+            # The stop first: it stops accepting and says 'closed', which a reload's handover waits
+            # for (a second at most); reading /proc/net/tcp for what the worker holds can take longer
+            # (gunicorn's engines read it in their stop, between the two).
+            self.stop.request(mode)
             if self.held is not None:
                 self.held.at_stop()
-            self.stop.request(mode)
             if self.stats is not None:
                 self.stats.report_drain()
         elif kind == "accept":

@@ -65,6 +65,8 @@ def _worker_class(base, rt, listening, spare):
                 fds = list(rt.boot["listenFds"]) + [s.fileno() for s in self.sockets]
                 replace_listening_fds(fds, listening, spare)
                 rt.closing.closed()
+            if rt.held is not None:  # what it holds as its stop begins: before gunicorn's own stop runs
+                rt.held.at_stop()
             os.kill(os.getpid(), signal.SIGTERM if mode == "graceful" else signal.SIGQUIT)
 
         def reuse_connection(self, conn, client):
