@@ -179,6 +179,7 @@ export class ServerModel {
         this.watching = event;
         return;
       case 'standby':
+      case 'worker.deps':
       case 'watcher.ignored':
         return;
       case 'events.gap':

@@ -102,6 +102,7 @@ export class Arbiter {
       onReady: (worker) => this.ready(worker),
       onShort: () => this.staffing.manage(),
       onExit: (worker, exit) => this.reap(worker, exit),
+      onDependencies: (worker, message) => this.spawner?.workerSaid(worker, message),
     });
     this.staffing = new Staffing(settings.workers, {
       log: options.log,
@@ -330,7 +331,10 @@ export class Arbiter {
     // A stop that came while the cycle awaited its config or hooks: nothing new may start.
     if (isStopping(this.phase)) return stopped;
     const generation = ++this.newest;
-    const prepared = await this.builds.prepare(generation, changed);
+    const [prepared] = await Promise.all([
+      this.builds.prepare(generation, changed),
+      this.spawner!.checkDependencies(generation),
+    ]);
     if (!prepared.ok) return prepared;
     if (isStopping(this.phase)) return stopped;
     const booting = new BootingGeneration<WorkerProcess>(generation, {
@@ -361,7 +365,7 @@ export class Arbiter {
   private spawnWorker(generation: number, check?: string[]): WorkerProcess | undefined {
     const id = this.workers.nextId();
     void this.hooks.run('preFork', this.info, { id, generation });
-    const child = this.spawner!.take();
+    const { child, deps } = this.spawner!.take();
     if (!child.pid) {
       this.spawnFailed(generation, child);
       return undefined;
@@ -372,6 +376,7 @@ export class Arbiter {
     worker.send({ ...this.spawner!.bootMessage(id, generation, check), ...cue });
     this.commands.spawned(worker);
     this.report.spawned(worker);
+    if (deps !== 'pending') this.report.deps(worker, deps);
     void this.hooks.run('postFork', this.info, refOf(worker));
     return worker;
   }
@@ -416,7 +421,10 @@ export class Arbiter {
     // live) is told here, on the worker's own line; a cycle's, by the cycle's `reload failed`.
     if (state === 'boot-failed' && worker.bootError && !this.booting?.has(worker))
       this.report.say(worker, 'error', formatError(worker.bootError));
-    if (worker.pid) this.spawner?.containment.cleanUpAfter(worker.pid, (s) => worker.signalGroup(s));
+    if (worker.pid) {
+      this.spawner?.containment.cleanUpAfter(worker.pid, (s) => worker.signalGroup(s));
+      this.spawner?.forget(worker.pid);
+    }
     this.workers.delete(worker);
     this.pruneBuilds();
     const exit: WorkerExitInfo = { ...refOf(worker), code, signal, state, reason };

@@ -253,9 +253,41 @@ export class Reporter {
     this.events.emit({ type: 'standby', pid, phase: 'started' });
   }
 
-  standbyEnded(pid: number, died: string | undefined): void {
-    this.events.emit({ type: 'standby', pid, phase: 'ended', reason: died ?? 'not needed' });
+  standbyPreloaded(pid: number, modules: number, ms: number): void {
+    this.events.emit({ type: 'standby', pid, phase: 'preloaded', modules, ms });
+  }
+
+  standbyEnded(pid: number, died: string | undefined, reason = 'not needed'): void {
+    this.events.emit({ type: 'standby', pid, phase: 'ended', reason: died ?? reason });
     if (died) this.log.warn(`a standby worker (pid ${pid}) ${died} before it was needed`);
+  }
+
+  /** Where a worker's third-party modules come from: preloaded (warm) or loaded by the app (cold, and why). */
+  deps(
+    worker: WorkerRef,
+    deps: { warm: true; modules: number; ms: number } | { warm: false; reason: string },
+  ): void {
+    this.events.emit(
+      deps.warm
+        ? { type: 'worker.deps', ...refOf(worker), warm: true, modules: deps.modules, ms: deps.ms }
+        : { type: 'worker.deps', ...refOf(worker), warm: false, modules: 0, reason: deps.reason },
+    );
+  }
+
+  /** The preloaded modules changed on disk: said once, as the cycle that found it starts cold. */
+  dependenciesChanged(reason: string): void {
+    this.log.info(
+      `dependencies: ${reason}; this generation loads them cold, and standbys preload what it loads`,
+    );
+  }
+
+  /** Modules threw in a standby's preload: it is replaced, and they are preloaded no more. */
+  preloadFailed(pid: number, failed: readonly { module: string; error: string }[]): void {
+    const first = failed[0]!;
+    const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
+    this.log.warn(
+      `a standby worker (pid ${pid}) failed to preload ${first.module}${more}: ${first.error}; replacing it, and preloading without ${failed.length > 1 ? 'them' : 'it'}`,
+    );
   }
 
   /** The watcher's first walk is done. */

@@ -97,15 +97,31 @@ const inspectMessage = s.object({ type: s.literal('inspect') });
  */
 const acceptMessage = s.object({ type: s.literal('accept') });
 
+/**
+ * Sent to a standby, before its boot message: load these third-party modules now, in this order
+ * (the serving generation's `dependencies`), so the generation it joins finds them loaded. The
+ * Node runtime takes absolute file paths (required, or imported when they are ES modules); the
+ * Python runtime takes module names. `env`: what the boot message will carry from --env-file,
+ * set first (under the same rule), so a module that reads the environment as it loads sees the
+ * app's. Answered with `preloaded`; a boot message that comes meanwhile waits for it.
+ */
+const preloadMessage = s.object({
+  type: s.literal('preload'),
+  modules: s.array(s.string()),
+  env: s.optional(s.record(s.string())),
+});
+
 export const arbiterMessageSchema = s.tagged([
   bootMessage,
   stopMessage,
   reopenLogsMessage,
   inspectMessage,
   acceptMessage,
+  preloadMessage,
 ]);
 export type ArbiterMessage = s.Infer<typeof arbiterMessageSchema>;
 export type BootMessage = s.Infer<typeof bootMessage>;
+export type PreloadMessage = s.Infer<typeof preloadMessage>;
 export type StopMode = s.Infer<typeof stopMessage>['mode'];
 
 /**
@@ -228,6 +244,28 @@ const inspectorMessage = s.object({
   error: s.optional(s.string()),
 });
 
+/**
+ * The third-party modules this worker loaded, in load order: sent by a serving worker once it
+ * is ready, and once more a little later if it loaded more (its first requests). Node: absolute
+ * real paths of files inside a `node_modules` folder (CommonJS and ES modules); Python: module
+ * names whose file is under site-packages/dist-packages. Never the project's own files (a
+ * linked workspace package is the project's). The arbiter preloads them into its standbys.
+ */
+const dependenciesMessage = s.object({ type: s.literal('dependencies'), modules: s.array(s.string()) });
+
+/**
+ * A standby's answer to `preload`: how many modules it loaded and how long it took (ms); `failed`:
+ * those that threw (the standby is then replaced, and they are preloaded no more).
+ */
+const preloadedMessage = s.object({
+  type: s.literal('preloaded'),
+  loaded: s.integer(0),
+  ms: s.number(),
+  failed: s.optional(s.array(s.object({ module: s.string(), error: s.string() }))),
+  /** Modules the runtime chose not to load ahead (Python: those that need the app's settings at import). */
+  skipped: s.optional(s.integer(0)),
+});
+
 export const workerMessageSchema = s.tagged([
   readyMessage,
   heartbeatMessage,
@@ -242,9 +280,13 @@ export const workerMessageSchema = s.tagged([
   requestsMessage,
   noticeMessage,
   inspectorMessage,
+  dependenciesMessage,
+  preloadedMessage,
 ]);
 export type WorkerMessage = s.Infer<typeof workerMessageSchema>;
 export type HookMessage = s.Infer<typeof hookMessage>;
+export type PreloadedMessage = s.Infer<typeof preloadedMessage>;
+export type DependenciesMessage = s.Infer<typeof dependenciesMessage>;
 
 /** Validates a line a worker wrote. */
 export const parseWorkerMessage = (line: string) => parseLine(workerMessageSchema, line);

@@ -321,14 +321,33 @@ const watcherIgnored = s.object({
 });
 
 /**
- * A standby worker process (started ahead of the next cycle, no app loaded yet) started or
- * ended unused. One that becomes a worker is not `ended`: a `worker.spawned` with its pid follows.
+ * A standby worker process (started ahead of the next cycle, no app loaded yet) started,
+ * preloaded the app's third-party modules, or ended unused. One that becomes a worker is not `ended`: a `worker.spawned` with its pid follows.
  */
 const standbyEvent = s.object({
   ...base,
   type: s.literal('standby'),
   pid: s.integer(1),
-  phase: s.oneOf(['started', 'ended'] as const),
+  /** `preloaded`: it loaded `modules` of the serving generation's third-party modules, in `ms`. */
+  phase: s.oneOf(['started', 'preloaded', 'ended'] as const),
+  reason: s.optional(s.string()),
+  modules: s.optional(s.integer(0)),
+  ms: s.optional(s.number()),
+});
+
+/**
+ * Where a worker's third-party modules came from, said once per worker as it is given its boot
+ * message: `warm`, preloaded into its standby (`modules` of them, in `ms`, before it was
+ * needed), or cold, loaded by the app itself, and why (`reason`: none learned yet, a lockfile
+ * or `node_modules` changed, a preloaded module failed, preloading is off, no standby...).
+ */
+const workerDeps = s.object({
+  ...base,
+  type: s.literal('worker.deps'),
+  ...workerRef,
+  warm: s.boolean(),
+  modules: s.integer(0),
+  ms: s.optional(s.number()),
   reason: s.optional(s.string()),
 });
 
@@ -370,6 +389,7 @@ export const eventSchema = s.tagged([
   reloadEvent,
   workersCount,
   standbyEvent,
+  workerDeps,
   watcherReady,
   watcherIgnored,
   eventsGap,

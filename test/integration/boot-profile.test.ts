@@ -77,7 +77,29 @@ function assertConsistent(profile: BootProfile): void {
   assert.ok(partsOf(profile) <= profile.liveMs, `${JSON.stringify(profile)}: the parts within the whole`);
 }
 
-test('a JavaScript app: its package load is third-party time, cold; no build', async (t) => {
+test('a JavaScript app (no preload): its package load is third-party time, cold; no build', async (t) => {
+  const dir = project(t, {
+    ...PACKAGE,
+    'server.js': [
+      `const http = require('node:http');`,
+      `const greeting = require('greeting');`,
+      `const VERSION = 'v1';`,
+      `http.createServer((q, s) => s.end(greeting + ' ' + VERSION)).listen(process.env.PORT);`,
+      ``,
+    ].join('\n'),
+  });
+  // Without preloading, so that the package is the boot's to load (preload.test.ts: with it).
+  const run = await serve(t, dir, ['--no-preload', 'server.js']);
+  const profile = await profileAfterEdit(run, join(dir, 'server.js'), (text) => text.replace('v1', 'v2'));
+  assertConsistent(profile);
+  assert.equal(profile.buildMs, undefined, 'plain JavaScript is not built');
+  assert.equal(profile.deps?.warm, false);
+  assert.equal(profile.deps?.modules, 2, 'greeting/index.js and greeting/words.js');
+  assert.ok(profile.deps?.ms !== undefined && profile.deps.ms >= 0);
+  assert.equal((await get(await run.port())).body, 'hello v2');
+});
+
+test('a JavaScript app with preloading (the default): the next generations load their packages warm, counted', async (t) => {
   const dir = project(t, {
     ...PACKAGE,
     'server.js': [
@@ -89,13 +111,17 @@ test('a JavaScript app: its package load is third-party time, cold; no build', a
     ].join('\n'),
   });
   const run = await serve(t, dir, ['server.js']);
-  const profile = await profileAfterEdit(run, join(dir, 'server.js'), (text) => text.replace('v1', 'v2'));
-  assertConsistent(profile);
-  assert.equal(profile.buildMs, undefined, 'plain JavaScript is not built');
-  assert.equal(profile.deps?.warm, false);
-  assert.equal(profile.deps?.modules, 2, 'greeting/index.js and greeting/words.js');
-  assert.ok(profile.deps?.ms !== undefined && profile.deps.ms >= 0);
-  assert.equal((await get(await run.port())).body, 'hello v2');
+  // The standbys learn the set from the first generation's report: by the second edit at most,
+  // the generation comes from a preloaded standby.
+  let profile: BootProfile | undefined;
+  for (let version = 2; version <= 3 && !profile?.deps?.warm; version++)
+    profile = await profileAfterEdit(run, join(dir, 'server.js'), (text) =>
+      text.replace(/v\d/, `v${version}`),
+    );
+  assertConsistent(profile!);
+  assert.equal(profile!.deps?.warm, true, JSON.stringify(profile));
+  assert.ok((profile!.deps?.modules ?? 0) >= 2, 'greeting/index.js and greeting/words.js, preloaded');
+  await run.waitForOutput(/live in \d+ ms: .*deps warm \(\d+ modules\)/);
 });
 
 test('a TypeScript app: the build is a part of its own', async (t) => {
@@ -122,13 +148,14 @@ test('a TypeScript app: the build is a part of its own', async (t) => {
 });
 
 test(
-  'a Python app: its imports of installed packages are third-party time',
+  'a Python app (no preload): its imports of installed packages are third-party time',
   { skip: !existsSync(PYTHON) },
   async (t) => {
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'arbiter-profile-py-')));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     cpSync(join(FIXTURES, 'python-apps', 'hello.py'), join(dir, 'hello.py'));
-    const run = await serve(t, dir, ['--python', PYTHON, 'hello:app']);
+    // Without preloading, so that Flask is the app's to import (preload.test.ts: with it).
+    const run = await serve(t, dir, ['--python', PYTHON, '--no-preload', 'hello:app']);
     const profile = await profileAfterEdit(run, join(dir, 'hello.py'), (text) =>
       text.replace('"v1"', '"v2"'),
     );

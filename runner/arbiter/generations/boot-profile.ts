@@ -94,7 +94,7 @@ export function generationProfile(
   cycle: { generation: number; request: ReloadRequest; startedAt: number },
   workers: Iterable<ProfiledWorker>,
   builds: { factsOf(generation: number): BuildFacts | undefined },
-  spawner: { wasStandby(child: ChildProcess): boolean },
+  spawner: { wasStandby(child: ChildProcess): boolean; preloadedBy(pid: number): number | undefined },
 ): BootProfile | undefined {
   const first = firstReady(workers, cycle.generation);
   if (!first) return undefined;
@@ -108,8 +108,11 @@ export function generationProfile(
       readyAt: first.readyAt!,
       warm: spawner.wasStandby(first.child),
       profile: first.bootProfile,
+      preloaded: preloadedOf(first.child.pid && spawner.preloadedBy(first.child.pid)),
     },
   });
 }
+
+const preloadedOf = (modules: number | undefined) => (modules ? { modules } : undefined);
 
 const round = (ms: number) => Math.floor(ms * 10) / 10;

@@ -7,7 +7,14 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Settings } from '../../config/settings';
 import type { Logger } from '../../log/logger';
-import { CONTROL_FD, FIRST_LISTEN_FD, type StopMode, type WorkerMessage } from '../../protocol/control';
+import {
+  CONTROL_FD,
+  FIRST_LISTEN_FD,
+  type DependenciesMessage,
+  type PreloadedMessage,
+  type StopMode,
+  type WorkerMessage,
+} from '../../protocol/control';
 import type { HeldResources, WorkerState } from '../../protocol/events';
 import { emptyHeld, heldResourcesSoon } from '../../proc/held-resources';
 import { LocalServices } from '../../proc/local-services';
@@ -26,6 +33,8 @@ export type WorkerControlOptions = {
   onReady: (worker: WorkerProcess) => void;
   /** Some worker left the serving count (timed out, asked to retire, killed): the arbiter tops it up. */
   onShort: () => void;
+  /** A worker said which third-party modules it loaded, or how its preload went (worker-spawner.ts). */
+  onDependencies: (worker: WorkerProcess, message: DependenciesMessage | PreloadedMessage) => void;
   /** A worker's process ended (already reported); `before` is the state it was in. */
   onExit: (worker: WorkerProcess, exit: WorkerExit) => void;
 };
@@ -247,6 +256,9 @@ export class WorkerControl {
         return report.say(worker, message.level, message.message);
       case 'inspector':
         return report.inspector(worker, message);
+      case 'dependencies':
+      case 'preloaded':
+        return this.options.onDependencies(worker, message);
     }
   }
 

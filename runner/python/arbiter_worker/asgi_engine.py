@@ -223,7 +223,7 @@ def serve(rt, app):
             if self.started and not self._ready_sent and not rt.stop.stopping:
                 self._ready_sent = True
                 rt.send_ready()
-            rt.heartbeat.tick()
+            rt.tick()
             return await super().on_tick(counter)
 
         async def shutdown(self, sockets=None):

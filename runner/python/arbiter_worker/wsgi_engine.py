@@ -48,7 +48,7 @@ def _worker_class(base, rt, listening, spare):
     class ArbiterWorker(base):
         def notify(self):
             super().notify()
-            rt.heartbeat.tick()
+            rt.tick()
 
         def init_signals(self):
             # gunicorn resets SIGUSR2 (among others) to SIG_DFL, which would end the process.
