@@ -44,6 +44,9 @@ process.on('exit', closeInspector); // a natural exit too: the loop ran empty
 // asked, on a free port.
 process.on('SIGUSR1', () => undefined);
 let booted = false;
+/** Loaded, and (booted to accept on cue) cued: from then on only the app keeps the process alive. */
+let loaded = false;
+let cued = true;
 // While a standby waits: its boot then pays nothing for it.
 enableCompileCache();
 /** A standby's preload under way: a boot message that comes meanwhile waits for it. */
@@ -61,6 +64,8 @@ const shutdownHooks = new ShutdownHooks(reporter);
 const frameworks = new FrameworkHooks(reporter);
 const held = new HeldReports(send);
 let servers: AppServers | undefined;
+/** The Readiness a cue (`accept`) goes to. */
+let waitingForCue: Readiness | undefined;
 let shutdown: Shutdown | undefined;
 // ES modules are recorded only where they load at all: an ES module app, or one under tsx
 // (whose own hooks already started the thread the recorder needs).
@@ -87,6 +92,8 @@ function onMessage(message: ArbiterMessage): void {
       stop(message.mode);
       // Its servers stopped accepting in stop(), synchronously: say so.
       send({ type: 'closed' });
+      cued = true; // no cue will come: the channel no longer holds an app that owns its exit open
+      releaseChannel();
       return;
     case 'reopen-logs':
       // Apps that reopen their logs on SIGUSR1 get the call without Node's inspector opening.
@@ -94,6 +101,11 @@ function onMessage(message: ArbiterMessage): void {
       return;
     case 'inspect':
       send(openInspector());
+      return;
+    case 'accept':
+      cued = true;
+      waitingForCue?.accept();
+      releaseChannel();
       return;
   }
 }
@@ -108,6 +120,11 @@ function onOrphaned(): void {
   setTimeout(() => process.kill(-process.pid, 'SIGKILL'), ORPHAN_GRACE_MS).unref();
   if (shutdown) shutdown.begin('quick');
   else realExit(0);
+}
+
+/** A listen waiting for its cue holds nothing open: until it is made, the channel keeps the worker alive. */
+function releaseChannel(): void {
+  if (loaded && cued) channel.keepAlive(false);
 }
 
 let installed = false;
@@ -147,13 +164,18 @@ function installRuntime(): void {
 }
 
 async function boot(message: BootMessage): Promise<void> {
+  cued = !message.acceptOnCue;
   if (dependencies) dependencies.app = message.app;
   held.booted(message.listenFds);
   const timing = new BootTiming(message.app);
-  const readiness = new Readiness(() => {
-    send({ type: 'ready', profile: timing.profile() });
-    dependencies?.reportWhenReady(send);
-  });
+  const readiness = new Readiness(
+    () => {
+      send({ type: 'ready', profile: timing.profile() });
+      dependencies?.reportWhenReady(send);
+    },
+    { acceptOnCue: message.acceptOnCue },
+  );
+  waitingForCue = readiness;
   servers = new AppServers({
     port: message.port,
     fds: message.listenFds,
@@ -207,7 +229,8 @@ async function boot(message: BootMessage): Promise<void> {
     realExit(EXIT.APP_LOAD_ERROR);
   }
   // From here on only the app keeps the process alive; the channel must not.
-  channel.keepAlive(false);
+  loaded = true;
+  releaseChannel();
   if (servers.count === 0) {
     const handler = exportedHandler(exported);
     if (handler) http.createServer(handler as http.RequestListener).listen(message.port);
