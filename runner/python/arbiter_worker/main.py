@@ -124,8 +124,8 @@ class Runtime:
                 return
             self.send({"type": "stopping", "mode": mode})  # first: the arbiter then sends no signal
             # The stop first: it stops accepting and says 'closed', which a reload's handover waits
-            # for (a second at most); reading /proc/net/tcp for what the worker holds can take longer
-            # (gunicorn's engines read it in their stop, between the two).
+            # for (a second at most); nothing else may delay it (gunicorn's engines say what the
+            # worker holds in their stop, between the two).
             self.stop.request(mode)
             if self.held is not None:
                 self.held.at_stop()
