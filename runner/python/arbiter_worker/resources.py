@@ -6,6 +6,7 @@ Sent when a stop begins and after the atexit handlers, just before the process e
 open then was never closed. The runtime's own descriptors (stdio, the control channel, the
 arbiter's listening sockets) and threads are left out."""
 
+import _socket
 import os
 import socket
 import threading
@@ -42,7 +43,9 @@ def _tcp_socket(fd):
     (kind, address, port, local port) with kind "listen" (address: its own) or "peer" (the
     other end's), or None (not TCP, not connected)."""
     try:
-        sock = socket.socket(fileno=os.dup(fd))
+        # The C socket, not the socket module's class: gevent replaces that one, and a gevent
+        # socket made on the reader thread disturbs the worker's own hub.
+        sock = _socket.socket(fileno=os.dup(fd))
     except OSError:
         return None
     try:
