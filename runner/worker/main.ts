@@ -66,6 +66,8 @@ const held = new HeldReports(send);
 let servers: AppServers | undefined;
 /** The Readiness a cue (`accept`) goes to. */
 let waitingForCue: Readiness | undefined;
+/** The cue came already: before the boot began (it waited for a preload), or during it. */
+let cueGiven = false;
 let shutdown: Shutdown | undefined;
 // ES modules are recorded only where they load at all: an ES module app, or one under tsx
 // (whose own hooks already started the thread the recorder needs).
@@ -104,6 +106,7 @@ function onMessage(message: ArbiterMessage): void {
       return;
     case 'accept':
       cued = true;
+      cueGiven = true; // a boot still queued behind a preload takes it when it starts
       waitingForCue?.accept();
       releaseChannel();
       return;
@@ -164,7 +167,8 @@ function installRuntime(): void {
 }
 
 async function boot(message: BootMessage): Promise<void> {
-  cued = !message.acceptOnCue;
+  const acceptOnCue = message.acceptOnCue === true && !cueGiven;
+  cued = !acceptOnCue;
   if (dependencies) dependencies.app = message.app;
   held.booted(message.listenFds);
   const timing = new BootTiming(message.app);
@@ -173,7 +177,7 @@ async function boot(message: BootMessage): Promise<void> {
       send({ type: 'ready', profile: timing.profile() });
       dependencies?.reportWhenReady(send);
     },
-    { acceptOnCue: message.acceptOnCue },
+    { acceptOnCue },
   );
   waitingForCue = readiness;
   servers = new AppServers({
