@@ -43,7 +43,5 @@ export function whenServed(
     poll();
     void options.gaveUp?.then(() => reject(new Error(`exited before serving ${shown}`)));
   });
-  return within(served, deadlineMs, `${shown} on :${port}`).finally(() =>
-    clearInterval(timer),
-  );
+  return within(served, deadlineMs, `${shown} on :${port}`).finally(() => clearInterval(timer));
 }

@@ -101,7 +101,13 @@ export const APPS: readonly AppSpec[] = [
     'src/routes/example/index.ts',
     'this is an example',
   ),
-  nodeApp('express', 'express-generator (Express 4.16)', '/users', 'routes/users.js', 'respond with a resource'),
+  nodeApp(
+    'express',
+    'express-generator (Express 4.16)',
+    '/users',
+    'routes/users.js',
+    'respond with a resource',
+  ),
   nodeApp('koa', "Koa 3, as Koa's examples", '/', 'app.js', 'Hello Koa'),
   nodeApp('hono', "create-hono's nodejs template (ESM, TypeScript)", '/', 'src/index.ts', 'Hello Hono!', {
     patches: [
@@ -186,7 +192,8 @@ function patch(app: AppSpec, dir: string): string {
     writeFileSync(file, text.replace(change.from, change.to));
   }
   const original = readFileSync(join(dir, app.edit.file), 'utf8');
-  if (!original.includes(app.edit.from)) throw new Error(`${app.name}: ${app.edit.file} has no ${app.edit.from}`);
+  if (!original.includes(app.edit.from))
+    throw new Error(`${app.name}: ${app.edit.file} has no ${app.edit.from}`);
   writeVersion(app, dir, original, 1);
   return original;
 }

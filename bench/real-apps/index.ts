@@ -32,14 +32,17 @@ export type RealAppsFigures = { settings: RealAppsSettings; apps: AppResult[]; s
 
 const count = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not ${process.env[name]}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, not ${process.env[name]}`);
   return value;
 };
 
 export function realAppsSettings(): RealAppsSettings {
   const workers = (process.env.ARBITER_BENCH_WORKERS ?? '1').split(',').map(Number);
   if (workers.some((n) => !Number.isInteger(n) || n < 1))
-    throw new Error(`ARBITER_BENCH_WORKERS must list positive integers, not ${process.env.ARBITER_BENCH_WORKERS}`);
+    throw new Error(
+      `ARBITER_BENCH_WORKERS must list positive integers, not ${process.env.ARBITER_BENCH_WORKERS}`,
+    );
   return { edits: count('ARBITER_BENCH_EDITS', 16), reloads: count('ARBITER_BENCH_RELOADS', 20), workers };
 }
 
@@ -47,7 +50,10 @@ function chosenApps(): AppSpec[] {
   const names = process.env.ARBITER_BENCH_APPS?.split(',').filter(Boolean);
   if (!names) return [...APPS];
   const unknown = names.filter((name) => !APPS.some((app) => app.name === name));
-  if (unknown.length) throw new Error(`ARBITER_BENCH_APPS: no app ${unknown.join(', ')} (${APPS.map((a) => a.name).join(', ')})`);
+  if (unknown.length)
+    throw new Error(
+      `ARBITER_BENCH_APPS: no app ${unknown.join(', ')} (${APPS.map((a) => a.name).join(', ')})`,
+    );
   return APPS.filter((app) => names.includes(app.name));
 }
 
@@ -71,6 +77,7 @@ async function measureRunner(
   settings: RealAppsSettings,
   log: (message: string) => void,
 ): Promise<RunnerResult> {
+  if (runner.skip) return { runner, skipped: runner.skip };
   let started: Started | undefined;
   const prepared = await prepare(app, held, runner.name);
   try {
@@ -89,7 +96,11 @@ async function measureRunner(
   }
 }
 
-async function measureApp(app: AppSpec, settings: RealAppsSettings, log: (message: string) => void): Promise<AppResult> {
+async function measureApp(
+  app: AppSpec,
+  settings: RealAppsSettings,
+  log: (message: string) => void,
+): Promise<AppResult> {
   const startedAt = performance.now();
   const seconds = () => (performance.now() - startedAt) / 1000;
   const skipped = app.missing?.();

@@ -15,7 +15,7 @@ import { whenVersion, type Started } from './start';
 /** Concurrent clients of the bounded load, each a fresh connection per request. */
 export const LOAD_CLIENTS = 4;
 /** Quiet after a version is live, before the next save. */
-export const QUIET_MS = 250;
+export const QUIET_MS = 150;
 /** After the last reload under load: requests still failing late are counted too. */
 export const LOAD_TAIL_MS = 1_000;
 export const LIVE_DEADLINE_MS = 30_000;

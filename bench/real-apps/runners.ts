@@ -30,6 +30,10 @@ export type RunnerSpec = {
   commands?: (port: number) => Command[];
   /** The arbiter's options and APP with its arguments, after `-w N -b ADDR --reload`. */
   arbiterArgs?: string[];
+  /** A line of its output that says it watches (tsc -w's first build done), awaited before the first save. */
+  readyLine?: RegExp;
+  /** Why a runner a user might pick is not run on this app: shown in the table instead. */
+  skip?: string;
 };
 
 const NODEMON = resolve(ROOT, 'node_modules/.bin/nodemon');
@@ -40,6 +44,13 @@ const TS_NODE_DEV = join(PEERS_BIN, 'ts-node-dev');
 const FASTIFY_CLI = 'node_modules/fastify-cli/cli.js';
 /** The app's own installed tools (its tsx, tsc), found from its cwd. */
 const local = (bin: string) => `node_modules/.bin/${bin}`;
+
+/**
+ * TypeScript 6 refuses the template's tsconfig without a rootDir (TS5011, "The common source
+ * directory of 'tsconfig.json' is './src'"), so the build that fastify-cli's template runs is
+ * given the one it would have inferred before.
+ */
+const TSC = [local('tsc'), ['--rootDir', 'src']] as const;
 
 const withPort = (port: number, env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   PORT: String(port),
@@ -81,37 +92,40 @@ export const arbiter = (workers: number, args: string[]): RunnerSpec => ({
 /** What runs each app, the arbiter apart (its APP and arguments are in `ARBITER_APP`). */
 export const PEERS: Record<AppName, RunnerSpec[]> = {
   nest: [
-    // The starter's `npm run start:dev`. ts-node-dev cannot load the starter's ES modules
-    // ("Must use import to load ES Module"), and tsx emits no decorator metadata, which Nest's
-    // constructor injection needs: neither runs this app.
+    // The starter's `npm run start:dev`.
     peer('nest start --watch', 'nest start --watch (@nestjs/cli 12.0.8)', NEST, ['start', '--watch']),
     bunHot(['src/main.ts']),
+    notRun('ts-node-dev', 'it cannot load the starter\'s ES modules ("Must use import to load ES Module")'),
+    notRun(
+      'tsx watch',
+      "tsx (esbuild) emits no decorator metadata, which Nest's constructor injection needs",
+    ),
   ],
   'fastify-ts': [
-    // The generator's `npm run dev`: tsc -w beside `fastify start -w` on the compiled dist/
-    // (its template's dev:start; the build first, as `npm run build:ts` does).
-    {
-      name: 'fastify start -w',
-      kind: 'restart',
-      processesPerReload: 1,
-      shown: 'tsc && (tsc -w & fastify start --ignore-watch=.ts$ -w -l info -P dist/app.js)',
-      before: [{ command: local('tsc'), args: [] }],
-      commands: (port) => [
-        { command: local('tsc'), args: ['-w', '--preserveWatchOutput'] },
-        {
-          command: process.execPath,
-          args: [FASTIFY_CLI, 'start', '--ignore-watch=.ts$', '-w', '-l', 'info', '-P', 'dist/app.js'],
-          env: withPort(port),
-        },
-      ],
-    },
-    peer(
-      'ts-node-dev',
-      `ts-node-dev --respawn ${FASTIFY_CLI} start -l info src/app.ts`,
-      TS_NODE_DEV,
-      ['--respawn', FASTIFY_CLI, 'start', '-l', 'info', 'src/app.ts'],
+    // The generator's `npm run dev`: tsc -w beside `fastify start -w` on the compiled dist/ (its
+    // template's dev:start), after a first build as its `npm run build:ts` does.
+    compiled('fastify start -w', 'fastify start --ignore-watch=.ts$ -w -l info -P dist/app.js', [
+      FASTIFY_CLI,
+      'start',
+      '--ignore-watch=.ts$',
+      '-w',
+      '-l',
+      'info',
+      '-P',
+      'dist/app.js',
+    ]),
+    peer('ts-node-dev', `ts-node-dev --respawn ${FASTIFY_CLI} start -l info src/app.ts`, TS_NODE_DEV, [
+      '--respawn',
+      FASTIFY_CLI,
+      'start',
+      '-l',
+      'info',
+      'src/app.ts',
+    ]),
+    notRun(
+      'bun --hot',
+      'on src/, fastify-cli fails to load the app under bun ("undefined is not an object (evaluating \'plugin.constructor.name\')"); on the dist/ that tsc -w keeps current, an edit was not live within 30 s',
     ),
-    bunHot([FASTIFY_CLI, 'start', '-l', 'info', 'src/app.ts']),
   ],
   express: [
     peer('nodemon', 'nodemon bin/www', NODEMON, ['bin/www']),
@@ -154,7 +168,16 @@ export const PEERS: Record<AppName, RunnerSpec[]> = {
       commands: (port) => [
         {
           command: PYTHON,
-          args: ['-m', 'uvicorn', '--reload', '--host', '127.0.0.1', '--port', String(port), 'sql_app.main:app'],
+          args: [
+            '-m',
+            'uvicorn',
+            '--reload',
+            '--host',
+            '127.0.0.1',
+            '--port',
+            String(port),
+            'sql_app.main:app',
+          ],
         },
       ],
     },
@@ -176,13 +199,36 @@ export const PEERS: Record<AppName, RunnerSpec[]> = {
   ],
 };
 
+/** `runner` on dist/, with `tsc -w` beside it and a first build before, as the template's `dev`. */
+function compiled(name: string, shownRunner: string, args: string[]): RunnerSpec {
+  return {
+    name,
+    kind: 'restart',
+    processesPerReload: 1,
+    readyLine: /Watching for file changes/,
+    shown: `tsc --rootDir src && (tsc --rootDir src -w & ${shownRunner})`,
+    before: [{ command: TSC[0], args: [...TSC[1]] }],
+    commands: (port) => [
+      { command: TSC[0], args: [...TSC[1], '-w', '--preserveWatchOutput'] },
+      { command: process.execPath, args, env: withPort(port) },
+    ],
+  };
+}
+
+/** A runner this app's users might pick that cannot run it, and why. */
+function notRun(name: string, why: string): RunnerSpec {
+  return { name, kind: 'restart', processesPerReload: 1, shown: '', skip: why };
+}
+
 function gunicorn(app: string): RunnerSpec {
   return {
     name: 'gunicorn --reload',
     kind: 'restart',
     processesPerReload: 1,
     shown: `python3 -m gunicorn --reload -b 127.0.0.1:PORT ${app}`,
-    commands: (port) => [{ command: PYTHON, args: ['-m', 'gunicorn', '--reload', '-b', `127.0.0.1:${port}`, app] }],
+    commands: (port) => [
+      { command: PYTHON, args: ['-m', 'gunicorn', '--reload', '-b', `127.0.0.1:${port}`, app] },
+    ],
   };
 }
 

@@ -36,6 +36,8 @@ export type Started = {
   stop: () => Promise<void>;
   /** The arbiter itself, for its own figures. */
   arbiter?: ArbiterServer;
+  /** Resolves once the runner's `readyLine` was printed. */
+  watching?: Promise<void>;
 };
 
 /** Fresh-connection GETs until the app answers `version`; resolves with when that answer ended. */
@@ -119,8 +121,16 @@ function startPeer(runner: RunnerSpec, prepared: PreparedApp, port: number): Sta
     env: { ...prepared.env, ...command.env },
   }));
   const counter = markCounter();
-  const group = startGroup(commands, prepared.dir, counter.line);
+  let onWatching: (() => void) | undefined;
+  const watching = runner.readyLine
+    ? new Promise<void>((resolveWatching) => (onWatching = resolveWatching))
+    : undefined;
+  const group = startGroup(commands, prepared.dir, (line) => {
+    counter.line(line);
+    if (runner.readyLine?.test(line)) onWatching?.();
+  });
   return {
+    ...(watching ? { watching } : {}),
     port,
     exited: group.exited,
     marks: counter.marks,
@@ -149,11 +159,16 @@ export async function startRunner(
   track(started);
   try {
     await whenVersion(app, started, 1, BOOT_DEADLINE_MS);
+    // A save before the watcher's first build is done would time that build, not the save.
+    if (started.watching) await within(started.watching, BOOT_DEADLINE_MS, `${runner.name} watching`);
   } catch (error) {
     const output = started.output().slice(-2_000);
-    throw new Error(`${(error as Error).message}${output ? `\n--- ${runner.name} output ---\n${output}` : ''}`, {
-      cause: error,
-    });
+    throw new Error(
+      `${(error as Error).message}${output ? `\n--- ${runner.name} output ---\n${output}` : ''}`,
+      {
+        cause: error,
+      },
+    );
   }
   return started;
 }
