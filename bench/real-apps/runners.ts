@@ -114,14 +114,23 @@ export const PEERS: Record<AppName, RunnerSpec[]> = {
       '-P',
       'dist/app.js',
     ]),
-    peer('ts-node-dev', `ts-node-dev --respawn ${FASTIFY_CLI} start -l info src/app.ts`, TS_NODE_DEV, [
-      '--respawn',
-      FASTIFY_CLI,
-      'start',
-      '-l',
-      'info',
-      'src/app.ts',
-    ]),
+    // As its README starts it; the rootDir for the reason TSC gives.
+    peer(
+      'ts-node-dev',
+      `ts-node-dev --respawn --transpile-only -O '{"rootDir":"src"}' ${FASTIFY_CLI} start -l info src/app.ts`,
+      TS_NODE_DEV,
+      [
+        '--respawn',
+        '--transpile-only',
+        '-O',
+        '{"rootDir":"src"}',
+        FASTIFY_CLI,
+        'start',
+        '-l',
+        'info',
+        'src/app.ts',
+      ],
+    ),
     notRun(
       'bun --hot',
       'on src/, fastify-cli fails to load the app under bun ("undefined is not an object (evaluating \'plugin.constructor.name\')"); on the dist/ that tsc -w keeps current, an edit was not live within 30 s',
