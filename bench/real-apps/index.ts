@@ -10,7 +10,7 @@
  *   ARBITER_BENCH_WORKERS  comma-separated worker counts the arbiter runs with [1]
  */
 import { median } from '../stats';
-import { APPS, prepare, startServices, type AppName, type AppServices, type AppSpec } from './apps';
+import { APPS, prepare, startServices, type AppServices, type AppSpec, type PreparedApp } from './apps';
 import { installPeers } from './install';
 import { measureRun, type RunFigures } from './measure';
 import { ARBITER_APP, PEERS, arbiter, type RunnerSpec } from './runners';
@@ -78,12 +78,12 @@ async function measureRunner(
   log: (message: string) => void,
 ): Promise<RunnerResult> {
   if (runner.skip) return { runner, skipped: runner.skip };
+  let prepared: PreparedApp | undefined;
   let started: Started | undefined;
-  const prepared = await prepare(app, held, runner.name);
   try {
+    prepared = await prepare(app, held, runner.name);
     started = await startRunner(app, runner, prepared, (s) => running.add((started = s)));
-    const figures = await measureRun(app, runner, prepared, started, settings);
-    return { runner, figures };
+    return { runner, figures: await measureRun(app, runner, prepared, started, settings) };
   } catch (error) {
     log(`${app.name} / ${runner.name}: failed: ${(error as Error).stack ?? String(error)}`);
     return { runner, error: (error as Error).message.split('\n')[0] };
@@ -92,7 +92,7 @@ async function measureRunner(
       running.delete(started);
       await started.stop();
     }
-    prepared.dispose();
+    prepared?.dispose();
   }
 }
 
@@ -109,7 +109,18 @@ async function measureApp(
     return { app, runners: [], skipped, seconds: 0 };
   }
   const runners = [...settings.workers.map((n) => arbiter(n, ARBITER_APP[app.name])), ...PEERS[app.name]];
-  const held = await startServices(app);
+  let held: AppServices;
+  try {
+    held = await startServices(app);
+  } catch (error) {
+    log(`${app.name}: its services did not start: ${(error as Error).stack ?? String(error)}`);
+    return {
+      app,
+      runners: [],
+      skipped: `its services did not start: ${(error as Error).message}`,
+      seconds: 0,
+    };
+  }
   services.add(held);
   const results: RunnerResult[] = [];
   try {
@@ -141,5 +152,3 @@ export async function measureRealApps(log: (message: string) => void): Promise<R
   for (const app of apps) results.push(await measureApp(app, settings, log));
   return { settings, apps: results, seconds: (performance.now() - startedAt) / 1000 };
 }
-
-export type { AppName };
