@@ -85,7 +85,12 @@ async function measureRunner(
     started = await startRunner(app, runner, prepared, (s) => running.add((started = s)));
     return { runner, figures: await measureRun(app, runner, prepared, started, settings) };
   } catch (error) {
-    log(`${app.name} / ${runner.name}: failed: ${(error as Error).stack ?? String(error)}`);
+    // What the runner printed last says why it gave up (runserver exits on an import error).
+    const output = started?.output().slice(-2_000);
+    log(
+      `${app.name} / ${runner.name}: failed: ${(error as Error).stack ?? String(error)}` +
+        (output ? `\n--- ${runner.name} output ---\n${output}` : ''),
+    );
     return { runner, error: (error as Error).message.split('\n')[0] };
   } finally {
     if (started) {
