@@ -7,6 +7,8 @@ declare module 'autocannon' {
       connections?: number;
       /** Seconds. */
       duration?: number;
+      /** Requests in all: the run ends after this many instead of after `duration`. */
+      amount?: number;
       pipelining?: number;
       warmup?: { connections?: number; duration?: number };
     };

@@ -24,6 +24,7 @@ import { measureRealApps, stopRealApps, type RealAppsFigures } from './real-apps
 import { renderRealApps, replaceRealAppsSection } from './real-apps/render';
 import { measureReloadPeers, renderReloadPeers, stopPeers, type PeerFigures } from './reload-peers';
 import { renderReport, type Figures, type LoadRun } from './report';
+import { measureRequestCost, renderRequestCost, type RequestCostFigures } from './request-cost';
 
 const APP = resolve(__dirname, 'fixtures/hello.mjs');
 const RESULTS = resolve(ROOT, 'bench/results.md');
@@ -131,6 +132,7 @@ async function loadCluster(server: ClusterServer, figures: Figures): Promise<voi
 
 type Outcome = {
   figures: Figures;
+  requestCost: RequestCostFigures;
   peers: PeerFigures[];
   peersSeconds: number;
   bigTree: BigTreeFigures;
@@ -227,6 +229,9 @@ async function main(): Promise<Outcome> {
     },
   );
 
+  log('request cost: an arbiter worker against plain node, pinned');
+  const requestCost = await measureRequestCost(APP, log);
+
   log('reload on save: arbiter, nodemon, node --watch, gunicorn');
   const peersStartedAt = performance.now();
   const peers = await measureReloadPeers(log);
@@ -244,7 +249,7 @@ async function main(): Promise<Outcome> {
   const realApps = await measureRealApps(log);
 
   figures.elapsedSeconds = (performance.now() - startedAt) / 1000;
-  return { figures, peers, peersSeconds, bigTree, bigTreeSeconds, activation, realApps };
+  return { figures, requestCost, peers, peersSeconds, bigTree, bigTreeSeconds, activation, realApps };
 }
 
 async function stopEverything(): Promise<void> {
@@ -293,31 +298,36 @@ const only = (() => {
 
 if (only === 'real-apps') realAppsOnly().catch(fail);
 else
-  main().then(({ figures, peers, peersSeconds, bigTree, bigTreeSeconds, activation, realApps }) => {
-    const report = renderReport(figures, {
-      date: new Date().toISOString(),
-      node: process.version,
-      cpu: os.cpus()[0]?.model ?? 'unknown CPU',
-      cores: os.cpus().length,
-      memoryBytes: os.totalmem(),
-      kernel: `${os.type()} ${os.release()}`,
-      clockTicks: CLOCK_TICKS,
-      load: LOAD,
-      workers: WORKERS,
-      reloads: RELOADS,
-      settleSeconds: SETTLE_MS / 1000,
-      disturbedPercent: DISTURBED_PERCENT,
-    }).concat(
-      '\n',
-      renderReloadPeers(peers, peersSeconds),
-      '\n',
-      renderBigTree(bigTree, bigTreeSeconds),
-      '\n',
-      renderActivation(activation),
-      '\n',
-      renderRealApps(realApps),
-    );
-    writeFileSync(RESULTS, report);
-    process.stdout.write(report);
-    log(`written to ${RESULTS}`);
-  }, fail);
+  main().then(
+    ({ figures, requestCost, peers, peersSeconds, bigTree, bigTreeSeconds, activation, realApps }) => {
+      const report = renderReport(figures, {
+        date: new Date().toISOString(),
+        node: process.version,
+        cpu: os.cpus()[0]?.model ?? 'unknown CPU',
+        cores: os.cpus().length,
+        memoryBytes: os.totalmem(),
+        kernel: `${os.type()} ${os.release()}`,
+        clockTicks: CLOCK_TICKS,
+        load: LOAD,
+        workers: WORKERS,
+        reloads: RELOADS,
+        settleSeconds: SETTLE_MS / 1000,
+        disturbedPercent: DISTURBED_PERCENT,
+      }).concat(
+        '\n',
+        renderRequestCost(requestCost),
+        '\n',
+        renderReloadPeers(peers, peersSeconds),
+        '\n',
+        renderBigTree(bigTree, bigTreeSeconds),
+        '\n',
+        renderActivation(activation),
+        '\n',
+        renderRealApps(realApps),
+      );
+      writeFileSync(RESULTS, report);
+      process.stdout.write(report);
+      log(`written to ${RESULTS}`);
+    },
+    fail,
+  );

@@ -5,6 +5,7 @@
  * (each cycle's `durationMs`, the cycles its watcher started, the hooks it reported, and the
  * boot profile of a `reload` event where the event stream has one).
  */
+import type { BootProfile } from '../../runner/protocol/events';
 import { pause, within } from '../deadline';
 import { get } from '../fresh-get';
 import { memoryOf } from '../measure';
@@ -44,8 +45,8 @@ export type ArbiterFigures = {
   /** Worker hooks it reported run to their end, ok (by any name). */
   hooksReported: number;
   rootBytes: number;
-  /** The boot profile of the last completed cycle, where the `reload` event carries one. */
-  profile?: unknown;
+  /** The boot profile of each completed cycle whose `reload` event carries one. */
+  profiles: BootProfile[];
 };
 
 const VERSION = / v(\d+)/;
@@ -129,7 +130,6 @@ function arbiterFigures(started: Started): ArbiterFigures | undefined {
   if (!server) return undefined;
   const reloads = server.all('reload');
   const completed = reloads.filter((event) => event.phase === 'completed');
-  const last = completed.at(-1);
   return {
     reportedMs: completed.map((event) => event.durationMs ?? NaN),
     triggered: reloads.filter((event) => event.phase === 'triggered').length,
@@ -138,8 +138,7 @@ function arbiterFigures(started: Started): ArbiterFigures | undefined {
       .all('hook')
       .filter((event) => event.scope === 'worker' && event.phase === 'end' && event.outcome === 'ok').length,
     rootBytes: memoryOf(server.pid).rootBytes,
-    // Another change adds a per-generation boot profile to the `reload` event; shown once there.
-    profile: last && 'profile' in last ? (last as { profile?: unknown }).profile : undefined,
+    profiles: completed.flatMap((event) => (event.profile ? [event.profile] : [])),
   };
 }
 

@@ -3,6 +3,7 @@
  * targets as ratios within this run (met or not met, said plainly), the arbiter's own figures
  * with its boot profile where the event stream has one, and how it was measured.
  */
+import type { BootProfile } from '../../runner/protocol/events';
 import { REQUEST_TIMEOUT_MS } from '../fresh-get';
 import { median, megabytes, percentile } from '../stats';
 import { APPS, HOOK_MARK } from './apps';
@@ -88,16 +89,35 @@ function targetRows(app: AppResult): string[] {
     });
 }
 
-/** A boot profile as the event carries it, kept short: `key value` pairs, or its JSON. */
-function profileText(profile: unknown): string {
-  if (profile === undefined) return '— (no `profile` in the `reload` event yet)';
-  if (profile && typeof profile === 'object')
-    return cell(
-      Object.entries(profile as Record<string, unknown>)
-        .map(([key, value]) => `${key} ${typeof value === 'number' ? fixed(value) : JSON.stringify(value)}`)
-        .join(' · '),
-    );
-  return cell(JSON.stringify(profile));
+/**
+ * The boot profiles of the cycles, each part as its median over the cycles that have it, in the
+ * tree's words ("live 96: build 8 · process warm 3 · deps warm (412 modules) · code 61 · listen 12").
+ */
+function profileText(profiles: readonly BootProfile[]): string {
+  if (profiles.length === 0) return '— (no `profile` in the `reload` events)';
+  const part = (pick: (p: BootProfile) => number | undefined) => {
+    const values = profiles.flatMap((p) => (pick(p) === undefined ? [] : [pick(p)!]));
+    return values.length ? fixed(median(values)) : undefined;
+  };
+  const share = (test: (p: BootProfile) => boolean) => profiles.filter(test).length;
+  const deps = profiles.filter((p) => p.deps);
+  const parts = [
+    ['batch', part((p) => p.batchMs)],
+    ['build', part((p) => p.buildMs)],
+    [`process (warm ${share((p) => p.process.warm)}/${profiles.length})`, part((p) => p.process.ms)],
+    deps.length
+      ? [
+          `deps (warm ${share((p) => p.deps?.warm === true)}/${profiles.length}, ${part((p) => p.deps?.modules) ?? '?'} modules)`,
+          part((p) => p.deps?.ms) ?? '',
+        ]
+      : ['deps', undefined],
+    ['code', part((p) => p.codeMs)],
+    ['listen', part((p) => p.listenMs)],
+  ] as const;
+  const shown = parts
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `${name} ${value}`.trim());
+  return cell(`live ${part((p) => p.liveMs)}: ${shown.join(' · ')} (medians of ${profiles.length})`);
 }
 
 function arbiterRows(app: AppResult, edits: number): string[] {
@@ -112,7 +132,7 @@ function arbiterRows(app: AppResult, edits: number): string[] {
         `${a.triggered} for ${edits} saves (${a.failed} failed)`,
         String(a.hooksReported),
         megabytes(a.rootBytes),
-        profileText(a.profile),
+        profileText(a.profiles),
       ]),
     ];
   });
@@ -152,7 +172,7 @@ ${apps.flatMap(targetRows).join('\n')}
 
 The arbiter's own figures: its \`durationMs\` of each completed cycle, the cycles its watcher
 started, the worker hooks it reported run ok (every hook it observes, by any name), its own RSS,
-and the boot profile of its last cycle.
+and its boot profile (the \`profile\` of its \`reload\` events: each part's median, in ms).
 
 | app | arbiter | own \`durationMs\`, median / p95 (ms) | cycles | worker hooks reported | arbiter RSS | boot profile |
 |---|---|---:|---|---:|---:|---|

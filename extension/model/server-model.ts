@@ -6,9 +6,12 @@
  */
 import type {
   ArbiterEvent,
+  BootProfile,
   ErrorInfo,
   EventOf,
+  HeldResources,
   HookOutcome,
+  InFlightRequest,
   Listener,
   WorkerState,
 } from '../../runner/protocol/events';
@@ -45,6 +48,10 @@ export type WorkerRow = {
   inflight?: number;
   /** What kept it alive after its shutdown work. */
   lingering?: string[];
+  /** What it held when its stop began, and at its end: as it exited, or as it was killed. */
+  held?: { stop?: HeldResources; end?: HeldResources; killed?: boolean };
+  /** While it drains, the requests it waits on (`at`: when that was said); or those its kill cut. */
+  requests?: { requests: InFlightRequest[]; total: number; at: number; cut: boolean };
   exit?: { code: number | null; signal: string | null; reason: string; at: number };
   /** Its inspector, once opened (a debugger attaches to `port`), or why it could not open. */
   inspector?: { url: string; port: number } | { error: string };
@@ -68,6 +75,11 @@ export type ReloadRow = {
   error?: ErrorInfo;
   /** The env-file variables the cycle changed, by name. */
   env?: string[];
+  /** How many of its workers were ready when it went live (at the first; the rest join as they boot). */
+  ready?: number;
+  workers?: number;
+  /** Completed: where the new generation's boot spent its time. */
+  profile?: BootProfile;
 };
 
 export type ServerPhase = 'starting' | 'running' | 'stopping' | 'exited';
@@ -119,6 +131,25 @@ export class ServerModel {
         if (worker) worker.lingering = event.resources;
         return;
       }
+      case 'worker.resources': {
+        const worker = this.workersByPid.get(event.pid);
+        if (!worker) return;
+        worker.held ??= {};
+        if (event.at === 'stop') worker.held.stop = event.held;
+        else Object.assign(worker.held, { end: event.held, killed: event.at === 'kill' });
+        return;
+      }
+      case 'worker.requests': {
+        const worker = this.workersByPid.get(event.pid);
+        if (worker)
+          worker.requests = {
+            requests: event.requests,
+            total: event.total,
+            at: event.ts,
+            cut: event.at === 'cut',
+          };
+        return;
+      }
       case 'worker.exited':
         return this.workerExited(event);
       case 'worker.inspector': {
@@ -148,6 +179,7 @@ export class ServerModel {
         this.watching = event;
         return;
       case 'standby':
+      case 'worker.deps':
       case 'watcher.ignored':
         return;
       case 'events.gap':
@@ -251,6 +283,8 @@ export class ServerModel {
     worker.since = event.ts;
     worker.inflight = 0;
     worker.paused = false;
+    // What it was still serving ended with it; only what a kill cut stays to be seen.
+    if (worker.requests && !worker.requests.cut) delete worker.requests;
     for (const hook of worker.hooks) {
       // Its end never came: the worker was gone first.
       if (hook.outcome === 'running') hook.outcome = worker.state === 'killed' ? 'killed' : 'interrupted';
@@ -308,6 +342,9 @@ export class ServerModel {
       if (event.durationMs !== undefined) row.durationMs = event.durationMs;
       if (event.error) row.error = event.error;
       if (event.env) row.env = event.env;
+      if (event.ready !== undefined) row.ready = event.ready;
+      if (event.workers !== undefined) row.workers = event.workers;
+      if (event.profile) row.profile = event.profile;
     }
     if (event.phase === 'completed') {
       this.serving = event.generation;

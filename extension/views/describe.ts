@@ -1,6 +1,8 @@
 /**
  * The words and numbers the tree shows, as pure functions of the model: tested without VS Code.
  */
+import { connectionText, leftOpen } from '../../runner/protocol/held-text';
+import { describeBootProfile } from '../../runner/protocol/boot-profile-text';
 import type {
   GenerationRow,
   GenerationStatus,
@@ -55,7 +57,9 @@ export function generationDescription(model: ServerModel, row: GenerationRow, no
   const countdown = deadlines.length
     ? ` · ${duration(Math.max(0, Math.min(...deadlines) - now))} to the deadline`
     : '';
-  return `${status} · ${live} of ${row.workers.length} running${countdown}${waiting}`;
+  const booting = status === 'serving' ? row.workers.filter((w) => w.state === 'booting').length : 0;
+  const joining = booting ? ` · ${booting} still booting` : '';
+  return `${status} · ${live} of ${row.workers.length} running${joining}${countdown}${waiting}`;
 }
 
 export function hookDescription(hook: HookRow, now: number): string {
@@ -89,8 +93,18 @@ export function reloadDescription(reload: ReloadRow, now: number): string {
   switch (reload.phase) {
     case 'triggered':
       return `booting for ${duration(now - reload.startedAt)}`;
-    case 'completed':
-      return `live in ${duration(reload.durationMs ?? 0)}${reload.env ? ` · env: ${reload.env.join(', ')}` : ''}`;
+    case 'completed': {
+      const env = reload.env ? ` · env: ${reload.env.join(', ')}` : '';
+      const { ready, workers } = reload;
+      const joined =
+        ready !== undefined && workers !== undefined && ready < workers
+          ? ` with ${ready} of ${workers} ready`
+          : '';
+      // The profile says when the save went live and what that waited on; without one (an older
+      // runner), the cycle's own duration.
+      if (reload.profile) return `${describeBootProfile(reload.profile)}${joined}${env}`;
+      return `live in ${duration(reload.durationMs ?? 0)}${joined}${env}`;
+    }
     case 'failed': {
       const error = reload.error;
       const where = error?.file ? ` (${error.file.split('/').pop()}:${error.line ?? '?'})` : '';
@@ -110,4 +124,64 @@ export function serverDescription(model: ServerModel, url: string | undefined): 
   ];
   if (url) parts.push(url);
   return parts.join(' · ');
+}
+
+/** One row under a worker about what it held: a peer's connections from its stop to its end, or what was left. */
+export type HeldRow = { label: string; description: string; leak: boolean };
+
+/**
+ * What the worker held, compared from its stop to its end: "Redis 127.0.0.1:6379 · 3 → 0 ✓",
+ * or a leak, "PostgreSQL 127.0.0.1:5432 · 2 → 2: left open at exit". While it drains, what it
+ * held when the stop began.
+ */
+export function heldRows(worker: WorkerRow): HeldRow[] {
+  const { stop, end, killed } = worker.held ?? {};
+  const when = killed ? 'held when killed' : 'left open at exit';
+  const after = new Map((end?.connections ?? []).map((connection) => [connection.peer, connection.count]));
+  const rows: HeldRow[] = (stop?.connections ?? []).map((connection) => {
+    const label = connection.service ? `${connection.service} ${connection.peer}` : connection.peer;
+    if (!end) return { label, description: `${connection.count} open as its stop began`, leak: false };
+    const left = after.get(connection.peer) ?? 0;
+    after.delete(connection.peer);
+    return left === 0
+      ? { label, description: `${connection.count} → 0 ✓`, leak: false }
+      : { label, description: `${connection.count} → ${left}: ${when}`, leak: true };
+  });
+  if (!end) return rows;
+  // Connections opened after the stop began, then whatever else it never let go of.
+  for (const connection of end.connections.filter((each) => after.has(each.peer)))
+    rows.push({
+      label: connectionText(connection),
+      description: `${when} (opened during the stop)`,
+      leak: true,
+    });
+  for (const text of leftOpen({ ...end, connections: [] }))
+    rows.push({ label: text, description: when, leak: true });
+  return rows;
+}
+
+/** One row under a worker per request: what a drain waits on, or what its kill cut. */
+export type RequestRow = { label: string; description: string; cut: boolean };
+
+/**
+ * "GET /export · in flight for 12 s" while the worker drains (the age moves on with `now`), or
+ * "GET /export · cut by the kill after 12 s"; the ones the report did not list are counted.
+ */
+export function requestRows(worker: WorkerRow, now: number): RequestRow[] {
+  const report = worker.requests;
+  if (!report) return [];
+  const rows = report.requests.map((request) => {
+    const label = `${request.method} ${request.path}`;
+    return report.cut
+      ? { label, description: `cut by the kill after ${duration(request.ageMs)}`, cut: true }
+      : { label, description: `in flight for ${duration(request.ageMs + now - report.at)}`, cut: false };
+  });
+  const more = report.total - report.requests.length;
+  if (more > 0)
+    rows.push({
+      label: `${more} more request(s)`,
+      description: report.cut ? 'cut by the kill' : 'in flight',
+      cut: report.cut,
+    });
+  return rows;
 }

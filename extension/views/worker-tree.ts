@@ -21,6 +21,8 @@ export type TreeNode =
   | { kind: 'worker'; session: ServerSession; worker: WorkerRow }
   | { kind: 'signal'; session: ServerSession; worker: WorkerRow; signal: SignalRow; index: number }
   | { kind: 'hook'; session: ServerSession; worker: WorkerRow; hook: HookRow; index: number }
+  | { kind: 'held'; session: ServerSession; worker: WorkerRow; row: describe.HeldRow; index: number }
+  | { kind: 'request'; session: ServerSession; worker: WorkerRow; row: describe.RequestRow; index: number }
   | { kind: 'reloads'; session: ServerSession }
   | { kind: 'reload'; session: ServerSession; reload: ReloadRow };
 
@@ -85,7 +87,12 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
       }
       case 'worker': {
         const { worker } = node;
-        const hasChildren = worker.signals.length + worker.hooks.length > 0;
+        const hasChildren =
+          worker.signals.length +
+            worker.hooks.length +
+            describe.heldRows(worker).length +
+            describe.requestRows(worker, now).length >
+          0;
         const item = new vscode.TreeItem(describe.workerLabel(worker), hasChildren ? Expanded : None);
         // VS Code keeps an id's first collapsible state: a worker that had no rows under it
         // would stay closed when its first signal and hooks arrive, so it gets a new id then.
@@ -126,6 +133,26 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
               : ['warning', 'testing.iconFailed'],
         );
         item.contextValue = `hook-${hook.outcome}`;
+        return item;
+      }
+      case 'held': {
+        const { row } = node;
+        const item = new vscode.TreeItem(row.label, None);
+        item.id = `${base}/w${node.worker.pid}/held${node.index}`;
+        item.description = row.description;
+        item.tooltip = `${row.label}: ${row.description}`;
+        item.iconPath = icon(row.leak ? ['warning', 'problemsWarningIcon.foreground'] : ['plug']);
+        item.contextValue = row.leak ? 'held-leak' : 'held';
+        return item;
+      }
+      case 'request': {
+        const { row } = node;
+        const item = new vscode.TreeItem(row.label, None);
+        item.id = `${base}/w${node.worker.pid}/req${node.index}`;
+        item.description = row.description;
+        item.tooltip = `${row.label}: ${row.description}`;
+        item.iconPath = icon(row.cut ? ['warning', 'problemsWarningIcon.foreground'] : ['watch']);
+        item.contextValue = row.cut ? 'request-cut' : 'request';
         return item;
       }
       case 'reloads': {
@@ -193,10 +220,26 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
             hook,
             index,
           })),
+          ...describe.requestRows(node.worker, Date.now()).map((row, index): TreeNode => ({
+            kind: 'request',
+            session,
+            worker: node.worker,
+            row,
+            index,
+          })),
+          ...describe.heldRows(node.worker).map((row, index): TreeNode => ({
+            kind: 'held',
+            session,
+            worker: node.worker,
+            row,
+            index,
+          })),
         ];
       case 'reloads':
         return session.model.reloads.map((reload): TreeNode => ({ kind: 'reload', session, reload }));
       case 'hook':
+      case 'held':
+      case 'request':
       case 'reload':
       case 'signal':
         return []; // leaves

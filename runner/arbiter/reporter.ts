@@ -8,7 +8,18 @@ import type { EventSink } from '../log/event-sink';
 import type { Level, Logger } from '../log/logger';
 import type { StopMode, WorkerMessage } from '../protocol/control';
 import type { Settings } from '../config/settings';
-import type { ErrorInfo, EventBody, HookOutcome, Listener, WorkerState } from '../protocol/events';
+import type {
+  BootProfile,
+  ErrorInfo,
+  EventBody,
+  HeldResources,
+  HookOutcome,
+  InFlightRequest,
+  Listener,
+  WorkerState,
+} from '../protocol/events';
+import { describeBootProfile } from '../protocol/boot-profile-text';
+import { leftOpen } from '../protocol/held-text';
 import { formatError } from '../log/format-error';
 
 /** Which worker a fact is about: the fields every worker event starts with. */
@@ -139,6 +150,27 @@ export class Reporter {
     this.events.emit({ type: 'worker.lingering', ...refOf(worker), resources });
   }
 
+  /** What a worker held (`stop`, `exit`) or was found holding when it was killed; what was never closed is said. */
+  resources(worker: WorkerRef, at: 'stop' | 'exit' | 'kill', held: HeldResources): void {
+    this.events.emit({ type: 'worker.resources', ...refOf(worker), at, held });
+    const left = at === 'stop' ? [] : leftOpen(held);
+    if (left.length > 0)
+      this.say(
+        worker,
+        'warn',
+        `${at === 'kill' ? 'held when killed' : 'left open at exit'}: ${left.join(', ')}`,
+      );
+  }
+
+  /** Which requests a draining worker waits on, or which its kill cut. */
+  requests(worker: WorkerRef, at: 'draining' | 'cut', requests: InFlightRequest[], total: number): void {
+    this.events.emit({ type: 'worker.requests', ...refOf(worker), at, requests, total });
+    const listed = requests.map((request) => `${request.method} ${request.path} (${seconds(request.ageMs)})`);
+    const more = total > requests.length ? ` and ${total - requests.length} more` : '';
+    if (at === 'cut')
+      this.say(worker, 'warn', `the kill cut ${total} request(s): ${listed.join(', ')}${more}`);
+  }
+
   inspector(worker: WorkerRef, message: Inspector): void {
     if (message.error) {
       this.say(worker, 'warn', `cannot open its inspector: ${message.error}`);
@@ -179,14 +211,31 @@ export class Reporter {
   }
 
   reloadCompleted(
-    cycle: { generation: number; trigger: string; durationMs: number; env?: string[] | undefined },
+    cycle: {
+      generation: number;
+      trigger: string;
+      durationMs: number;
+      env?: string[] | undefined;
+      ready: number;
+      workers: number;
+      profile?: BootProfile | undefined;
+    },
     previous: number,
   ): void {
-    const { env, ...rest } = cycle;
-    this.events.emit({ type: 'reload', phase: 'completed', ...rest, ...(env ? { env } : {}) });
+    const { env, profile, ...rest } = cycle;
+    this.events.emit({
+      type: 'reload',
+      phase: 'completed',
+      ...rest,
+      ...(env ? { env } : {}),
+      ...(profile ? { profile } : {}),
+    });
     const changedEnv = env ? `; env: ${env.join(', ')} changed` : '';
+    const joining =
+      cycle.ready < cycle.workers ? ` (${cycle.ready} of ${cycle.workers} ready, the rest joining)` : '';
+    const live = profile ? `; ${describeBootProfile(profile)}` : '';
     this.log.info(
-      `reloaded: generation ${cycle.generation} serves (was ${previous}), ${cycle.durationMs} ms${changedEnv}`,
+      `reloaded: generation ${cycle.generation} serves${joining} (was ${previous}), ${cycle.durationMs} ms${changedEnv}${live}`,
     );
   }
 
@@ -204,9 +253,41 @@ export class Reporter {
     this.events.emit({ type: 'standby', pid, phase: 'started' });
   }
 
-  standbyEnded(pid: number, died: string | undefined): void {
-    this.events.emit({ type: 'standby', pid, phase: 'ended', reason: died ?? 'not needed' });
+  standbyPreloaded(pid: number, modules: number, ms: number): void {
+    this.events.emit({ type: 'standby', pid, phase: 'preloaded', modules, ms });
+  }
+
+  standbyEnded(pid: number, died: string | undefined, reason = 'not needed'): void {
+    this.events.emit({ type: 'standby', pid, phase: 'ended', reason: died ?? reason });
     if (died) this.log.warn(`a standby worker (pid ${pid}) ${died} before it was needed`);
+  }
+
+  /** Where a worker's third-party modules come from: preloaded (warm) or loaded by the app (cold, and why). */
+  deps(
+    worker: WorkerRef,
+    deps: { warm: true; modules: number; ms: number } | { warm: false; reason: string },
+  ): void {
+    this.events.emit(
+      deps.warm
+        ? { type: 'worker.deps', ...refOf(worker), warm: true, modules: deps.modules, ms: deps.ms }
+        : { type: 'worker.deps', ...refOf(worker), warm: false, modules: 0, reason: deps.reason },
+    );
+  }
+
+  /** The preloaded modules changed on disk: said once, as the cycle that found it starts cold. */
+  dependenciesChanged(reason: string): void {
+    this.log.info(
+      `dependencies: ${reason}; this generation loads them cold, and standbys preload what it loads`,
+    );
+  }
+
+  /** Modules threw in a standby's preload: it is replaced, and they are preloaded no more. */
+  preloadFailed(pid: number, failed: readonly { module: string; error: string }[]): void {
+    const first = failed[0]!;
+    const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
+    this.log.warn(
+      `a standby worker (pid ${pid}) failed to preload ${first.module}${more}: ${first.error}; replacing it, and preloading without ${failed.length > 1 ? 'them' : 'it'}`,
+    );
   }
 
   /** The watcher's first walk is done. */
@@ -256,3 +337,6 @@ export class Reporter {
     this.events.emit(event);
   }
 }
+
+/** 12400 → "12.4 s" */
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;

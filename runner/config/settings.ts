@@ -111,6 +111,13 @@ export const SETTING_DEFINITIONS = {
     negatable: true,
     help: 'keep one started worker process per worker waiting for the next cycle, so a reload skips Node’s start-up (--no-standby saves their memory)',
   }),
+  preload: define({
+    checker: boolean,
+    default: true,
+    flag: 'preload',
+    negatable: true,
+    help: 'standbys load ahead the third-party modules (node_modules, site-packages) the serving workers loaded, so a reload pays only for the project’s own code (--no-preload: they load nothing ahead)',
+  }),
   longLivedGrace: define({
     checker: seconds,
     default: 1,

@@ -7,7 +7,13 @@
  * user code, so a malformed line is reported and skipped, never trusted.
  */
 import * as s from './schema';
-import { errorInfoSchema, HOOK_OUTCOMES } from './events';
+import {
+  depsProfileSchema,
+  errorInfoSchema,
+  heldResourcesSchema,
+  HOOK_OUTCOMES,
+  inFlightRequestSchema,
+} from './events';
 import { parseLine } from './parse-line';
 
 /** The fd on which a worker finds its control channel. */
@@ -47,6 +53,13 @@ const bootMessage = s.object({
    * imports on first use cannot hide a syntax error behind a boot that went fine.
    */
   check: s.optional(s.array(s.string())),
+  /**
+   * Accept nothing until an `accept` message: the worker loads its app, makes its listen() call
+   * and says `ready`, but takes no connection from the shared socket until the old generation
+   * has stopped accepting (a new generation's workers, in a graceful cycle). Connections wait in
+   * the kernel's backlog meanwhile.
+   */
+  acceptOnCue: s.optional(s.boolean()),
   /** For the Python runtime: how to serve a `module:callable` app. */
   python: s.optional(
     s.object({
@@ -77,9 +90,38 @@ const reopenLogsMessage = s.object({ type: s.literal('reopen-logs') });
 /** Open the inspector on 127.0.0.1 and a free port (again: report the one open). */
 const inspectMessage = s.object({ type: s.literal('inspect') });
 
-export const arbiterMessageSchema = s.tagged([bootMessage, stopMessage, reopenLogsMessage, inspectMessage]);
+/**
+ * Start accepting (a worker booted with `acceptOnCue`): every worker of the old generation has
+ * said `closed` or is gone, so from now on no connection reaches old code. Sent to a worker that
+ * is not ready yet too: it accepts as soon as it is.
+ */
+const acceptMessage = s.object({ type: s.literal('accept') });
+
+/**
+ * Sent to a standby, before its boot message: load these third-party modules now, in this order
+ * (the serving generation's `dependencies`), so the generation it joins finds them loaded. The
+ * Node runtime takes absolute file paths (required, or imported when they are ES modules); the
+ * Python runtime takes module names. `env`: what the boot message will carry from --env-file,
+ * set first (under the same rule), so a module that reads the environment as it loads sees the
+ * app's. Answered with `preloaded`; a boot message that comes meanwhile waits for it.
+ */
+const preloadMessage = s.object({
+  type: s.literal('preload'),
+  modules: s.array(s.string()),
+  env: s.optional(s.record(s.string())),
+});
+
+export const arbiterMessageSchema = s.tagged([
+  bootMessage,
+  stopMessage,
+  reopenLogsMessage,
+  inspectMessage,
+  acceptMessage,
+  preloadMessage,
+]);
 export type ArbiterMessage = s.Infer<typeof arbiterMessageSchema>;
 export type BootMessage = s.Infer<typeof bootMessage>;
+export type PreloadMessage = s.Infer<typeof preloadMessage>;
 export type StopMode = s.Infer<typeof stopMessage>['mode'];
 
 /**
@@ -93,8 +135,26 @@ export function stopChanges(current: StopMode | undefined, next: StopMode): bool
 
 // ---- worker → arbiter ------------------------------------------------------------------
 
-/** The app serves on the shared sockets (or called `arbiter.ready()` where it opted in). */
-const readyMessage = s.object({ type: s.literal('ready') });
+/**
+ * What only the worker sees of its boot, in ms from the moment it took its boot message. The
+ * parts do not overlap; `bootMs` covers them and the runtime's own set-up.
+ */
+const workerBootProfile = s.object({
+  /** From the boot message to ready. */
+  bootMs: s.number(),
+  deps: depsProfileSchema,
+  /** Loading the app's own modules, less the third-party modules they loaded. */
+  codeMs: s.number(),
+  /** From the app loaded until it listened, less the third-party modules loaded meanwhile. */
+  listenMs: s.number(),
+});
+export type WorkerBootProfile = s.Infer<typeof workerBootProfile>;
+
+/**
+ * The app serves on the shared sockets (or called `arbiter.ready()` where it opted in). A worker
+ * booted with `acceptOnCue` says it once its app asked to listen: it accepts at its `accept`.
+ */
+const readyMessage = s.object({ type: s.literal('ready'), profile: s.optional(workerBootProfile) });
 
 /** Alive; carries request counters so no separate stats message is needed. Sent every
  * `heartbeatMs`, and in between when the counters changed (at most once a second). */
@@ -144,6 +204,31 @@ const retireMessage = s.object({ type: s.literal('retire'), reason: s.string() }
 /** The worker has drained and finished its hooks but something keeps it alive. */
 const lingeringMessage = s.object({ type: s.literal('lingering'), resources: s.array(s.string()) });
 
+/**
+ * What the worker holds open: `stop` as its stop begins, `exit` after its hooks, just before it
+ * exits. Read from /proc/self, leaving out the runtime's own (stdio, this channel, the shared
+ * listening sockets).
+ */
+const resourcesMessage = s.object({
+  type: s.literal('resources'),
+  at: s.oneOf(['stop', 'exit']),
+  held: heldResourcesSchema,
+});
+
+/** The most in-flight requests one report lists (the oldest). */
+export const IN_FLIGHT_LIST_LIMIT = 20;
+
+/**
+ * While it drains: the requests the worker still serves, oldest first (at most
+ * IN_FLIGHT_LIST_LIMIT; `total` counts all). Sent as its stop begins if any are in flight, every
+ * second while any remain, and once more, empty, when the last one ended.
+ */
+const requestsMessage = s.object({
+  type: s.literal('requests'),
+  requests: s.array(inFlightRequestSchema),
+  total: s.integer(0),
+});
+
 /** Something the runtime wants the user to read (shown in the log with the worker prefix). */
 const noticeMessage = s.object({
   type: s.literal('notice'),
@@ -159,6 +244,28 @@ const inspectorMessage = s.object({
   error: s.optional(s.string()),
 });
 
+/**
+ * The third-party modules this worker loaded, in load order: sent by a serving worker once it
+ * is ready, and once more a little later if it loaded more (its first requests). Node: absolute
+ * real paths of files inside a `node_modules` folder (CommonJS and ES modules); Python: module
+ * names whose file is under site-packages/dist-packages. Never the project's own files (a
+ * linked workspace package is the project's). The arbiter preloads them into its standbys.
+ */
+const dependenciesMessage = s.object({ type: s.literal('dependencies'), modules: s.array(s.string()) });
+
+/**
+ * A standby's answer to `preload`: how many modules it loaded and how long it took (ms); `failed`:
+ * those that threw (the standby is then replaced, and they are preloaded no more).
+ */
+const preloadedMessage = s.object({
+  type: s.literal('preloaded'),
+  loaded: s.integer(0),
+  ms: s.number(),
+  failed: s.optional(s.array(s.object({ module: s.string(), error: s.string() }))),
+  /** Modules the runtime chose not to load ahead (Python: those that need the app's settings at import). */
+  skipped: s.optional(s.integer(0)),
+});
+
 export const workerMessageSchema = s.tagged([
   readyMessage,
   heartbeatMessage,
@@ -169,11 +276,17 @@ export const workerMessageSchema = s.tagged([
   closedMessage,
   retireMessage,
   lingeringMessage,
+  resourcesMessage,
+  requestsMessage,
   noticeMessage,
   inspectorMessage,
+  dependenciesMessage,
+  preloadedMessage,
 ]);
 export type WorkerMessage = s.Infer<typeof workerMessageSchema>;
 export type HookMessage = s.Infer<typeof hookMessage>;
+export type PreloadedMessage = s.Infer<typeof preloadedMessage>;
+export type DependenciesMessage = s.Infer<typeof dependenciesMessage>;
 
 /** Validates a line a worker wrote. */
 export const parseWorkerMessage = (line: string) => parseLine(workerMessageSchema, line);

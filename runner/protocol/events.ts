@@ -54,6 +54,71 @@ export const errorInfoSchema = s.object({
 });
 export type ErrorInfo = s.Infer<typeof errorInfoSchema>;
 
+/** The most a resources snapshot lists of each kind; the totals say how many there were. */
+export const HELD_LIST_LIMIT = 50;
+
+/**
+ * What a worker process held open at one moment (runner/proc/held-resources.ts): TCP
+ * connections grouped by peer, with the service named for well-known ports (Redis 6379,
+ * PostgreSQL 5432, ...), the sockets it listens on itself (not the arbiter's shared ones),
+ * regular files, child processes; the Python runtime adds the threads still alive besides the
+ * main one.
+ */
+export const heldResourcesSchema = s.object({
+  connections: s.array(s.object({ peer: s.string(), service: s.optional(s.string()), count: s.integer(1) })),
+  listening: s.array(s.string()),
+  /** At most HELD_LIST_LIMIT paths; `openFiles` counts them all. */
+  files: s.array(s.string()),
+  openFiles: s.integer(0),
+  children: s.array(s.object({ pid: s.integer(1), command: s.string() })),
+  threads: s.optional(s.array(s.object({ name: s.string(), daemon: s.boolean() }))),
+  /** Why nothing could be read (not Linux, the process already gone). */
+  unreadable: s.optional(s.string()),
+});
+export type HeldResources = s.Infer<typeof heldResourcesSchema>;
+
+/** A request a worker is serving: its method, its path without the query, and how long ago it came. */
+export const inFlightRequestSchema = s.object({ method: s.string(), path: s.string(), ageMs: s.integer(0) });
+export type InFlightRequest = s.Infer<typeof inFlightRequestSchema>;
+/**
+ * The app's third-party modules (node_modules, site-packages) in a boot: `warm` when they were
+ * already loaded in the standby the worker came from (`modules`: how many), else loaded during
+ * the boot (`modules` then counts those, `ms` the time spent loading them). Without `ms` the
+ * time was not told apart from the app's own (ES modules: their evaluation is not observable).
+ */
+export const depsProfileSchema = s.object({
+  warm: s.boolean(),
+  modules: s.optional(s.integer(0)),
+  ms: s.optional(s.number()),
+});
+export type DepsProfile = s.Infer<typeof depsProfileSchema>;
+
+/**
+ * Where a generation's boot spent its time, from its first ready worker (the one that made the
+ * save live). Every part is in ms and their sum never exceeds `liveMs`; what is left is the
+ * cycle's own work (re-reading config, the onReload hook, syntax checks, messages).
+ */
+export const bootProfileSchema = s.object({
+  /** From the first file event of the batch (else the trigger) until the first new worker was ready. */
+  liveMs: s.number(),
+  /** The batch: from its first file event until it closed. */
+  batchMs: s.optional(s.number()),
+  /** The TypeScript build (absent for plain JavaScript and Python). */
+  buildMs: s.optional(s.number()),
+  /** Files the decorator-metadata compiler (swc) transformed anew in that build; the others were cached. */
+  transformed: s.optional(s.integer(0)),
+  /** Taking a standby (`warm`) or starting a process (cold), until the runtime took its boot message. */
+  process: s.object({ warm: s.boolean(), ms: s.number() }),
+  deps: s.optional(depsProfileSchema),
+  /** Loading the project's own code, less the third-party modules it loaded meanwhile. */
+  codeMs: s.optional(s.number()),
+  /** From the app loaded until it listened (the framework's start), less third-party loading. */
+  listenMs: s.optional(s.number()),
+  /** The worker whose ready made the generation live. */
+  worker: s.optional(s.integer(1)),
+});
+export type BootProfile = s.Infer<typeof bootProfileSchema>;
+
 /** The arbiter has its sockets bound and is about to boot the first generation. */
 const arbiterStarted = s.object({
   ...base,
@@ -111,6 +176,34 @@ const workerLingering = s.object({
   type: s.literal('worker.lingering'),
   ...workerRef,
   resources: s.array(s.string()),
+});
+
+/**
+ * What a worker held open: `stop` when its stop began, `exit` just before it exited (after its
+ * hooks: what is still open then was never closed), `kill` read by the arbiter from /proc just
+ * before it killed a worker that did not exit in time. Comparing `stop` with `exit` or `kill`
+ * shows a pool that was (or was not) closed.
+ */
+const workerResources = s.object({
+  ...base,
+  type: s.literal('worker.resources'),
+  ...workerRef,
+  at: s.oneOf(['stop', 'exit', 'kill']),
+  held: heldResourcesSchema,
+});
+
+/**
+ * Which requests a draining worker waits on (`draining`: at its stop, then every second while
+ * any remain, then once with none), or which ones its kill cut (`cut`: those of its last report,
+ * their ages brought up to the kill). `requests` lists the oldest, at most 20; `total` counts all.
+ */
+const workerRequests = s.object({
+  ...base,
+  type: s.literal('worker.requests'),
+  ...workerRef,
+  at: s.oneOf(['draining', 'cut']),
+  requests: s.array(inFlightRequestSchema),
+  total: s.integer(0),
 });
 
 /**
@@ -185,6 +278,15 @@ const reloadEvent = s.object({
   env: s.optional(s.array(s.string())),
   durationMs: s.optional(s.number()),
   error: s.optional(errorInfoSchema),
+  /**
+   * `completed`: how many of the new generation's `workers` were ready when it went live. It goes
+   * live at its first ready worker; the rest join as they boot (a later one that fails to boot is
+   * a worker boot failure, replaced with backoff, not a failed reload).
+   */
+  ready: s.optional(s.integer(0)),
+  workers: s.optional(s.integer(0)),
+  /** `completed`: where the new generation's boot spent its time. */
+  profile: s.optional(bootProfileSchema),
 });
 
 /** The target number of workers changed (TTIN, TTOU, config). */
@@ -219,14 +321,33 @@ const watcherIgnored = s.object({
 });
 
 /**
- * A standby worker process (started ahead of the next cycle, no app loaded yet) started or
- * ended unused. One that becomes a worker is not `ended`: a `worker.spawned` with its pid follows.
+ * A standby worker process (started ahead of the next cycle, no app loaded yet) started,
+ * preloaded the app's third-party modules, or ended unused. One that becomes a worker is not `ended`: a `worker.spawned` with its pid follows.
  */
 const standbyEvent = s.object({
   ...base,
   type: s.literal('standby'),
   pid: s.integer(1),
-  phase: s.oneOf(['started', 'ended'] as const),
+  /** `preloaded`: it loaded `modules` of the serving generation's third-party modules, in `ms`. */
+  phase: s.oneOf(['started', 'preloaded', 'ended'] as const),
+  reason: s.optional(s.string()),
+  modules: s.optional(s.integer(0)),
+  ms: s.optional(s.number()),
+});
+
+/**
+ * Where a worker's third-party modules came from, said once per worker as it is given its boot
+ * message: `warm`, preloaded into its standby (`modules` of them, in `ms`, before it was
+ * needed), or cold, loaded by the app itself, and why (`reason`: none learned yet, a lockfile
+ * or `node_modules` changed, a preloaded module failed, preloading is off, no standby...).
+ */
+const workerDeps = s.object({
+  ...base,
+  type: s.literal('worker.deps'),
+  ...workerRef,
+  warm: s.boolean(),
+  modules: s.integer(0),
+  ms: s.optional(s.number()),
   reason: s.optional(s.string()),
 });
 
@@ -259,6 +380,8 @@ export const eventSchema = s.tagged([
   workerExited,
   workerStats,
   workerLingering,
+  workerResources,
+  workerRequests,
   workerInspector,
   workerPaused,
   signalEvent,
@@ -266,6 +389,7 @@ export const eventSchema = s.tagged([
   reloadEvent,
   workersCount,
   standbyEvent,
+  workerDeps,
   watcherReady,
   watcherIgnored,
   eventsGap,

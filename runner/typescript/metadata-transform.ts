@@ -2,9 +2,11 @@
  * TypeScript to JavaScript with decorator metadata, by swc (see tsconfig-semantics.ts), for the
  * bundle to take in: the output keeps its imports (esbuild bundles them) and carries an inline
  * source map that esbuild chains into the bundle's, so stacks and breakpoints stay at the
- * `.ts` lines. A file is transformed again only when it changed.
+ * `.ts` lines. esbuild's incremental rebuild still hands every file to its plugins, so each
+ * result is kept by file and content hash: a file is transformed again only when what it holds
+ * changed (an mtime could stay the same across an edit; a hash cannot).
  */
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { UsageError } from '../errors/usage-error';
 import type { TypeScriptSemantics } from './tsconfig-semantics';
@@ -13,8 +15,10 @@ type Swc = typeof import('@swc/core');
 
 export class MetadataTransform {
   private readonly swc: Swc;
-  /** By file: what it was transformed from (mtime and size) and the result. */
-  private readonly cache = new Map<string, { version: string; code: string }>();
+  /** By file: the hash of what it was transformed from, and the result. */
+  private readonly cache = new Map<string, { hash: string; code: string }>();
+  /** How many transforms ran (cache misses), for the boot profile's build part. */
+  transforms = 0;
 
   /** Throws a UsageError, one line, when swc cannot be loaded on this machine. */
   constructor(private readonly semantics: TypeScriptSemantics) {
@@ -32,15 +36,10 @@ export class MetadataTransform {
 
   /** `source` (the file at `path`, as the bundle will read it) as JavaScript with metadata. */
   transform(source: string, path: string): string {
-    let version = '';
-    try {
-      const { mtimeMs, size } = statSync(path);
-      version = `${mtimeMs}:${size}:${source.length}`;
-    } catch {
-      // gone meanwhile: transform what was read
-    }
+    const hash = createHash('sha1').update(source).digest('base64');
     const cached = this.cache.get(path);
-    if (cached && version && cached.version === version) return cached.code;
+    if (cached?.hash === hash) return cached.code;
+    this.transforms++;
     const { code } = this.swc.transformSync(source, {
       filename: path,
       sourceMaps: 'inline',
@@ -58,7 +57,7 @@ export class MetadataTransform {
         keepClassNames: true,
       },
     });
-    if (version) this.cache.set(path, { version, code });
+    this.cache.set(path, { hash, code });
     return code;
   }
 }

@@ -35,7 +35,9 @@ export const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
 export const isTypeScript = (file: string): boolean => TYPESCRIPT_EXTENSIONS.has(extname(file));
 
-export type BuildResult = { ok: true; outfile: string } | { ok: false; error: ErrorInfo };
+/** A build's output; `transformed`: the files swc compiled anew for it (decorator metadata only). */
+export type BuildResult =
+  { ok: true; outfile: string; transformed?: number } | { ok: false; error: ErrorInfo };
 
 type EsbuildFailure = {
   errors?: {
@@ -76,6 +78,7 @@ export class TypeScriptBuild {
   /** Builds the app for `generation`; its output stays until `remove(generation)`. */
   async build(generation: number): Promise<BuildResult> {
     let built;
+    const transforms = this.metadata?.transforms ?? 0;
     try {
       this.context ??= await this.createContext();
       built = await this.context.rebuild();
@@ -90,7 +93,8 @@ export class TypeScriptBuild {
       else writeFileSync(outfile, pointAtMap(output.text, basename(map)));
     }
     this.outputs.set(generation, outfile);
-    return { ok: true, outfile };
+    if (!this.metadata) return { ok: true, outfile };
+    return { ok: true, outfile, transformed: this.metadata.transforms - transforms };
   }
 
   /**

@@ -39,6 +39,16 @@ function fingerprint(path: string): string {
   }
 }
 
+/** A file that is there and not empty: a save that has written it (see change-batcher.ts). */
+function hasContent(path: string): boolean {
+  try {
+    const stat = statSync(path);
+    return stat.isFile() && stat.size > 0;
+  } catch {
+    return false;
+  }
+}
+
 export type ProjectWatcherOptions = {
   root: string;
   rules: IgnoreRules;
@@ -79,7 +89,11 @@ export class ProjectWatcher {
     const { root, rules, alwaysWatched } = options;
     this.always = new Set(alwaysWatched);
     const folders = new FolderVisits(root);
-    this.batcher = new ChangeBatcher((files, at) => this.flush(files, at), options.batch ?? DEFAULT_BATCH);
+    this.batcher = new ChangeBatcher(
+      (files, at) => this.flush(files, at),
+      options.batch ?? DEFAULT_BATCH,
+      hasContent,
+    );
     this.data = new DataFiles((file) => options.onIgnored?.(file, 'a SQLite database: data, not source'));
     const outside = alwaysWatched.filter((file) => relative(root, file).startsWith('..'));
     this.watcher = watch([root, ...outside], {

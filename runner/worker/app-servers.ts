@@ -2,12 +2,14 @@
  * Makes the app's own server serve on the arbiter's sockets. The app calls
  * `listen(process.env.PORT)` as it always does; that call is redirected to the listening
  * socket(s) the worker inherited, so no worker ever binds a port of its own. Also counts the
- * requests those servers see, and stops them accepting when the worker is asked to stop.
+ * requests those servers see, and stops them accepting when the worker is asked to stop; a
+ * worker booted to accept on cue listens only at the arbiter's `accept` (readiness.ts).
  */
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { sep } from 'node:path';
+import type { InFlightRequest } from '../protocol/events';
 
 type ListenArgs = unknown[];
 
@@ -37,11 +39,13 @@ export class AppServers {
   private expected = 0;
   private accepting = true;
   served = 0;
-  inflight = 0;
-  private readonly responses = new Set<http.ServerResponse>();
+  /** The responses not yet ended, with when their request came (performance.now()). */
+  private readonly responses = new Map<http.ServerResponse, number>();
   private readonly upgraded = new Set<net.Socket>();
   /** Every connection of the app's servers: the ones that never send a request are closed when stopping. */
   private readonly connections = new Set<net.Socket>();
+  /** The connections that have carried a request. */
+  private readonly spoken = new WeakSet<net.Socket>();
 
   constructor(private readonly options: AppServersOptions) {}
 
@@ -58,6 +62,25 @@ export class AppServers {
 
   get count(): number {
     return this.servers.size;
+  }
+
+  get inflight(): number {
+    return this.responses.size;
+  }
+
+  /**
+   * The requests in flight, oldest first, at most `limit`: method, path (without its query,
+   * which may carry tokens) and how long ago each came.
+   */
+  inflightRequests(limit: number): InFlightRequest[] {
+    const now = performance.now();
+    const requests: InFlightRequest[] = [];
+    for (const [response, since] of this.responses) {
+      if (requests.length === limit) break;
+      const { method = '?', url = '' } = response.req;
+      requests.push({ method, path: url.split('?')[0] || '/', ageMs: Math.round(now - since) });
+    }
+    return requests;
   }
 
   private shouldTakeOver(server: net.Server, args: ListenArgs): boolean {
@@ -112,24 +135,53 @@ export class AppServers {
 
   private countRequests(server: net.Server): void {
     this.trackUpgrades(server);
+    this.refuseAfterStop(server);
     server.on('connection', (socket: net.Socket) => {
       this.connections.add(socket);
       socket.once('close', () => this.connections.delete(socket));
     });
     server.on('request', (_request: http.IncomingMessage, response: http.ServerResponse) => {
       this.served++;
-      this.inflight++;
-      this.responses.add(response);
+      this.responses.set(response, performance.now());
       this.options.onRequest();
-      response.once('close', () => {
-        this.inflight--;
-        this.responses.delete(response);
-        // While draining, a keep-alive connection that just went idle would otherwise hold the
-        // worker until the client hangs up.
-        if (!this.accepting) (server as http.Server).closeIdleConnections?.();
-      });
+      // One listener shared by every response (no closure, no once-wrapper per request: this
+      // runs for every request the app serves).
+      response.on('close', this.onResponseClose);
       if (!this.accepting) response.shouldKeepAlive = false;
     });
+  }
+
+  /** A response ended (or its connection did): called with the response as `this`. */
+  private readonly onResponseClose = ((servers: AppServers) =>
+    function (this: http.ServerResponse): void {
+      servers.responses.delete(this);
+      // While draining, a keep-alive connection that just went idle would otherwise hold the
+      // worker until the client hangs up.
+      if (!servers.accepting)
+        for (const server of servers.servers) (server as http.Server).closeIdleConnections?.();
+    })(this);
+
+  /**
+   * Once stopped, this worker serves no further request on a connection it kept alive: the new
+   * generation may already have answered that client, and an answer from old code now would take
+   * it back in time. The connection is closed unanswered instead, which an HTTP client takes as
+   * a kept-alive connection closed under it: an idempotent request is sent again on a fresh
+   * connection (RFC 9112 §9.3.1), where the new code answers. The app's own 'request' listeners
+   * never see it, so a POST is not half-run by old code. The first request of a connection
+   * accepted before the stop is served: that connection was made before any new code answered.
+   */
+  private refuseAfterStop(server: net.Server): void {
+    const emit = server.emit.bind(server);
+    server.emit = ((event: string | symbol, ...args: unknown[]) => {
+      if (event !== 'request') return emit(event, ...args);
+      const { socket } = args[0] as http.IncomingMessage;
+      if (this.accepting || !this.spoken.has(socket)) {
+        this.spoken.add(socket);
+        return emit(event, ...args);
+      }
+      socket.destroy();
+      return true;
+    }) as typeof server.emit;
   }
 
   /**
@@ -164,7 +216,7 @@ export class AppServers {
    */
   closeLongLived(): void {
     for (const socket of this.connections) if (socket.bytesRead === 0) socket.destroy();
-    for (const response of this.responses) {
+    for (const response of this.responses.keys()) {
       if (!String(response.getHeader('content-type') ?? '').startsWith('text/event-stream')) continue;
       response.shouldKeepAlive = false; // the connection closes with the stream
       response.end();
@@ -201,6 +253,8 @@ export class AppServers {
   /** Stops accepting at once; resolves when every connection has ended (in-flight requests done). */
   stopAccepting(): Promise<void> {
     this.accepting = false;
+    // Answers not begun yet say `Connection: close`, so that no client sends another request on them.
+    for (const response of this.responses.keys()) if (!response.headersSent) response.shouldKeepAlive = false;
     const waits = [...this.servers].map(
       (server) =>
         new Promise<void>((resolve) => {

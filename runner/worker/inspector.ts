@@ -23,6 +23,12 @@ export function openInspector(): Extract<WorkerMessage, { type: 'inspector' }> {
   }
 }
 
+/** The inspector's port while it is open: its sockets are the runtime's, not the app's. */
+export function inspectorPort(): number | undefined {
+  const url = inspector?.url();
+  return url ? Number(new URL(url).port) : undefined;
+}
+
 /**
  * Before the process exits: with a debugger still connected, Node would wait for it to
  * disconnect ("Waiting for the debugger to disconnect…") and the exit would hang.

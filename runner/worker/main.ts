@@ -11,12 +11,18 @@ import { locateError, userStack } from '../errors/error-location';
 import { EXIT } from '../protocol/exit-codes';
 import { findSyntaxError } from '../errors/syntax-location';
 import { AppServers } from './app-servers';
+import { BootTiming } from './boot-timing';
 import { ControlChannel } from './control-channel';
 import { FrameworkHooks } from './framework-hooks';
+import { HeldReports } from './held-now';
 import { HookReporter } from './hook-reporter';
+import { enableCompileCache } from './compile-cache';
+import { Dependencies } from './dependencies';
 import { closeInspector, openInspector } from './inspector';
 import { exportedHandler, loadApp } from './load-app';
 import { ObservedHandlers } from './observed-handlers';
+import { isEsModule } from '../fs/module-type';
+import { applyEnvFile, preload } from './preload';
 import { protectFds } from './protected-fds';
 import { Readiness } from './readiness';
 import { Shutdown } from './shutdown';
@@ -38,6 +44,17 @@ process.on('exit', closeInspector); // a natural exit too: the loop ran empty
 // asked, on a free port.
 process.on('SIGUSR1', () => undefined);
 let booted = false;
+/** Loaded, and (booted to accept on cue) cued: from then on only the app keeps the process alive. */
+let loaded = false;
+let cued = true;
+// While a standby waits: its boot then pays nothing for it.
+enableCompileCache();
+/** A standby's preload under way: a boot message that comes meanwhile waits for it. */
+let preloading: Promise<void> | undefined;
+/** Set by the arbiter where preloading is on: this worker records the third-party modules it loads. */
+const PRELOAD_MARK = 'ARBITER_PRELOAD';
+const recording = process.env[PRELOAD_MARK] === '1';
+delete process.env[PRELOAD_MARK];
 
 const channel = new ControlChannel(onMessage, onOrphaned);
 const send = (message: WorkerMessage) => channel.send(message);
@@ -45,19 +62,38 @@ const reporter = new HookReporter(send);
 const handlers = new ObservedHandlers(reporter);
 const shutdownHooks = new ShutdownHooks(reporter);
 const frameworks = new FrameworkHooks(reporter);
+const held = new HeldReports(send);
 let servers: AppServers | undefined;
+/** The Readiness a cue (`accept`) goes to. */
+let waitingForCue: Readiness | undefined;
 let shutdown: Shutdown | undefined;
+// ES modules are recorded only where they load at all: an ES module app, or one under tsx
+// (whose own hooks already started the thread the recorder needs).
+const app = process.argv[2] ?? '';
+const dependencies = recording
+  ? new Dependencies(isEsModule(app) || process.execArgv.includes('--import'))
+  : undefined;
 
 function onMessage(message: ArbiterMessage): void {
   switch (message.type) {
     case 'boot':
-      if (!booted) void boot(message);
+      if (booted) return;
+      booted = true;
+      if (preloading) void preloading.then(() => boot(message));
+      else void boot(message);
+      return;
+    case 'preload':
+      if (booted || preloading) return;
+      installRuntime();
+      preloading = preload(message).then(send);
       return;
     case 'stop':
       send({ type: 'stopping', mode: message.mode });
       stop(message.mode);
       // Its servers stopped accepting in stop(), synchronously: say so.
       send({ type: 'closed' });
+      cued = true; // no cue will come: the channel no longer holds an app that owns its exit open
+      releaseChannel();
       return;
     case 'reopen-logs':
       // Apps that reopen their logs on SIGUSR1 get the call without Node's inspector opening.
@@ -65,6 +101,11 @@ function onMessage(message: ArbiterMessage): void {
       return;
     case 'inspect':
       send(openInspector());
+      return;
+    case 'accept':
+      cued = true;
+      waitingForCue?.accept();
+      releaseChannel();
       return;
   }
 }
@@ -81,9 +122,60 @@ function onOrphaned(): void {
   else realExit(0);
 }
 
+/** A listen waiting for its cue holds nothing open: until it is made, the channel keeps the worker alive. */
+function releaseChannel(): void {
+  if (loaded && cued) channel.keepAlive(false);
+}
+
+let installed = false;
+
+/**
+ * What the runtime puts in place before any module of the app's loads — a preloaded one
+ * included, so that it sees the process as the app will: its own signal handlers first, the
+ * observers of the app's handlers, the framework hooks, `process.argv` as `node APP ARGS`.
+ */
+function installRuntime(): void {
+  if (installed) return;
+  installed = true;
+  process.on('SIGTERM', () => stop('graceful'));
+  process.on('SIGINT', () => stop('quick'));
+  process.on('SIGQUIT', () => stop('quick'));
+  process.on('SIGABRT', () => {
+    // Sent on a heartbeat timeout; if the loop turned, the worker was not frozen after all.
+    send({ type: 'notice', level: 'warn', message: 'aborted by the arbiter (heartbeat timeout)' });
+    realExit(1);
+  });
+  process.on('exit', () => {
+    reporter.closeAllAtExit();
+    // After its hooks, what the app still holds was never closed (a pool it forgot).
+    if (shutdown?.stopping) held.atExit();
+  });
+  process.on('uncaughtExceptionMonitor', (error) => send({ type: 'fatal', error: describeError(error) }));
+  process.exit = ((code?: number | string | null) => {
+    const numeric = typeof code === 'number' ? code : Number(code ?? process.exitCode ?? 0) || 0;
+    if (shutdown?.stopping && shutdownHooks.size > 0) shutdown.exitRequested(numeric);
+    else realExit(numeric);
+  }) as typeof process.exit;
+  handlers.install();
+  frameworks.install();
+  // `node worker.js APP ARGS` → `node APP ARGS`: what the app (and a cluster.fork() it makes)
+  // sees is what `node APP ARGS` gives. APP is the source the user named, a bundle's too.
+  if (process.argv[1] === __filename) process.argv.splice(1, 1);
+}
+
 async function boot(message: BootMessage): Promise<void> {
-  booted = true;
-  const readiness = new Readiness(() => send({ type: 'ready' }));
+  cued = !message.acceptOnCue;
+  if (dependencies) dependencies.app = message.app;
+  held.booted(message.listenFds);
+  const timing = new BootTiming(message.app);
+  const readiness = new Readiness(
+    () => {
+      send({ type: 'ready', profile: timing.profile() });
+      dependencies?.reportWhenReady(send);
+    },
+    { acceptOnCue: message.acceptOnCue },
+  );
+  waitingForCue = readiness;
   servers = new AppServers({
     port: message.port,
     fds: message.listenFds,
@@ -98,7 +190,11 @@ async function boot(message: BootMessage): Promise<void> {
     timed: (name, fn) => frameworks.timed(name, fn as never),
   });
   shutdown = new Shutdown({
-    beforeStop: () => frameworks.beforeStop(),
+    // What the app holds as the stop begins is read before any of its shutdown code runs.
+    beforeStop: () => {
+      held.atStop();
+      return frameworks.beforeStop();
+    },
     servers,
     reporter,
     handlers,
@@ -109,24 +205,8 @@ async function boot(message: BootMessage): Promise<void> {
   });
 
   // The runtime's own handlers go first, before the app can register any.
-  process.on('SIGTERM', () => stop('graceful'));
-  process.on('SIGINT', () => stop('quick'));
-  process.on('SIGQUIT', () => stop('quick'));
-  process.on('SIGABRT', () => {
-    // Sent on a heartbeat timeout; if the loop turned, the worker was not frozen after all.
-    send({ type: 'notice', level: 'warn', message: 'aborted by the arbiter (heartbeat timeout)' });
-    realExit(1);
-  });
-  process.on('exit', () => reporter.closeAllAtExit());
-  process.on('uncaughtExceptionMonitor', (error) => send({ type: 'fatal', error: describeError(error) }));
-  process.exit = ((code?: number | string | null) => {
-    const numeric = typeof code === 'number' ? code : Number(code ?? process.exitCode ?? 0) || 0;
-    if (shutdown?.stopping && shutdownHooks.size > 0) shutdown.exitRequested(numeric);
-    else realExit(numeric);
-  }) as typeof process.exit;
-  handlers.install();
+  installRuntime();
   servers.install();
-  frameworks.install();
   protectFds([3, ...message.listenFds], (text) => send({ type: 'notice', level: 'warn', message: text }));
   globalThis.arbiter = {
     onShutdown: (name, fn, options) => shutdownHooks.register(name, fn, options),
@@ -138,21 +218,19 @@ async function boot(message: BootMessage): Promise<void> {
 
   process.env.PORT = message.port;
   // Node's --env-file rule: the environment the worker was started with wins.
-  for (const [name, value] of Object.entries(message.env ?? {})) process.env[name] ??= value;
-  // `node worker.js APP ARGS` → `node APP ARGS`: what the app (and a cluster.fork() it makes)
-  // sees is what `node APP ARGS` gives. APP is the source the user named, a bundle's too.
-  if (process.argv[1] === __filename) process.argv.splice(1, 1);
+  applyEnvFile(message.env);
   frameworks.setAppDir(dirname(process.argv[1] ?? message.app));
   if (message.sourceMaps) process.setSourceMapsEnabled(true);
   let exported: unknown;
   try {
-    exported = await loadApp(message.app);
+    exported = await timing.loading(() => loadApp(message.app));
   } catch (error) {
     send({ type: 'boot-error', error: describeLoadError(error, message.app) });
     realExit(EXIT.APP_LOAD_ERROR);
   }
   // From here on only the app keeps the process alive; the channel must not.
-  channel.keepAlive(false);
+  loaded = true;
+  releaseChannel();
   if (servers.count === 0) {
     const handler = exportedHandler(exported);
     if (handler) http.createServer(handler as http.RequestListener).listen(message.port);

@@ -9,12 +9,13 @@
  */
 import { stopChanges, type StopMode, type WorkerMessage } from '../protocol/control';
 import type { AppServers } from './app-servers';
+import { DrainReport } from './drain-report';
 import type { HookReporter } from './hook-reporter';
 import type { ObservedHandlers } from './observed-handlers';
 import type { ShutdownHooks } from './shutdown-hooks';
 
 type Deps = {
-  /** Before anything of the app runs for the stop: frameworks' hooks are instrumented. */
+  /** Before anything of the app runs for the stop: frameworks' hooks are instrumented, what it holds is said. */
   beforeStop: () => Promise<void>;
   servers: AppServers;
   reporter: HookReporter;
@@ -65,6 +66,7 @@ export class Shutdown {
   private async run(): Promise<void> {
     const { servers, shutdownHooks, reporter, handlers } = this.deps;
     const drained = servers.stopAccepting();
+    new DrainReport(servers, this.deps.send).start();
     const instrumented = this.deps.beforeStop().catch(() => undefined);
     const signal = this.appSignal(this.mode!);
     if (this.mode === 'graceful') {
@@ -86,6 +88,7 @@ export class Shutdown {
       await instrumented;
       handlers.deliver(signal, signal);
     }
+    await instrumented;
     await shutdownHooks.runAll();
     await reporter.settled();
     if (signal) {

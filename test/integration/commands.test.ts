@@ -29,8 +29,15 @@ test('SIGKILL for a worker: killed, with the reason given, and replaced', async 
   const exited = await run.waitFor('worker.exited', (e) => e.pid === victim!.pid);
   assert.equal(exited.state, 'killed');
   assert.equal(exited.reason, 'killed on request: Kill Worker (editor) (killed by SIGKILL)');
-  const signal = await run.waitFor('signal', (e) => e.pid === victim!.pid);
-  assert.deepEqual([signal.signal, signal.reason], ['SIGKILL', 'Kill Worker (editor)']);
+  // Frozen first, while what it held is read, then killed: both for the reason given.
+  const signals = run.all('signal').filter((e) => e.pid === victim!.pid);
+  assert.deepEqual(
+    signals.map((e) => [e.signal, e.reason]),
+    [
+      ['SIGSTOP', 'Kill Worker (editor): frozen while what it held is read'],
+      ['SIGKILL', 'Kill Worker (editor)'],
+    ],
+  );
   await run.waitFor('worker.state', (e) => e.state === 'ready' && e.pid !== victim!.pid && e.id > 2);
   run.child.stdin!.end();
   assert.equal((await run.waitExit()).code, 0);

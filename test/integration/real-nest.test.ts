@@ -11,6 +11,7 @@ test('NestJS starter: constructor injection serves GET /, edits go live, 0 faile
     answers: /^Hello World!$/,
     edit: { file: 'src/app.service.ts', from: `'Hello World!'`, to: `'Hello from an edit!'` },
     answersAfter: /^Hello from an edit!$/,
+    preloaded: true,
     hooks: ['Nest onModuleDestroy AppService'],
   });
 });

@@ -15,6 +15,7 @@ test('Fastify (fastify-cli generate --lang=ts), run by its own CLI on the TypeSc
     answers: /^this is an example$/,
     edit: { file: 'src/routes/example/index.ts', from: `'this is an example'`, to: `'an edited example'` },
     answersAfter: /^an edited example$/,
+    preloaded: true,
     hooks: [/^fastify onClose/],
   });
 });
@@ -27,6 +28,7 @@ test('Express (express-generator), bin/www as npm start runs it', async (t) => {
     answers: /^respond with a resource$/,
     edit: { file: 'routes/users.js', from: `'respond with a resource'`, to: `'edited users'` },
     answersAfter: /^edited users$/,
+    preloaded: true,
   });
 });
 
@@ -38,6 +40,7 @@ test("Koa, in the shape of Koa's examples (module.parent decides it listens)", a
     answers: /^Hello Koa$/,
     edit: { file: 'app.js', from: `'Hello Koa'`, to: `'Hello edited Koa'` },
     answersAfter: /^Hello edited Koa$/,
+    preloaded: true,
   });
 });
 
@@ -49,5 +52,6 @@ test("Hono on Node (create-hono's nodejs template: ES modules, TypeScript, a har
     answers: /^Hello Hono!$/,
     edit: { file: 'src/index.ts', from: `'Hello Hono!'`, to: `'Hello edited Hono!'` },
     answersAfter: /^Hello edited Hono!$/,
+    preloaded: true,
   });
 });

@@ -32,6 +32,9 @@ test('a cycle boots its workers in the standbys started before it, then a fresh 
     5000,
   );
   assert.ok(second.includes((await get(await run.port())).pid!), 'served by a generation 2 worker');
+  // The fixture loads nothing from node_modules: the standbys had nothing to preload, and say so.
+  for (const deps of run.all('worker.deps').filter((e) => e.generation === 2))
+    assert.deepEqual([deps.warm, deps.reason], [false, 'the serving workers loaded no third-party modules']);
 
   run.signal('SIGTERM');
   assert.equal((await run.waitExit()).code, 0);

@@ -51,7 +51,7 @@ test('the app’s own SIGTERM handler runs and is reported with its duration', a
   );
 });
 
-test('a worker that ignores TERM is killed at the graceful timeout, within 100 ms of it', async (t) => {
+test('a worker that ignores TERM is stopped at the graceful timeout, within 100 ms of it, and killed once what it held is read', async (t) => {
   const run = startArbiter(
     t,
     ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', '--graceful-timeout', '1', 'app.js'],
@@ -62,9 +62,13 @@ test('a worker that ignores TERM is killed at the graceful timeout, within 100 m
   const [worker] = await run.ready(1);
   run.signal('SIGTERM');
   const draining = await run.waitFor('worker.state', (e) => e.state === 'draining');
+  // At the deadline it is frozen (SIGSTOP), what it held is read from /proc, then SIGKILL.
+  const freeze = await run.waitFor('signal', (e) => e.direction === 'sent' && e.signal === 'SIGSTOP');
+  const late = freeze.ts - draining.deadline!;
+  assert.ok(late >= 0 && late <= 100, `SIGSTOP came ${late} ms after the deadline`);
   const kill = await run.waitFor('signal', (e) => e.direction === 'sent' && e.signal === 'SIGKILL');
-  const late = kill.ts - draining.deadline!;
-  assert.ok(late >= 0 && late <= 100, `SIGKILL came ${late} ms after the deadline`);
+  assert.ok(kill.ts >= freeze.ts);
+  await run.waitFor('worker.resources', (e) => e.at === 'kill' && e.pid === worker!.pid);
   assert.ok(draining.deadline! - draining.ts >= 1000 - 5, 'the deadline is the graceful timeout away');
   // The worker answered the stop message: no real signal was needed.
   const terms = run.all('signal').filter((e) => e.direction === 'sent' && e.signal === 'SIGTERM');

@@ -5,7 +5,7 @@
  * @fastify/autoload and ORM entity globs do), with stacks at their `.ts` lines.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -143,6 +143,49 @@ for (const [label, compilerOptions, expected] of [
     );
   });
 }
+
+test('decorator metadata: a save transforms only the file that changed, a save that changed nothing none, and a changed decorator is served', async (t) => {
+  const dir = project(t, {
+    ...INJECTION,
+    'tsconfig.json': JSON.stringify({
+      compilerOptions: { experimentalDecorators: true, emitDecoratorMetadata: true },
+    }),
+    'greeting.ts': [
+      `import { Injectable } from './container';`,
+      `export const Greeting = (text: string): ClassDecorator => (target: any) => { target.greeting = text; };`,
+      `@Injectable()`,
+      `@Greeting('first')`,
+      `export class Greeter {}`,
+    ].join('\n'),
+    'service.ts': [
+      `import { Injectable } from './container';`,
+      `import { Greeter } from './greeting';`,
+      `@Injectable()`,
+      `export class GreetingService {`,
+      `  constructor(private readonly greeter: Greeter) {}`,
+      `  greet(): string { return (this.greeter.constructor as any).greeting + ' v1'; }`,
+      `}`,
+    ].join('\n'),
+  });
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', 'server.ts'], { cwd: dir });
+  await run.ready(1);
+  await run.waitFor('watcher.ready');
+  const port = await run.port();
+  assert.equal((await get(port)).body, 'first v1', 'injected through the metadata of two files');
+  // The swc transforms each build ran anew (the boot profile's `transformed`): the others
+  // came from the cache, by content.
+  const transformedBy = async (file: string, edit: (text: string) => string) => {
+    writeFileSync(join(dir, file), edit(readFileSync(join(dir, file), 'utf8')));
+    const completed = await run.waitForNext('reload', (e) => e.phase !== 'triggered');
+    assert.equal(completed.phase, 'completed', JSON.stringify(completed.error));
+    return completed.profile?.transformed;
+  };
+  assert.equal(await transformedBy('service.ts', (text) => text.replace('v1', 'v2')), 1);
+  assert.equal((await get(port)).body, 'first v2');
+  assert.equal(await transformedBy('service.ts', (text) => text), 0, 'written again unchanged');
+  assert.equal(await transformedBy('greeting.ts', (text) => text.replace("'first'", "'second'")), 1);
+  assert.equal((await get(port)).body, 'second v2', 'the changed decorator serves');
+});
 
 test('.ts files imported and required by path at run time load, with stacks at their .ts lines', async (t) => {
   const dir = project(t, {

@@ -34,6 +34,8 @@ export type RealAppCheck = {
   freshAfterReload?: boolean;
   /** Checks of the running server after the reloads, before it is stopped. */
   beforeStop?: (port: number) => Promise<void>;
+  /** The reloads must have run in standbys that preloaded the app's third-party modules (preloading is on). */
+  preloaded?: boolean;
   /** How the server is stopped at the end (Stop: TERM; a terminal's Ctrl+C: INT). */
   stop?: NodeJS.Signals;
 };
@@ -125,6 +127,13 @@ export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise
       const found = typeof name === 'string' ? ran.has(name) : [...ran].some((hook) => name.test(hook));
       assert.ok(found, `hook ${String(name)} ran: ${[...ran].join(', ')}`);
     }
+  }
+  if (check.preloaded) {
+    const deps = run.all('worker.deps');
+    assert.ok(
+      deps.some((e) => e.generation > 1 && e.warm && e.modules > 0),
+      `a later generation's worker had its dependencies preloaded: ${JSON.stringify(deps)}`,
+    );
   }
   await check.beforeStop?.(port);
   run.signal(check.stop ?? 'SIGTERM');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChangeBatcher } from '../../runner/watch/change-batcher';
 
-const OPTIONS = { quietMs: 20, burstQuietMs: 60, maxWaitMs: 1000 };
+const OPTIONS = { settleMs: 4, quietMs: 20, burstQuietMs: 60, maxWaitMs: 1000 };
 
 /** Fires the quiet timer and the turn after it (the batch closes once pending I/O was seen). */
 function quietFor(t: { mock: { timers: { tick(ms: number): void } } }, ms: number): void {
@@ -10,7 +10,7 @@ function quietFor(t: { mock: { timers: { tick(ms: number): void } } }, ms: numbe
   t.mock.timers.tick(0);
 }
 
-test('a single save closes after the short quiet period', (t) => {
+test('a single save of a file that does not look whole closes after the quiet period', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'setImmediate'] });
   const batches: string[][] = [];
   const batcher = new ChangeBatcher((files) => batches.push(files), OPTIONS);
@@ -20,6 +20,101 @@ test('a single save closes after the short quiet period', (t) => {
   assert.equal(batches.length, 0);
   quietFor(t, 1);
   assert.deepEqual(batches, [['app.js']]);
+});
+
+test('a single save of a file that is there and not empty closes once it settled, a few ms after its last event', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setImmediate'] });
+  const batches: string[][] = [];
+  const whole = new Set(['app.js']);
+  const batcher = new ChangeBatcher(
+    (files) => batches.push(files),
+    OPTIONS,
+    (file) => whole.has(file),
+  );
+  // An in-place save: the truncate's event, then the write's and the close's, a moment apart.
+  batcher.add('app.js');
+  t.mock.timers.tick(1);
+  batcher.touch();
+  t.mock.timers.tick(1);
+  batcher.touch();
+  quietFor(t, 3);
+  assert.equal(batches.length, 0, 'settling counts from the last event');
+  quietFor(t, 1);
+  assert.deepEqual(batches, [['app.js']]);
+});
+
+test('editor save patterns: which wait the short settle and which the quiet period', (t) => {
+  // [pattern, events as [ms after the previous one, file], the files that look whole at the
+  // settle point, when the batch closes (ms after its first event), what it holds]
+  const cases: [string, [number, string][], string[], number, string[]][] = [
+    [
+      'an in-place write (truncate, write, close)',
+      [
+        [0, 'a.js'],
+        [0, 'a.js'],
+        [1, 'a.js'],
+      ],
+      ['a.js'],
+      5,
+      ['a.js'],
+    ],
+    // vim with writebackup: a.js renamed to a.js~ (ignored), a new a.js written, fsync'd.
+    [
+      'vim: renamed away, written anew',
+      [
+        [0, 'a.js'],
+        [0, 'a.js'],
+        [2, 'a.js'],
+      ],
+      ['a.js'],
+      6,
+      ['a.js'],
+    ],
+    // Still gone at the settle point (the editor was descheduled between rename and create).
+    [
+      'gone at the settle point: the new copy is waited for',
+      [
+        [0, 'a.js'],
+        [10, 'a.js'],
+      ],
+      [],
+      30,
+      ['a.js'],
+    ],
+    // A temp file (not ignored) renamed over the file: two names, a burst.
+    [
+      'write-temp-then-rename: one batch',
+      [
+        [0, 'a.js.tmp'],
+        [1, 'a.js'],
+      ],
+      ['a.js'],
+      61,
+      ['a.js.tmp', 'a.js'],
+    ],
+  ];
+  for (const [name, events, whole, closesAt, files] of cases) {
+    t.mock.timers.reset();
+    t.mock.timers.enable({ apis: ['setTimeout', 'setImmediate'] });
+    const batches: string[][] = [];
+    const batcher = new ChangeBatcher(
+      (batch) => batches.push(batch),
+      OPTIONS,
+      (file) => whole.includes(file),
+    );
+    let at = 0;
+    for (const [after, file] of events) {
+      t.mock.timers.tick(after);
+      at += after;
+      if (batcher.has(file)) batcher.touch();
+      else batcher.add(file);
+    }
+    for (; at < closesAt - 1; at++) quietFor(t, 1);
+    assert.equal(batches.length, 0, `${name}: still open at ${at} ms`);
+    quietFor(t, 1);
+    assert.deepEqual(batches, [files], `${name}: closed at ${closesAt} ms`);
+    batcher.dispose();
+  }
 });
 
 test('a burst becomes one batch once the tree is quiet for the longer burst period', (t) => {

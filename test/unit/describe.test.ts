@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HookRow, WorkerRow } from '../../extension/model/server-model';
+import type { HeldResources } from '../../runner/protocol/events';
+import { serviceOfProgram } from '../../runner/proc/local-services';
 import {
   duration,
+  heldRows,
+  requestRows,
   hookDescription,
   reloadDescription,
   reloadLabel,
@@ -88,5 +92,159 @@ test('a reload: what started it, and how it went', () => {
   assert.equal(
     reloadDescription({ ...reload, phase: 'completed', durationMs: 48, env: ['API_KEY', 'DEBUG'] }, 0),
     'live in 48 ms · env: API_KEY, DEBUG',
+  );
+  assert.equal(
+    reloadDescription({ ...reload, phase: 'completed', durationMs: 48, ready: 1, workers: 2 }, 0),
+    'live in 48 ms with 1 of 2 ready',
+  );
+  assert.equal(
+    reloadDescription({ ...reload, phase: 'completed', durationMs: 48, ready: 2, workers: 2 }, 0),
+    'live in 48 ms',
+  );
+});
+
+const held = (extra: Partial<HeldResources>): HeldResources => ({
+  connections: [],
+  listening: [],
+  files: [],
+  openFiles: 0,
+  children: [],
+  ...extra,
+});
+
+test('what a worker held, from its stop to its end: closed is ✓, left open is a leak, named by service', () => {
+  const redis = { peer: '127.0.0.1:6379', service: 'Redis' };
+  const pg = { peer: '127.0.0.1:5432', service: 'PostgreSQL' };
+  const stop = held({
+    connections: [
+      { ...redis, count: 3 },
+      { ...pg, count: 2 },
+    ],
+  });
+  const table: [WorkerRow['held'], ReturnType<typeof heldRows>][] = [
+    [undefined, []],
+    [
+      { stop },
+      [
+        { label: 'Redis 127.0.0.1:6379', description: '3 open as its stop began', leak: false },
+        { label: 'PostgreSQL 127.0.0.1:5432', description: '2 open as its stop began', leak: false },
+      ],
+    ],
+    [
+      { stop, end: held({ connections: [{ ...pg, count: 2 }] }) },
+      [
+        { label: 'Redis 127.0.0.1:6379', description: '3 → 0 ✓', leak: false },
+        { label: 'PostgreSQL 127.0.0.1:5432', description: '2 → 2: left open at exit', leak: true },
+      ],
+    ],
+    [
+      {
+        stop: held({}),
+        end: held({
+          connections: [{ peer: '10.0.0.5:443', count: 1 }],
+          children: [{ pid: 77, command: 'sleep 30' }],
+          threads: [
+            { name: 'flusher', daemon: false },
+            { name: 'metrics', daemon: true },
+          ],
+        }),
+        killed: true,
+      },
+      [
+        {
+          label: '1 connection to 10.0.0.5:443',
+          description: 'held when killed (opened during the stop)',
+          leak: true,
+        },
+        { label: 'child process 77 (sleep 30)', description: 'held when killed', leak: true },
+        { label: 'thread flusher', description: 'held when killed', leak: true },
+      ],
+    ],
+  ];
+  for (const [given, rows] of table) assert.deepEqual(heldRows(worker({ held: given })), rows);
+});
+
+test('a local server on a port of its own is named by its program', () => {
+  const table: [string, string | undefined][] = [
+    ['redis-server 127.0.0.1:6380', 'Redis'],
+    ['/usr/bin/redis-server *:6379', 'Redis'],
+    ['/usr/lib/postgresql/15/bin/postgres -D /tmp/pg -p 5433', 'PostgreSQL'],
+    ['/usr/sbin/mysqld --port=3307', 'MySQL'],
+    ['mongod --port 27018', 'MongoDB'],
+    ['memcached -p 11212', 'Memcached'],
+    ['node server.js', undefined],
+    ['python3 my_redis_client.py', undefined],
+  ];
+  for (const [command, service] of table) assert.equal(serviceOfProgram(command), service, command);
+});
+
+test('the requests a drain waits on age as time passes; those a kill cut say so; the rest are counted', () => {
+  const requests = [
+    { method: 'GET', path: '/export', ageMs: 12_000 },
+    { method: 'POST', path: '/upload', ageMs: 400 },
+  ];
+  assert.deepEqual(requestRows(worker({}), 0), []);
+  assert.deepEqual(
+    requestRows(worker({ requests: { requests, total: 2, at: 10_000, cut: false } }), 11_000),
+    [
+      { label: 'GET /export', description: 'in flight for 13 s', cut: false },
+      { label: 'POST /upload', description: 'in flight for 1.4 s', cut: false },
+    ],
+  );
+  assert.deepEqual(
+    requestRows(worker({ requests: { requests, total: 25, at: 10_000, cut: true } }), 99_000),
+    [
+      { label: 'GET /export', description: 'cut by the kill after 12 s', cut: true },
+      { label: 'POST /upload', description: 'cut by the kill after 400 ms', cut: true },
+      { label: '23 more request(s)', description: 'cut by the kill', cut: true },
+    ],
+  );
+});
+
+test('a completed reload with a boot profile says when the save went live and what it waited on', () => {
+  const reload = {
+    generation: 5,
+    trigger: 'file change',
+    phase: 'completed' as const,
+    startedAt: 0,
+    durationMs: 90,
+  };
+  const warm = {
+    liveMs: 96.4,
+    batchMs: 2,
+    buildMs: 8,
+    transformed: 1,
+    process: { warm: true, ms: 1.2 },
+    deps: { warm: true, modules: 412 },
+    codeMs: 61,
+    listenMs: 12,
+    worker: 9,
+  };
+  assert.equal(
+    reloadDescription({ ...reload, profile: warm }, 0),
+    'live in 96 ms: batch 2 · build 8 (1 transformed) · standby 1 · deps warm (412 modules) · your code 61 · listen 12',
+  );
+  const cold = {
+    liveMs: 300,
+    process: { warm: false, ms: 45 },
+    deps: { warm: false, modules: 80, ms: 120 },
+    codeMs: 20,
+    listenMs: 5,
+  };
+  assert.equal(
+    reloadDescription({ ...reload, profile: cold, env: ['DEBUG'] }, 0),
+    'live in 300 ms: process start 45 · deps 120 (80 modules) · your code 20 · listen 5 · env: DEBUG',
+  );
+  // ES modules: their third-party time is not told apart from the app's own.
+  const esm = {
+    liveMs: 600,
+    process: { warm: true, ms: 2 },
+    deps: { warm: false },
+    codeMs: 580,
+    listenMs: 0,
+  };
+  assert.equal(
+    reloadDescription({ ...reload, profile: esm }, 0),
+    'live in 600 ms: standby 2 · deps in your code · your code 580 · listen 0',
   );
 });

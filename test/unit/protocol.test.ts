@@ -50,6 +50,28 @@ const EVENTS: ArbiterEvent[] = [
   },
   { ...envelope, type: 'worker.stats', ...worker, served: 10, inflight: 1 },
   { ...envelope, type: 'worker.lingering', ...worker, resources: ['Timeout', 'TCPSocket'] },
+  {
+    ...envelope,
+    type: 'worker.resources',
+    ...worker,
+    at: 'exit',
+    held: {
+      connections: [{ peer: '127.0.0.1:6379', service: 'Redis', count: 3 }],
+      listening: [],
+      files: ['/srv/app/app.log'],
+      openFiles: 1,
+      children: [{ pid: 99, command: 'sleep 30' }],
+      threads: [{ name: 'flusher', daemon: false }],
+    },
+  },
+  {
+    ...envelope,
+    type: 'worker.requests',
+    ...worker,
+    at: 'draining',
+    requests: [{ method: 'GET', path: '/export', ageMs: 12_000 }],
+    total: 1,
+  },
   { ...envelope, type: 'worker.inspector', ...worker, url: 'ws://127.0.0.1:40123/0f2c', port: 40123 },
   { ...envelope, type: 'worker.inspector', ...worker, error: 'Inspector is not available' },
   { ...envelope, type: 'worker.paused', ...worker, paused: true },
@@ -85,7 +107,17 @@ const EVENTS: ArbiterEvent[] = [
   },
   { ...envelope, type: 'arbiter.workers', count: 3, reason: 'TTIN' },
   { ...envelope, type: 'standby', pid: 55, phase: 'started' },
+  { ...envelope, type: 'standby', pid: 55, phase: 'preloaded', modules: 412, ms: 180.5 },
   { ...envelope, type: 'standby', pid: 55, phase: 'ended', reason: 'killed by SIGKILL' },
+  { ...envelope, type: 'worker.deps', ...worker, warm: true, modules: 412, ms: 180.5 },
+  {
+    ...envelope,
+    type: 'worker.deps',
+    ...worker,
+    warm: false,
+    modules: 0,
+    reason: 'package-lock.json changed',
+  },
   { ...envelope, type: 'watcher.ready', root: '/srv', files: 120, folders: 9, durationMs: 31 },
   {
     ...envelope,
@@ -171,7 +203,7 @@ void test('an unknown or missing type is refused, naming the allowed types', () 
 });
 
 void test('a field of the wrong type is refused, naming its path and what was expected', () => {
-  const [started, spawned, state, exited, , lingering, , , , , hook, reload] = EVENTS as Record<
+  const [started, spawned, state, exited, , lingering, , , , , , , hook, reload] = EVENTS as Record<
     string,
     unknown
   >[];
@@ -223,6 +255,13 @@ void test('worker messages: valid lines parse, unknown fields are kept', () => {
     { type: 'retire', reason: 'served 100 requests (max-requests)' },
     { type: 'lingering', resources: ['Timeout'] },
     { type: 'notice', level: 'warn', message: 'listened on port 3999, not on PORT' },
+    { type: 'dependencies', modules: ['/srv/node_modules/express/index.js', 'django.db'] },
+    {
+      type: 'preloaded',
+      loaded: 411,
+      ms: 180.5,
+      failed: [{ module: '/srv/node_modules/x/a.js', error: 'Error: no' }],
+    },
   ];
   for (const message of messages) assert.deepEqual(ok(parseWorkerMessage(JSON.stringify(message))), message);
   assert.deepEqual(ok(parseWorkerMessage('{"type":"ready","runtime":"python"}')), {
@@ -235,7 +274,7 @@ void test('worker messages: bad lines are refused with the type list or the fiel
   const table: [line: string, expected: string][] = [
     [
       '{"type":"boot"}',
-      "type: expected one of ready, heartbeat, boot-error, fatal, hook, stopping, closed, retire, lingering, notice, inspector, got 'boot'",
+      "type: expected one of ready, heartbeat, boot-error, fatal, hook, stopping, closed, retire, lingering, resources, requests, notice, inspector, dependencies, preloaded, got 'boot'",
     ],
     ['{"type":"heartbeat","served":-1,"inflight":0}', 'served: expected a whole number from 0, got number'],
     ['{"type":"heartbeat","served":1}', 'inflight: expected a whole number from 0, got undefined'],
@@ -265,15 +304,22 @@ void test('arbiter messages: valid lines parse; a worker message is not an arbit
       listenFds: [4, 5],
       maxRequests: 0,
       heartbeatMs: 1000,
+      acceptOnCue: true,
     },
     { type: 'stop', mode: 'graceful', reason: 'reload' },
     { type: 'stop', mode: 'quick', reason: 'QUIT' },
     { type: 'reopen-logs' },
+    { type: 'accept' },
+    {
+      type: 'preload',
+      modules: ['/srv/node_modules/express/index.js'],
+      env: { DATABASE_URL: 'postgres://db' },
+    },
   ];
   for (const message of messages) assert.deepEqual(ok(parseArbiterMessage(JSON.stringify(message))), message);
   assert.equal(
     error(parseArbiterMessage('{"type":"ready"}')),
-    "type: expected one of boot, stop, reopen-logs, inspect, got 'ready'",
+    "type: expected one of boot, stop, reopen-logs, inspect, accept, preload, got 'ready'",
   );
   assert.equal(
     error(parseArbiterMessage('{"type":"stop","mode":"sideways","reason":"r"}')),

@@ -12,8 +12,12 @@ import { typeScriptSyntaxError } from './syntax-check';
 /** A generation ready to boot, with the files its workers check first; or why it cannot. */
 export type Prepared = { ok: true; check: string[] | undefined } | { ok: false; error: ErrorInfo };
 
+/** What a generation's TypeScript build took, for its boot profile. */
+export type BuildFacts = { ms: number; transformed?: number };
+
 export class GenerationBuilds {
   private readonly typescript: TypeScriptBuild | undefined;
+  private readonly facts = new Map<number, BuildFacts>();
 
   constructor(
     private readonly app: string,
@@ -36,8 +40,14 @@ export class GenerationBuilds {
   /** Makes `generation` ready to boot; `changed`, the files its cycle changed. */
   async prepare(generation: number, changed: readonly string[] | undefined): Promise<Prepared> {
     if (this.typescript) {
+      const startedAt = performance.now();
       const built = await this.typescript.build(generation);
       if (!built.ok) return built;
+      const ms = Math.round((performance.now() - startedAt) * 10) / 10;
+      this.facts.set(generation, {
+        ms,
+        ...(built.transformed !== undefined ? { transformed: built.transformed } : {}),
+      });
     }
     const syntax = changed ? await typeScriptSyntaxError(changed) : undefined;
     if (syntax) return { ok: false, error: syntax };
@@ -46,8 +56,14 @@ export class GenerationBuilds {
     return { ok: true, check: changed.filter((file) => file.endsWith('.py')) };
   }
 
+  /** What `generation`'s build took; none for an app that is not built. */
+  factsOf(generation: number): BuildFacts | undefined {
+    return this.facts.get(generation);
+  }
+
   /** Deletes every build but those of `needed` generations. */
   prune(needed: ReadonlySet<number>): void {
+    for (const generation of this.facts.keys()) if (!needed.has(generation)) this.facts.delete(generation);
     for (const generation of this.typescript?.generations() ?? [])
       if (!needed.has(generation)) this.typescript?.remove(generation);
   }

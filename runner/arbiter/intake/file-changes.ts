@@ -55,6 +55,7 @@ export function watchFileChanges(options: FileChangeOptions): WatcherHandle {
     ownFiles: arbiterOutputFiles(options.settings.events, root),
     onBatch: (batch, openedAt) => {
       if (options.stopping()) return;
+      const closedAt = Date.now();
       const { files, looping } = loops.batch(batch, openedAt, writtenAt);
       for (const file of looping) report.ignored(file, LOOP_REASON, 'warn', loopWarning(shown(file)));
       if (files.length === 0) return;
@@ -64,6 +65,7 @@ export function watchFileChanges(options: FileChangeOptions): WatcherHandle {
         trigger: 'file change',
         files,
         rereadConfig: configFile !== undefined && files.includes(configFile),
+        batch: { openedAt, closedAt },
       });
     },
     onReady: ({ files, folders, polled, durationMs }) => {

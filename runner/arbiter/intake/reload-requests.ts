@@ -12,6 +12,8 @@ export type ReloadRequest = {
   files?: string[];
   /** Re-read the config file (HUP, or the config file changed). */
   rereadConfig?: boolean;
+  /** The watcher's batch (epoch ms): its first file event, and when it closed. */
+  batch?: { openedAt: number; closedAt: number };
 };
 
 /** Two reload requests as one: the files of both, the config re-read if either asked. */
@@ -22,6 +24,8 @@ export function foldReload(pending: ReloadRequest | undefined, next: ReloadReque
     trigger: pending.trigger === next.trigger ? next.trigger : `${pending.trigger}, ${next.trigger}`,
     ...(files.length ? { files } : {}),
     rereadConfig: Boolean(pending.rereadConfig || next.rereadConfig),
+    // The first save waited longest: the generation goes live for it too.
+    ...((pending.batch ?? next.batch) ? { batch: pending.batch ?? next.batch } : {}),
   };
 }
 

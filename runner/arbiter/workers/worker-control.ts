@@ -7,8 +7,17 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Settings } from '../../config/settings';
 import type { Logger } from '../../log/logger';
-import type { StopMode, WorkerMessage } from '../../protocol/control';
-import type { WorkerState } from '../../protocol/events';
+import {
+  CONTROL_FD,
+  FIRST_LISTEN_FD,
+  type DependenciesMessage,
+  type PreloadedMessage,
+  type StopMode,
+  type WorkerMessage,
+} from '../../protocol/control';
+import type { HeldResources, WorkerState } from '../../protocol/events';
+import { emptyHeld, heldResourcesSoon } from '../../proc/held-resources';
+import { LocalServices } from '../../proc/local-services';
 import type { Reporter } from '../reporter';
 import { describeExit } from './exit-reasons';
 import { transition, type LifecycleInput } from './lifecycle';
@@ -24,6 +33,8 @@ export type WorkerControlOptions = {
   onReady: (worker: WorkerProcess) => void;
   /** Some worker left the serving count (timed out, asked to retire, killed): the arbiter tops it up. */
   onShort: () => void;
+  /** A worker said which third-party modules it loaded, or how its preload went (worker-spawner.ts). */
+  onDependencies: (worker: WorkerProcess, message: DependenciesMessage | PreloadedMessage) => void;
   /** A worker's process ended (already reported); `before` is the state it was in. */
   onExit: (worker: WorkerProcess, exit: WorkerExit) => void;
 };
@@ -37,6 +48,11 @@ export type WorkerExit = {
 };
 
 export class WorkerControl {
+  /** Names the local servers the workers' connections go to (Redis on a port of its own). */
+  private readonly services = new LocalServices();
+  /** Reports of what workers held, waiting for their services to be named. */
+  private readonly reporting = new Set<Promise<void>>();
+
   constructor(private readonly options: WorkerControlOptions) {}
 
   /** Makes `child` worker `id` of `generation`, wired to this control. */
@@ -88,6 +104,12 @@ export class WorkerControl {
     if (worker.signalGroup('SIGKILL')) this.options.report.sent(worker, 'SIGKILL', 'os', reason);
   }
 
+  /** Kills a worker now (the third Ctrl+C): shown as killed; one already being killed is only signalled again. */
+  killNow(worker: WorkerProcess, reason: string): void {
+    if (transition(worker.state, { kind: 'kill' })) this.kill(worker, reason);
+    else this.sigkill(worker, reason);
+  }
+
   /**
    * A debugger stopped the worker at a breakpoint (or let it go): its deadlines wait meanwhile.
    * The editor says when (it sees the debugger's stopped/continued events).
@@ -98,14 +120,62 @@ export class WorkerControl {
     this.options.report.paused(worker, paused, paused ? undefined : worker.deadlines.resume());
   }
 
+  /** Asks a worker to reopen the app's log files (SIGUSR1's meaning, sent as a message). */
+  reopenLogs(worker: WorkerProcess): void {
+    worker.send({ type: 'reopen-logs' });
+    this.options.report.sent(worker, 'SIGUSR1', 'message', 'reopen log files');
+  }
+
   /** Applies a lifecycle input, reports it, and kills a worker that enters `killed`; whether it applied. */
   private change(worker: WorkerProcess, input: LifecycleInput, reason: string, deadline?: number): boolean {
     const next = transition(worker.state, input);
     if (!next || next === worker.state) return false;
     worker.state = next;
     this.options.report.state(worker, next, reason, deadline);
-    if (next === 'killed') this.sigkill(worker, reason);
+    if (next === 'killed') this.freezeReadKill(worker, reason);
     return true;
+  }
+
+  /**
+   * Kills a worker that is to be killed, after reading what it held: it cannot say so itself any
+   * more, and what it held is gone with it. SIGSTOP first, so that it does nothing more while its
+   * /proc is read (off the loop: that read can take long on a busy machine), then SIGKILL.
+   */
+  private freezeReadKill(worker: WorkerProcess, reason: string): void {
+    const { pid } = worker;
+    if (!pid || !worker.signalGroup('SIGSTOP')) return this.sigkill(worker, reason);
+    this.options.report.sent(worker, 'SIGSTOP', 'os', `${reason}: frozen while what it held is read`);
+    this.reportCut(worker);
+    const listenFds = this.options.settings().bind.map((_, index) => FIRST_LISTEN_FD + index);
+    void heldResourcesSoon(pid, { ignoreFds: new Set([0, 1, 2, CONTROL_FD, ...listenFds]) })
+      .catch((error: Error) => emptyHeld(error.message))
+      .then((held) => {
+        this.sigkill(worker, reason);
+        this.reportHeld(worker, 'kill', held);
+      });
+  }
+
+  /** The requests a kill cuts: those of the worker's last report, their ages brought up to now. */
+  private reportCut(worker: WorkerProcess): void {
+    const last = worker.lastRequests;
+    if (!last || last.total === 0) return;
+    const since = Date.now() - last.at;
+    const requests = last.requests.map((request) => ({ ...request, ageMs: request.ageMs + since }));
+    this.options.report.requests(worker, 'cut', requests, last.total);
+  }
+
+  /** Says what a worker held, once the local servers it talks to are named. */
+  private reportHeld(worker: WorkerProcess, at: 'stop' | 'exit' | 'kill', held: HeldResources): void {
+    const reported = this.services
+      .name(held)
+      .then((named) => this.options.report.resources(worker, at, named));
+    this.reporting.add(reported);
+    void reported.finally(() => this.reporting.delete(reported));
+  }
+
+  /** Resolves once every report still being prepared (what a worker held) has been made. */
+  async reported(): Promise<void> {
+    while (this.reporting.size > 0) await Promise.all(this.reporting);
   }
 
   /** One of a worker's deadlines ran out (worker-deadlines.ts). */
@@ -149,6 +219,7 @@ export class WorkerControl {
       case 'ready':
         if (worker.state !== 'booting') return;
         worker.readyAt = Date.now();
+        worker.bootProfile = message.profile;
         worker.deadlines.ready();
         this.change(worker, { kind: 'ready' }, 'listening on the shared socket');
         return this.options.onReady(worker);
@@ -176,10 +247,18 @@ export class WorkerControl {
       case 'lingering':
         worker.lingering = message.resources;
         return report.lingering(worker, message.resources);
+      case 'resources':
+        return this.reportHeld(worker, message.at, message.held);
+      case 'requests':
+        worker.lastRequests = { ...message, at: Date.now() };
+        return report.requests(worker, 'draining', message.requests, message.total);
       case 'notice':
         return report.say(worker, message.level, message.message);
       case 'inspector':
         return report.inspector(worker, message);
+      case 'dependencies':
+      case 'preloaded':
+        return this.options.onDependencies(worker, message);
     }
   }
 

@@ -13,9 +13,10 @@ import {
   CONTROL_FD,
   parseWorkerMessage,
   type ArbiterMessage,
+  type WorkerBootProfile,
   type WorkerMessage,
 } from '../../protocol/control';
-import type { ErrorInfo, WorkerState } from '../../protocol/events';
+import type { ErrorInfo, InFlightRequest, WorkerState } from '../../protocol/events';
 
 /** Which worker runtime starts the app: ours for Node, or ours for Python on the user's interpreter. */
 export type WorkerRuntime = { kind: 'node' } | { kind: 'python'; interpreter: string };
@@ -106,12 +107,16 @@ export class WorkerProcess {
   readonly spawnedAt = Date.now();
   state: WorkerState = 'booting';
   readyAt: number | undefined;
+  /** What its boot took, as its runtime measured it (sent with its ready). */
+  bootProfile: WorkerBootProfile | undefined;
   /** Set when it was killed on request rather than at a deadline: why. */
   killRequest: string | undefined;
   /** Why it asked to be replaced (max-requests); it leaves once its replacement is ready. */
   retiring: string | undefined;
   /** What keeps it alive after its shutdown finished, as it last said. */
   lingering: string[] | undefined;
+  /** The requests it was serving as its drain last reported them (`at`: when that came, epoch ms). */
+  lastRequests: { requests: InFlightRequest[]; total: number; at: number } | undefined;
   readonly stderrTail: string[] = [];
   /** Hook runs started in the worker and not yet ended. */
   readonly hookRuns = new OpenHookRuns();

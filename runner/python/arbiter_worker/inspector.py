@@ -94,6 +94,10 @@ class Inspector:
         self._port = port
         self._send({"type": "inspector", "port": port, "url": "tcp://%s:%d" % (host, port)})
 
+    def ports(self):
+        """The debugger's own port, once open: its sockets are the runtime's, not the app's."""
+        return {self._port} if self._port is not None else set()
+
     # ---- reader thread ------------------------------------------------------------------
 
     def request(self):

@@ -15,15 +15,19 @@ import traceback
 import arbiter
 
 from . import atexit_hooks
+from .boot_profile import BootTiming
 from .app_loading import AppLoadError, describe_error, import_app, is_asgi
-from .control_channel import open_channel
+from .control_channel import CONTROL_FD, open_channel
+from .dependencies import DependencyReport, ThirdParty
 from .exit_codes import APP_LOAD_ERROR
 from .gunicorn_config import make_config, read_settings, setting_name
 from .heartbeat import Heartbeat
 from .hook_reporter import HookReporter
 from .inspector import Inspector
-from .listeners import Closing
+from .listeners import AcceptCue, Closing
+from .preload import preload
 from .request_stats import RequestStats
+from .resources import HeldReporter
 from .rsgi import RsgiLifecycle
 from .shutdown import ShutdownHooks, StopControl, wait_for_threads
 
@@ -48,7 +52,7 @@ INSTALL = {
 class Runtime:
     """What the engines share: the channel, the reporters and the stop state."""
 
-    def __init__(self, channel, app_spec):
+    def __init__(self, channel, app_spec, third_party):
         self.channel = channel
         self.app_spec = app_spec
         self.send = channel.send
@@ -57,18 +61,33 @@ class Runtime:
         self.shutdown_hooks = ShutdownHooks(self.reporter)
         self.inspector = Inspector(self.send)
         self.closing = Closing(self.send)
+        self.cue = AcceptCue(held=False)
+        self.dependencies = DependencyReport(self.send, third_party)
         self.aborted = False
         self.rsgi_lifecycle = False  # whether an RSGI app's __rsgi_init__/__rsgi_del__ run
         self.rsgi_requested = False  # --interface rsgi
         self.boot = None
         self.stats = None
         self.heartbeat = None
+        self.held = None
         self._ready = False
+        self.timing = BootTiming()  # made as the boot message is taken
 
     def send_ready(self):
         if not self._ready:
             self._ready = True
-            self.send({"type": "ready"})
+            self.send({"type": "ready", "profile": self.timing.profile()})
+            self.dependencies.ready()
+
+    def load_app(self):
+        """The app, imported (import_app) and timed as the boot's load."""
+        with self.timing.loading():
+            return import_app(self.app_spec)
+
+    def tick(self):
+        """Called by the serving loop, at least once a second."""
+        self.heartbeat.tick()
+        self.dependencies.tick()
 
     def rsgi_for(self, app):
         """The RSGI lifecycle to run around `app`, or None; under --interface rsgi, says how the
@@ -104,7 +123,16 @@ class Runtime:
                 self.send({"type": "notice", "level": "warn", "message": "ignored a stop with mode %r" % (mode,)})
                 return
             self.send({"type": "stopping", "mode": mode})  # first: the arbiter then sends no signal
+            # The stop first: it stops accepting and says 'closed', which a reload's handover waits
+            # for (a second at most); nothing else may delay it (gunicorn's engines say what the
+            # worker holds in their stop, between the two).
             self.stop.request(mode)
+            if self.held is not None:
+                self.held.at_stop()
+            if self.stats is not None:
+                self.stats.report_drain()
+        elif kind == "accept":
+            self.cue.give()
         elif kind == "inspect":
             self.inspector.request()
         elif kind == "reopen-logs":
@@ -129,21 +157,42 @@ def main():
         print("arbiter worker: fd 3 is not the arbiter's control channel; run it through the arbiter", file=sys.stderr)
         return 1
     warm_up()
+    # What a standby holds before any preload is the runtime's: never reported, never preloaded.
+    third_party = ThirdParty(os.getcwd(), runtime_modules=sys.modules)
+    preset, preloaded = [], False
     boot = channel.read_message()
     while boot is not None and boot.get("type") != "boot":
-        boot = channel.read_message()  # nothing but a boot makes sense before one
+        if boot.get("type") == "preload" and not preloaded:  # once: a second list would mix two
+            preloaded = True
+            try:
+                answer, preset = preload(boot, third_party)
+            except BaseException as error:  # a module that exits, a bug: this standby is spoilt
+                channel.send({"type": "fatal", "error": describe_error(error)})
+                traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+                return leave(1)
+            channel.send(answer)
+        boot = channel.read_message()  # nothing else makes sense before a boot
     if boot is None:
         return 0
-    rt = Runtime(channel, app_spec or str(boot.get("app", "")))
+    rt = Runtime(channel, app_spec or str(boot.get("app", "")), third_party)
     rt.boot = boot
+    rt.cue = AcceptCue(held=bool(boot.get("acceptOnCue")))
     rt.stats = RequestStats(rt.send, int(boot.get("maxRequests") or 0))
     rt.heartbeat = Heartbeat(rt.send, rt.stats, int(boot.get("heartbeatMs") or 0))
     channel.start_reader(rt.on_message, rt.on_eof)  # a real thread: before any monkey patching
     rt.inspector.install_handler()
     os.environ["PORT"] = str(boot.get("port", ""))
-    for name, value in (boot.get("env") or {}).items():  # --env-file: the environment wins, as in Node
+    env = boot.get("env") or {}
+    for name in preset:  # set by the preload from the env file, which may have changed since
+        if name in env:
+            os.environ[name] = env[name]
+        else:
+            os.environ.pop(name, None)
+    for name, value in env.items():  # --env-file: the environment wins, as in Node
         os.environ.setdefault(name, value)
     arbiter._install(rt.shutdown_hooks.register, boot.get("id", 0), boot.get("generation", 0))
+    rt.held = HeldReporter(rt.send, [0, 1, 2, CONTROL_FD] + list(boot.get("listenFds") or []), rt.inspector.ports)
+    atexit.register(rt.held.at_exit)  # before the app's handlers: atexit runs it after all of them
     atexit_hooks.install(rt.reporter)
     broken = compile_changed(boot.get("check") or [])
     if broken is not None:
@@ -254,7 +303,7 @@ def serve(rt, python):
         if gevent:
             kind = "wsgi"  # the app must not be imported before gevent patches
         else:
-            app = import_app(rt.app_spec)
+            app = rt.load_app()
             kind = "asgi" if is_asgi(app) else "wsgi"
 
     if kind == "asgi":
@@ -262,7 +311,7 @@ def serve(rt, python):
             rt.boot_error({"message": INSTALL["uvicorn"] % sys.executable})
             return APP_LOAD_ERROR
         if app is None:
-            app = import_app(rt.app_spec)
+            app = rt.load_app()
         from . import asgi_engine
 
         return asgi_engine.serve(rt, app)
@@ -280,6 +329,7 @@ def serve(rt, python):
 
         monkey.patch_all()
         rt.inspector.gevent_patched()
+        rt.dependencies.disable()  # what it imports, a standby would import unpatched (preload.py)
     try:
         cfg = make_config(file_settings)
     except Exception as error:

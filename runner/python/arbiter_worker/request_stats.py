@@ -1,7 +1,15 @@
 """Request counters: `served` (finished) and `inflight`, reported in heartbeats; `retire` once
-max-requests is reached (the worker keeps serving; the arbiter replaces it)."""
+max-requests is reached (the worker keeps serving; the arbiter replaces it). While a stop drains,
+which requests are in flight: sent as the stop begins, every second while any remain, and once
+more, empty, when the last one ended."""
 
+import itertools
 import threading
+import time
+
+# The most in-flight requests one report lists, the oldest (control.ts IN_FLIGHT_LIST_LIMIT).
+IN_FLIGHT_LIST_LIMIT = 20
+REPORT_INTERVAL = 1.0
 
 
 class RequestStats:
@@ -10,15 +18,24 @@ class RequestStats:
         self._max_requests = max_requests
         self._lock = threading.Lock()  # a real lock: held for a few bytecodes, never across a switch
         self.served = 0
-        self.inflight = 0
+        self._requests = {}  # token -> (method, path, started), in arrival order
+        self._tokens = itertools.count()
+        self._draining = False
 
-    def begin(self):
-        with self._lock:
-            self.inflight += 1
+    @property
+    def inflight(self):
+        return len(self._requests)
 
-    def finish(self):
+    def begin(self, method="?", path="/"):
+        """A request came; the token it returns ends it (finish)."""
+        token = next(self._tokens)
         with self._lock:
-            self.inflight -= 1
+            self._requests[token] = (method, path.split("?")[0] or "/", time.monotonic())
+        return token
+
+    def finish(self, token):
+        with self._lock:
+            self._requests.pop(token, None)
             self.served += 1
             served = self.served
         if self._max_requests > 0 and served == self._max_requests:
@@ -26,7 +43,31 @@ class RequestStats:
 
     def snapshot(self):
         with self._lock:
-            return self.served, self.inflight
+            return self.served, len(self._requests)
+
+    def report_drain(self):
+        """From the stop on: which requests it waits on, in a thread of its own (the engine's loop
+        is busy draining), until none are left."""
+        with self._lock:
+            if self._draining or not self._requests:
+                return
+            self._draining = True
+        threading.Thread(target=self._drain_reports, name="arbiter-drain", daemon=True).start()
+
+    def _drain_reports(self):
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                total = len(self._requests)
+                listed = list(self._requests.values())[:IN_FLIGHT_LIST_LIMIT]
+            requests = [
+                {"method": method, "path": path, "ageMs": int((now - started) * 1000)}
+                for method, path, started in listed
+            ]
+            self._send({"type": "requests", "requests": requests, "total": total})
+            if total == 0:
+                return
+            time.sleep(REPORT_INTERVAL)
 
 
 class _CountedResponse:
@@ -34,7 +75,7 @@ class _CountedResponse:
 
     def __init__(self, iterable, done):
         self._iterable = iterable
-        self._done = done
+        self._done = done  # called once, when the server closes the response
 
     def __iter__(self):
         return iter(self._iterable)
@@ -52,13 +93,13 @@ class _CountedResponse:
 
 def count_wsgi(app, stats):
     def counted_app(environ, start_response):
-        stats.begin()
+        token = stats.begin(environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "/"))
         try:
             iterable = app(environ, start_response)
         except BaseException:
-            stats.finish()
+            stats.finish(token)
             raise
-        return _CountedResponse(iterable, stats.finish)
+        return _CountedResponse(iterable, lambda: stats.finish(token))
 
     counted_app.__wrapped__ = app
     return counted_app
