@@ -8,6 +8,7 @@
  *   ARBITER_BENCH_RELOADS  saves under bounded load, per runner [20]
  *   ARBITER_BENCH_APPS     comma-separated app names [all]
  *   ARBITER_BENCH_WORKERS  comma-separated worker counts the arbiter runs with [1]
+ *   ARBITER_BENCH_QUIET_MS quiet after a version is live, before the next save [150]
  */
 import { median } from '../stats';
 import { APPS, prepare, startServices, type AppServices, type AppSpec, type PreparedApp } from './apps';
