@@ -17,7 +17,7 @@ import { whenVersion, type Started } from './start';
 export const LOAD_CLIENTS = 4;
 /** Quiet after a version is live, before the next save. */
 // Short, to keep the section bounded; a warm standby still preloading when the next save comes
-// is taken late (the profile's \`process\` part shows it): ARBITER_BENCH_QUIET_MS=3000 is closer to
+// is taken late (the profile's `process` part shows it): ARBITER_BENCH_QUIET_MS=3000 is closer to
 // how often a person saves.
 export const QUIET_MS = Number(process.env.ARBITER_BENCH_QUIET_MS ?? 150);
 /** After the last reload under load: requests still failing late are counted too. */
