@@ -33,6 +33,8 @@ export type ArbiterOptions = {
   detached?: boolean;
   /** More options, before APP (e.g. `--python`). */
   args?: string[];
+  /** Added to the environment (a real app's database URL, say). */
+  env?: NodeJS.ProcessEnv;
 };
 
 export class ArbiterServer {
@@ -63,7 +65,7 @@ export class ArbiterServer {
       ],
       {
         cwd: options.cwd ?? resolve(app, '..'),
-        env: { ...process.env, NO_COLOR: '1' },
+        env: { ...process.env, NO_COLOR: '1', ...options.env },
         stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
         detached: this.detached,
       },

@@ -3,10 +3,12 @@
  * this machine. Measures throughput (hello world, 2 workers each), the arbiter's idle CPU,
  * its memory, and how long a HUP takes to put a new generation in service; then reload on
  * save against nodemon, `node --watch` and gunicorn (bench/reload-peers.ts), and a 40,000-file
- * project against nodemon (bench/big-tree.ts). Writes the tables to bench/results.md and prints
- * them. Every process it starts is stopped before it exits, whether the run succeeds or fails.
+ * project against nodemon (bench/big-tree.ts), and the real-app fixtures against the reloaders
+ * their users would pick (bench/real-apps/). Writes the tables to bench/results.md and prints
+ * them; `--only real-apps` runs that last section alone and replaces it in bench/results.md.
+ * Every process it starts is stopped before it exits, whether the run succeeds or fails.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { measureActivation, renderActivation, type ActivationFigures } from './activation';
@@ -18,6 +20,8 @@ import { LOAD, measureThroughput, type LoadResult } from './load';
 import { cpuDuring, memoryOf, type MemorySnapshot } from './measure';
 import { CLOCK_TICKS } from './proc';
 import { measureReload } from './reload';
+import { measureRealApps, stopRealApps, type RealAppsFigures } from './real-apps/index';
+import { renderRealApps, replaceRealAppsSection } from './real-apps/render';
 import { measureReloadPeers, renderReloadPeers, stopPeers, type PeerFigures } from './reload-peers';
 import { renderReport, type Figures, type LoadRun } from './report';
 import { measureRequestCost, renderRequestCost, type RequestCostFigures } from './request-cost';
@@ -134,7 +138,15 @@ type Outcome = {
   bigTree: BigTreeFigures;
   bigTreeSeconds: number;
   activation: ActivationFigures;
+  realApps: RealAppsFigures;
 };
+
+/** `--only real-apps`: the one section that may run alone (it is the longest). */
+function onlySection(args: readonly string[]): 'real-apps' | undefined {
+  if (args.length === 0) return undefined;
+  if (args.length === 2 && args[0] === '--only' && args[1] === 'real-apps') return 'real-apps';
+  throw new Error(`bench: unknown arguments ${JSON.stringify(args)} (the one option is --only real-apps)`);
+}
 
 async function main(): Promise<Outcome> {
   const startedAt = performance.now();
@@ -233,14 +245,22 @@ async function main(): Promise<Outcome> {
   log('extension activation in code-server');
   const activation = await measureActivation(ACTIVATIONS, log);
 
+  log('real apps: the arbiter and the reloaders their users would pick');
+  const realApps = await measureRealApps(log);
+
   figures.elapsedSeconds = (performance.now() - startedAt) / 1000;
-  return { figures, requestCost, peers, peersSeconds, bigTree, bigTreeSeconds, activation };
+  return { figures, requestCost, peers, peersSeconds, bigTree, bigTreeSeconds, activation, realApps };
 }
 
 async function stopEverything(): Promise<void> {
   const servers = [...running];
   running.clear();
-  await Promise.allSettled([...servers.map((server) => server.stop()), stopPeers(), stopBigTree()]);
+  await Promise.allSettled([
+    ...servers.map((server) => server.stop()),
+    stopPeers(),
+    stopBigTree(),
+    stopRealApps(),
+  ]);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -250,38 +270,64 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-main().then(
-  ({ figures, requestCost, peers, peersSeconds, bigTree, bigTreeSeconds, activation }) => {
-    const report = renderReport(figures, {
-      date: new Date().toISOString(),
-      node: process.version,
-      cpu: os.cpus()[0]?.model ?? 'unknown CPU',
-      cores: os.cpus().length,
-      memoryBytes: os.totalmem(),
-      kernel: `${os.type()} ${os.release()}`,
-      clockTicks: CLOCK_TICKS,
-      load: LOAD,
-      workers: WORKERS,
-      reloads: RELOADS,
-      settleSeconds: SETTLE_MS / 1000,
-      disturbedPercent: DISTURBED_PERCENT,
-    }).concat(
-      '\n',
-      renderRequestCost(requestCost),
-      '\n',
-      renderReloadPeers(peers, peersSeconds),
-      '\n',
-      renderBigTree(bigTree, bigTreeSeconds),
-      '\n',
-      renderActivation(activation),
-    );
-    writeFileSync(RESULTS, report);
-    process.stdout.write(report);
-    log(`written to ${RESULTS}`);
-  },
-  async (error: unknown) => {
-    await stopEverything();
+function fail(error: unknown): Promise<void> {
+  return stopEverything().then(() => {
     process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
     process.exitCode = 1;
-  },
-);
+  });
+}
+
+/** The real-apps section alone, written in place of the one bench/results.md has. */
+async function realAppsOnly(): Promise<void> {
+  log('real apps only: the arbiter and the reloaders their users would pick');
+  const section = renderRealApps(await measureRealApps(log));
+  const before = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '';
+  writeFileSync(RESULTS, replaceRealAppsSection(before, section));
+  process.stdout.write(section);
+  log(`written to ${RESULTS}`);
+}
+
+const only = (() => {
+  try {
+    return onlySection(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(2);
+  }
+})();
+
+if (only === 'real-apps') realAppsOnly().catch(fail);
+else
+  main().then(
+    ({ figures, requestCost, peers, peersSeconds, bigTree, bigTreeSeconds, activation, realApps }) => {
+      const report = renderReport(figures, {
+        date: new Date().toISOString(),
+        node: process.version,
+        cpu: os.cpus()[0]?.model ?? 'unknown CPU',
+        cores: os.cpus().length,
+        memoryBytes: os.totalmem(),
+        kernel: `${os.type()} ${os.release()}`,
+        clockTicks: CLOCK_TICKS,
+        load: LOAD,
+        workers: WORKERS,
+        reloads: RELOADS,
+        settleSeconds: SETTLE_MS / 1000,
+        disturbedPercent: DISTURBED_PERCENT,
+      }).concat(
+        '\n',
+        renderRequestCost(requestCost),
+        '\n',
+        renderReloadPeers(peers, peersSeconds),
+        '\n',
+        renderBigTree(bigTree, bigTreeSeconds),
+        '\n',
+        renderActivation(activation),
+        '\n',
+        renderRealApps(realApps),
+      );
+      writeFileSync(RESULTS, report);
+      process.stdout.write(report);
+      log(`written to ${RESULTS}`);
+    },
+    fail,
+  );
