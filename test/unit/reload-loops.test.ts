@@ -108,6 +108,44 @@ test('the event stream drives it: a failed cycle is a cycle too', () => {
   }
 });
 
+test("a generation live at its first ready worker still boots the rest: their writes are the cycle's too", () => {
+  const loops = new ReloadLoops();
+  const cycle = (generation: number, ts: number) => {
+    const base = { v: 1, generation } as const;
+    loops.observe({ ...base, type: 'reload', phase: 'triggered', trigger: 'file change', ts });
+    for (const id of [1, 2])
+      loops.observe({ ...base, type: 'worker.spawned', id, pid: 100 + id, ts: ts + 1 });
+    loops.observe({
+      ...base,
+      type: 'worker.state',
+      id: 1,
+      pid: 101,
+      state: 'ready',
+      reason: 'up',
+      ts: ts + 10,
+    });
+    loops.observe({ ...base, type: 'reload', phase: 'completed', trigger: 'file change', ts: ts + 11 });
+    // The second worker writes state.json as it boots, after the reload completed.
+    const verdict = loops.batch(['state.json'], ts + 20);
+    loops.observe({
+      ...base,
+      type: 'worker.state',
+      id: 2,
+      pid: 102,
+      state: 'ready',
+      reason: 'up',
+      ts: ts + 30,
+    });
+    return verdict;
+  };
+  for (let i = 0; i < LOOP_CYCLES; i++) {
+    const verdict = cycle(i + 2, i * 100);
+    assert.deepEqual(verdict.looping, i === LOOP_CYCLES - 1 ? ['state.json'] : []);
+  }
+  // Once all of it booted, a write is a change again (a save while none boots).
+  assert.deepEqual(loops.batch(['other.json'], LOOP_CYCLES * 100), { files: ['other.json'], looping: [] });
+});
+
 test('a write seen late (the watcher starved of CPU) is judged by when it was written', () => {
   const loops = new ReloadLoops();
   // Each boot writes state.json at start + 20; the watcher sees it only after the cycle settled.

@@ -38,8 +38,21 @@ export function loopWarning(file: string): string {
   return `reload loop: ${file} changed during each of the last ${LOOP_CYCLES} reloads; its changes during a reload are left out from now on (to ignore it always: --ignore '${file}', or add it to .gitignore)`;
 }
 
-/** A cycle's boot: from its trigger to its settling (undefined while it boots). */
-type Window = { cycle: number; startedAt: number; settledAt: number | undefined };
+/**
+ * A cycle's boot: from its trigger until it settled — its `reload` completed or failed and, a
+ * generation going live at its first ready worker, the rest of its workers booted too (each of
+ * them can write what the first one wrote). `settledAt` is undefined while it boots.
+ */
+type Window = {
+  cycle: number;
+  generation: number | undefined;
+  startedAt: number;
+  settledAt: number | undefined;
+  /** The cycle's own `reload` has come to an end. */
+  reloadEnded: boolean;
+  /** Workers of its generation still booting, by id. */
+  booting: Set<number>;
+};
 
 /** What a batch comes to: the files that start a cycle, and those found looping just now. */
 export type BatchVerdict = { files: string[]; looping: string[] };
@@ -52,24 +65,52 @@ export class ReloadLoops {
   private readonly echoes = new Map<string, { cycle: number; streak: number }>();
   private readonly looping = new Set<string>();
 
-  /** Follows the event stream: `reload` events mark each cycle's boot. */
+  /** Follows the event stream: `reload` events and the booting of the cycle's workers mark each cycle's boot. */
   observe(event: ArbiterEvent): void {
-    if (event.type !== 'reload') return;
-    if (event.phase === 'triggered') this.cycleStarted(event.ts);
-    else this.cycleSettled(event.ts);
+    const current = this.windows[0];
+    if (event.type === 'reload') {
+      if (event.phase === 'triggered') return this.cycleStarted(event.ts, event.generation);
+      if (current) current.reloadEnded = true;
+      return this.settleIfBooted(event.ts);
+    }
+    if (current?.generation === undefined) return;
+    if (event.type === 'worker.spawned' && event.generation === current.generation) {
+      if (current.settledAt === undefined) current.booting.add(event.id);
+      return;
+    }
+    const booted =
+      (event.type === 'worker.state' && event.state !== 'booting') || event.type === 'worker.exited';
+    if (booted && event.generation === current.generation) {
+      current.booting.delete(event.id);
+      this.settleIfBooted(event.ts);
+    }
   }
 
-  cycleStarted(at: number): void {
+  cycleStarted(at: number, generation?: number): void {
     this.cycles++;
-    this.windows = [{ cycle: this.cycles, startedAt: at, settledAt: undefined }, ...this.windows.slice(0, 1)];
+    const window: Window = {
+      cycle: this.cycles,
+      generation,
+      startedAt: at,
+      settledAt: undefined,
+      reloadEnded: false,
+      booting: new Set(),
+    };
+    this.windows = [window, ...this.windows.slice(0, 1)];
     // A streak can still grow by an echo of this cycle or (arriving late) of the previous one,
     // which needs an echo of the one before: older ones are done with.
     for (const [file, echo] of this.echoes) if (echo.cycle < this.cycles - 2) this.echoes.delete(file);
   }
 
+  /** The cycle's boot is over (for a caller that follows no worker events: at once). */
   cycleSettled(at: number): void {
     const current = this.windows[0];
     if (current && current.settledAt === undefined) current.settledAt = at;
+  }
+
+  private settleIfBooted(at: number): void {
+    const current = this.windows[0];
+    if (current?.reloadEnded && current.booting.size === 0) this.cycleSettled(at);
   }
 
   /**
