@@ -26,6 +26,7 @@ import { applyEnvFile, preload } from './preload';
 import { protectFds } from './protected-fds';
 import { Readiness } from './readiness';
 import { Shutdown } from './shutdown';
+import { IDLE_MAIN_THREAD, inspectorOpened, startStallWatch } from './stall-watch';
 import { ShutdownHooks } from './shutdown-hooks';
 
 /** How long an orphaned worker (arbiter gone) gives its hooks before it ends its process group. */
@@ -93,7 +94,12 @@ function onMessage(message: ArbiterMessage): void {
       process.emit('SIGUSR1' as never);
       return;
     case 'inspect':
+      inspectorOpened();
       send(openInspector());
+      return;
+    case 'stacks':
+      // Read here, the main thread is not the stuck one: a busy one is read by its stall watcher.
+      send({ type: 'stacks', threads: [], unavailable: IDLE_MAIN_THREAD });
       return;
   }
 }
@@ -191,6 +197,7 @@ async function boot(message: BootMessage): Promise<void> {
   };
 
   startBeating(message.heartbeatMs);
+  startStallWatch(__filename);
 
   process.env.PORT = message.port;
   // Node's --env-file rule: the environment the worker was started with wins.

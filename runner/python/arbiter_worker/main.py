@@ -30,6 +30,7 @@ from .request_stats import RequestStats
 from .resources import HeldReporter
 from .rsgi import RsgiLifecycle
 from .shutdown import ShutdownHooks, StopControl, wait_for_threads
+from .stacks import stacks_message
 
 # How long an orphaned worker (arbiter gone) gives its quick stop before it ends its process group.
 ORPHAN_GRACE = 0.4
@@ -127,6 +128,8 @@ class Runtime:
             self.stop.request(mode)
             if self.stats is not None:
                 self.stats.report_drain()
+        elif kind == "stacks":
+            self.send(stacks_message())
         elif kind == "inspect":
             self.inspector.request()
         elif kind == "reopen-logs":
