@@ -261,8 +261,8 @@ const preloadedMessage = s.object({
 /**
  * What the worker's threads are doing, innermost frame first, the runtime's own threads and
  * frames left out: the answer to `stacks`. The Node runtime also sends it unasked, from its
- * stall watcher thread, once the main thread has been busy for STALL_REPORT_MS (`stalledMs`:
- * for how long): its main thread cannot answer then. `unavailable`: why no stack was read.
+ * stall watcher thread, once the main thread has been busy for half the heartbeat timeout (at
+ * least STALL_REPORT_MS, at most 5 s; `stalledMs`: for how long): its main thread cannot answer then. `unavailable`: why no stack was read.
  */
 const stacksMessage = s.object({
   type: s.literal('stacks'),
@@ -271,7 +271,7 @@ const stacksMessage = s.object({
   unavailable: s.optional(s.string()),
 });
 
-/** How long a Node worker's main thread is busy before its stall watcher reads its stack. */
+/** The shortest a Node worker's main thread is busy before its stall watcher reads its stack. */
 export const STALL_REPORT_MS = 1_000;
 
 export const workerMessageSchema = s.tagged([

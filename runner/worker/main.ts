@@ -158,6 +158,8 @@ async function boot(message: BootMessage): Promise<void> {
   const timing = new BootTiming(message.app);
   const readiness = new Readiness(() => {
     send({ type: 'ready', profile: timing.profile() });
+    // Once it serves: a long synchronous boot is the boot timeout's business, and is not paused to be read.
+    startStallWatch(__filename, message.heartbeatMs);
     dependencies?.reportWhenReady(send);
   });
   servers = new AppServers({
@@ -197,7 +199,6 @@ async function boot(message: BootMessage): Promise<void> {
   };
 
   startBeating(message.heartbeatMs);
-  startStallWatch(__filename);
 
   process.env.PORT = message.port;
   // Node's --env-file rule: the environment the worker was started with wins.

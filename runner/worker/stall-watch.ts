@@ -1,7 +1,7 @@
 /**
  * Says where a busy main thread is stuck. The control channel is read on the main thread, so a
  * busy loop cannot answer the arbiter's `stacks`; a small worker thread watches a counter the
- * main thread's event loop moves, and once it stood still for STALL_REPORT_MS reads the main
+ * main thread's event loop moves, and once it stood still for a while (stallReportMs) reads the main
  * thread's stack through an in-process inspector session (`connectToMainThread`: V8 interrupts
  * the busy code to serve it, and no inspector port is opened) and writes it to the channel
  * itself, as an unasked `stacks` message. The arbiter keeps that until the main thread speaks
@@ -16,6 +16,8 @@ import { Worker } from 'node:worker_threads';
 import { CONTROL_FD, STALL_REPORT_MS } from '../protocol/control';
 import { STACK_FRAME_LIMIT } from '../protocol/events';
 
+/** The longest a stall lasts before it is read, however long the heartbeat timeout. */
+const STALL_REPORT_MAX_MS = 5_000;
 /** While a stall lasts, how often its stack is read again. */
 const STALL_REPEAT_MS = 5_000;
 /** How often the main thread's loop moves the counter, and the watcher looks at it. */
@@ -27,12 +29,26 @@ export const IDLE_MAIN_THREAD =
 
 /** [0]: moved by every tick of the main thread's loop; [1]: 1 while the worker's inspector is open. */
 let shared: Int32Array | undefined;
+/** Opened before the watcher started (the editor attached while it booted). */
+let inspectorOpen = false;
 
-/** Starts the watcher thread (once); it never keeps the process alive. */
-export function startStallWatch(runtimeFile: string): void {
+/**
+ * How long the main thread stands still before its stack is read: half the heartbeat timeout
+ * (the arbiter beats every quarter of it), so that a read is there when the timeout comes and a
+ * long piece of synchronous work well within it is left alone; between STALL_REPORT_MS and
+ * STALL_REPORT_MAX_MS, so that a stuck stop has one too.
+ */
+export function stallReportMs(heartbeatMs: number): number {
+  if (heartbeatMs <= 0) return STALL_REPORT_MS;
+  return Math.min(STALL_REPORT_MAX_MS, Math.max(STALL_REPORT_MS, heartbeatMs * 2));
+}
+
+/** Starts the watcher thread (once), for a worker that beats every `heartbeatMs`; it never keeps the process alive. */
+export function startStallWatch(runtimeFile: string, heartbeatMs: number): void {
   if (shared) return;
   shared = new Int32Array(new SharedArrayBuffer(8));
   const beat = shared;
+  if (inspectorOpen) Atomics.store(beat, 1, 1);
   setInterval(() => Atomics.add(beat, 0, 1), TICK_MS).unref();
   try {
     const watcher = new Worker(WATCHER, {
@@ -40,7 +56,7 @@ export function startStallWatch(runtimeFile: string): void {
       workerData: {
         shared: beat,
         fd: CONTROL_FD,
-        stallMs: STALL_REPORT_MS,
+        stallMs: stallReportMs(heartbeatMs),
         repeatMs: STALL_REPEAT_MS,
         tickMs: TICK_MS,
         frameLimit: STACK_FRAME_LIMIT,
@@ -56,6 +72,7 @@ export function startStallWatch(runtimeFile: string): void {
 
 /** The worker's inspector opened: a debugger may pause the main thread, which is no stall to read. */
 export function inspectorOpened(): void {
+  inspectorOpen = true;
   if (shared) Atomics.store(shared, 1, 1);
 }
 
@@ -79,15 +96,21 @@ setInterval(() => {
   const turn = Atomics.load(shared, 0);
   if (turn !== seen) { seen = turn; movedAt = now; readAt = 0; return; }
   const stalled = now - movedAt;
-  if (reading || stalled < stallMs || now - readAt < repeatMs || Atomics.load(shared, 1) === 1) return;
+  if (reading || stalled < stallMs || now - readAt < repeatMs) return;
   reading = true;
   readAt = now;
-  read(stalled).then((message) => {
+  const inspecting = Atomics.load(shared, 1) === 1;
+  (inspecting ? Promise.resolve(leftToDebugger(stalled)) : read(stalled)).then((message) => {
     reading = false;
     if (Atomics.load(shared, 0) !== seen) return; // it moved on meanwhile: nothing to say
     try { writeSync(fd, JSON.stringify(message) + '\\n'); } catch {}
   });
 }, tickMs);
+
+function leftToDebugger(stalledMs) {
+  const unavailable = 'its inspector is open, so its stall watcher leaves it alone (a debugger may hold it at a breakpoint): the debugger attached to it shows where it is';
+  return { type: 'stacks', stalledMs, threads: [], unavailable };
+}
 
 function post(session, method, params) {
   return new Promise((resolve, reject) =>

@@ -128,3 +128,27 @@ test('a Node worker kept alive by a timer at the graceful timeout: its idle main
   assert.match(killed.reason, /\(its stack: its main thread is idle/);
   assert.equal((await run.waitExit()).code, 0);
 });
+
+test('a Node busy loop with its inspector open (--inspect): the stall watcher leaves it to the debugger, and says so', async (t) => {
+  const run = startArbiter(t, [
+    '-w',
+    '1',
+    '-b',
+    '127.0.0.1:0',
+    '--no-reload',
+    '--inspect',
+    '--timeout',
+    '2',
+    'app.js',
+  ]);
+  const [worker] = await run.ready(1);
+  await run.waitFor('worker.inspector', (e) => e.pid === worker!.pid && e.url !== undefined);
+  await get(await run.port(), '/freeze');
+  const stacks = await run.waitFor('worker.stacks', (e) => e.pid === worker!.pid);
+  assert.deepEqual(stacks.threads, []);
+  assert.match(stacks.unavailable ?? '', /its inspector is open/);
+  const timedOut = await run.waitFor('worker.state', (e) => e.state === 'timed-out' && e.pid === worker!.pid);
+  assert.match(timedOut.reason, /^no heartbeat for 2 s \(its stack: its inspector is open/);
+  run.signal('SIGTERM');
+  assert.equal((await run.waitExit()).code, 0);
+});
