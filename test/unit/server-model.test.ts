@@ -276,3 +276,27 @@ test('a gap in the stream is counted: what the model shows may be out of date', 
   assert.equal(m.eventsDropped, 42);
   assert.equal(m.liveWorkers().length, 2, 'the rest of the model is kept');
 });
+
+test('what a stuck worker was doing reaches its row, and stays once it is gone', () => {
+  const threads = [
+    {
+      name: 'flusher',
+      daemon: false,
+      frames: [
+        { file: '/srv/app/flusher.py', line: 12, function: 'run', source: 'while not self.cancelled:' },
+      ],
+    },
+  ];
+  const m = model([
+    started,
+    ...generation(1, 1),
+    { type: 'worker.stacks', ...ref(1, 1), at: 'stop-timeout', threads, lingering: ['thread flusher'] },
+    ...retired(1, 1, 'never'),
+  ]);
+  const worker = m.generationList()[0]!.workers.find((w) => w.id === 1)!;
+  assert.equal(worker.state, 'killed');
+  assert.equal(worker.stacks?.at, 'stop-timeout');
+  assert.deepEqual(worker.stacks?.threads, threads);
+  assert.deepEqual(worker.stacks?.lingering, ['thread flusher']);
+  assert.equal(worker.stacks?.unavailable, undefined);
+});
