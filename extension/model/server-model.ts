@@ -77,6 +77,9 @@ export type ReloadRow = {
   error?: ErrorInfo;
   /** The env-file variables the cycle changed, by name. */
   env?: string[];
+  /** How many of its workers were ready when it went live (at the first; the rest join as they boot). */
+  ready?: number;
+  workers?: number;
   /** Completed: where the new generation's boot spent its time. */
   profile?: BootProfile;
 };
@@ -353,6 +356,8 @@ export class ServerModel {
       if (event.durationMs !== undefined) row.durationMs = event.durationMs;
       if (event.error) row.error = event.error;
       if (event.env) row.env = event.env;
+      if (event.ready !== undefined) row.ready = event.ready;
+      if (event.workers !== undefined) row.workers = event.workers;
       if (event.profile) row.profile = event.profile;
     }
     if (event.phase === 'completed') {

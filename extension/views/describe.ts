@@ -58,7 +58,9 @@ export function generationDescription(model: ServerModel, row: GenerationRow, no
   const countdown = deadlines.length
     ? ` · ${duration(Math.max(0, Math.min(...deadlines) - now))} to the deadline`
     : '';
-  return `${status} · ${live} of ${row.workers.length} running${countdown}${waiting}`;
+  const booting = status === 'serving' ? row.workers.filter((w) => w.state === 'booting').length : 0;
+  const joining = booting ? ` · ${booting} still booting` : '';
+  return `${status} · ${live} of ${row.workers.length} running${joining}${countdown}${waiting}`;
 }
 
 export function hookDescription(hook: HookRow, now: number): string {
@@ -94,10 +96,15 @@ export function reloadDescription(reload: ReloadRow, now: number): string {
       return `booting for ${duration(now - reload.startedAt)}`;
     case 'completed': {
       const env = reload.env ? ` · env: ${reload.env.join(', ')}` : '';
+      const { ready, workers } = reload;
+      const joined =
+        ready !== undefined && workers !== undefined && ready < workers
+          ? ` with ${ready} of ${workers} ready`
+          : '';
       // The profile says when the save went live and what that waited on; without one (an older
       // runner), the cycle's own duration.
-      if (reload.profile) return `${describeBootProfile(reload.profile)}${env}`;
-      return `live in ${duration(reload.durationMs ?? 0)}${env}`;
+      if (reload.profile) return `${describeBootProfile(reload.profile)}${joined}${env}`;
+      return `live in ${duration(reload.durationMs ?? 0)}${joined}${env}`;
     }
     case 'failed': {
       const error = reload.error;

@@ -25,13 +25,15 @@ import type { ArbiterOptions } from './arbiter-options';
 import { BootingGeneration, type BootResult } from './generations/booting-generation';
 import { generationProfile } from './generations/boot-profile';
 import { GenerationBuilds } from './generations/generation-builds';
+import { CLOSE_CONFIRM_MS, Handover } from './generations/handover';
+import { runAlone } from './generations/coexistence';
 import { LiveConfig } from './generations/live-config';
 import { HookRunner } from './hooks/hook-runner';
 import { runCommand } from './intake/commands';
 import { watchFileChanges } from './intake/file-changes';
 import { WorkerCommands } from './intake/worker-commands';
 import { PendingReload, type ReloadRequest } from './intake/reload-requests';
-import { interruptStep, listenForSignals, type ArbiterSignal } from './intake/signals';
+import { interruptStep, listenForSignals, winchMeansResize, type ArbiterSignal } from './intake/signals';
 import {
   isStopping,
   nextPhase,
@@ -42,7 +44,6 @@ import {
 } from './phase';
 import { refOf, Reporter } from './reporter';
 import { bindAll, listenerName, urlOf, type BoundSocket } from './sockets';
-import { describeSpawnFailure } from './workers/exit-reasons';
 import { LIVE_STATES } from './workers/lifecycle';
 import { Staffing } from './workers/staffing';
 import { WorkerControl, type WorkerExit } from './workers/worker-control';
@@ -50,8 +51,6 @@ import type { WorkerProcess } from './workers/worker-process';
 import { WorkerSet } from './workers/worker-set';
 import { WorkerSpawner } from './workers/worker-spawner';
 
-/** How long a reload waits for its old workers to say they accept no more connections (one frozen or paused cannot). */
-const CLOSE_CONFIRM_MS = 1_000;
 /** How long a stop waits for arbiter hooks still running (an onReload the stop cut short) before onExit. */
 const STOP_HOOK_WAIT_MS = 5_000;
 
@@ -68,7 +67,10 @@ export class Arbiter {
   private newest = 0;
   /** How many workers the serving generation should have, and keeping it so. */
   private readonly staffing: Staffing<WorkerProcess>;
+  /** The newest generation's boot: settled once it went live (its later workers still report to it) or failed. */
   private booting: BootingGeneration<WorkerProcess> | undefined;
+  /** A cycle's swap: the new generation accepts only once the old one accepts no more. */
+  private readonly handover: Handover<WorkerProcess>;
   private sockets: BoundSocket[] = [];
   /** Made once the sockets are bound (run). */
   private spawner: WorkerSpawner | undefined;
@@ -108,6 +110,12 @@ export class Arbiter {
       current: () => this.workers.live().filter((worker) => worker.generation === this.serving),
       spawn: () => this.spawnWorker(this.serving) !== undefined,
       retire: (worker, reason) => this.control.stop(worker, 'graceful', reason),
+    });
+    this.handover = new Handover({
+      closeConfirmMs: CLOSE_CONFIRM_MS,
+      stop: (worker, reason) => this.control.stop(worker, 'graceful', reason),
+      kill: (worker, reason) => this.control.kill(worker, reason),
+      cue: (worker) => worker.send({ type: 'accept' }),
     });
     this.commands = new WorkerCommands({
       workers: this.workers,
@@ -204,9 +212,7 @@ export class Arbiter {
   }
 
   private stopAllWorkers(): void {
-    // A terminal sends WINCH on every resize to its foreground process group; only honour it
-    // when nobody could have resized us (as gunicorn only does when daemonized).
-    if (process.stdout.isTTY || process.stdin.isTTY)
+    if (winchMeansResize())
       return this.log.info(
         'SIGWINCH ignored: the arbiter runs in a terminal, where it means a window resize',
       );
@@ -239,7 +245,10 @@ export class Arbiter {
     void this.cycle(request);
   }
 
-  /** A graceful cycle: the new generation boots beside the old, which stops only once it is ready. */
+  /**
+   * A graceful cycle: the new generation boots beside the old and goes live at its first ready
+   * worker, through the handover (generations/handover.ts); the rest of it joins as it boots.
+   */
   private async cycle(request: ReloadRequest): Promise<void> {
     const startedAt = performance.now();
     const cycleStartedAt = Date.now();
@@ -256,24 +265,30 @@ export class Arbiter {
       if (reread.hooks) this.hooks.replace(reread.hooks);
       await this.hooks.run('onReload', this.info, { generation, trigger });
       if (this.staffing.target === 0) this.staffing.set(this.config.settings.workers); // after WINCH
-      if (replaced) await this.retireAll(generation);
-      result = await this.bootGeneration(files);
+      if (replaced && this.apply({ kind: 'replace' }))
+        await this.handover.retireFirst(generation, this.workers.live());
+      result = await this.bootGeneration(files, !replaced);
     }
-    const durationMs = Math.round(performance.now() - startedAt);
-    const facts = { generation, trigger, durationMs, env: reread.ok ? reread.env : undefined };
-    if (!this.apply({ kind: 'cycled' })) return; // stopped meanwhile
-    if (result.ok) {
-      const previous = this.serving;
+    const previous = this.serving;
+    if (result.ok && !isStopping(this.phase)) {
+      // Still cycling while the old generation hands over: a reload asked meanwhile waits for it.
       this.serving = generation;
       this.staffing.succeeded();
-      const retired = this.workers.live().filter((worker) => worker.generation < generation);
-      for (const worker of retired)
-        this.control.stop(worker, 'graceful', `reload (generation ${generation} is ready)`);
-      // Complete once no old worker accepts: no connection made after this reaches old code.
-      await WorkerSet.closedWithin(retired, CLOSE_CONFIRM_MS);
+      const old = this.workers.live().filter((worker) => worker.generation < generation);
+      const reason = `reload (generation ${generation} is ready)`;
+      await this.handover.swap(generation, old, () => this.workers.ofGeneration(generation), reason);
+    }
+    const facts = { generation, trigger, env: reread.ok ? reread.env : undefined };
+    const cycled = this.apply({ kind: 'cycled' });
+    if (!cycled || !result.ok) this.handover.release(generation);
+    if (!cycled) return; // stopped meanwhile
+    if (result.ok) {
+      const ready = this.workers.serving(generation).filter((worker) => worker.state === 'ready').length;
+      const durationMs = Math.round(performance.now() - startedAt);
       const cycle = { generation, request, startedAt: cycleStartedAt };
       const profile = generationProfile(cycle, this.workers.all(), this.builds, this.spawner!);
-      this.report.reloadCompleted({ ...facts, profile }, previous);
+      const live = { ready, workers: this.staffing.target, profile };
+      this.report.reloadCompleted({ ...facts, durationMs, ...live }, previous);
     } else {
       if (result.anotherCopy && !replaced) {
         // The new generation could not boot beside the old one: the same cycle again, one at a time.
@@ -287,7 +302,8 @@ export class Arbiter {
         this.staffing.failed();
         this.staffing.manage();
       }
-      this.report.reloadFailed(facts, result.error, this.serving);
+      const durationMs = Math.round(performance.now() - startedAt);
+      this.report.reloadFailed({ ...facts, durationMs }, result.error, this.serving);
     }
     this.pruneBuilds();
     this.reloadPending();
@@ -299,40 +315,18 @@ export class Arbiter {
     else this.fillStandby();
   }
 
-  /**
-   * Replace mode, for apps that cannot run twice at once (a port of their own, a lock file):
-   * the old generation stops first. Connections wait in the socket's backlog meanwhile.
-   */
-  private async retireAll(generation: number): Promise<void> {
-    this.apply({ kind: 'replace' });
-    const old = this.workers.live();
-    const reason = `reload (replace mode: generation ${generation} starts once this one is gone)`;
-    for (const worker of old) this.control.stop(worker, 'graceful', reason);
-    await Promise.all(old.map((worker) => worker.whenExited));
-  }
-
-  /**
-   * The app cannot run twice at once (it said so as a second copy failed): from now on one
-   * worker, and cycles stop the old generation before they start the new, as
-   * `-w 1 --reload-mode replace` would; said once, with those flags to make it the default.
-   */
+  /** The app cannot run twice at once: one worker, replace mode, from now on (coexistence.ts). */
   private runAlone(said: string): void {
-    if (this.config.settings.reloadMode === 'replace' && this.staffing.target === 1) return;
-    this.log.warn(
-      `this app cannot run twice at once ("${said}"): running one worker, and each reload stops it before starting the next (start with -w 1 --reload-mode replace to say so)`,
-    );
-    this.config.override({ workers: 1, reloadMode: 'replace' });
-    if (this.staffing.target === 1) return;
-    this.staffing.set(1);
-    this.report.workerCount(1, 'the app cannot run twice at once');
+    runAlone(said, { config: this.config, staffing: this.staffing, report: this.report, log: this.log });
   }
 
   /**
-   * Builds and starts a new generation of `target` workers; settles once all are ready or one
-   * failed. `changed`: the files this cycle changed, whose syntax is checked before any worker
+   * Builds and starts a new generation of `target` workers; settles once one is ready or one
+   * failed first. `changed`: the files this cycle changed, whose syntax is checked before any worker
    * serves them (a TypeScript project's here; Python's by the new workers, before the app loads).
+   * `beside`: an old generation still accepts, so the new one accepts on cue (the handover).
    */
-  private async bootGeneration(changed?: string[]): Promise<BootResult> {
+  private async bootGeneration(changed?: string[], beside = false): Promise<BootResult> {
     const stopped: BootResult = { ok: false, error: { message: 'stopped' } };
     // A stop that came while the cycle awaited its config or hooks: nothing new may start.
     if (isStopping(this.phase)) return stopped;
@@ -345,19 +339,19 @@ export class Arbiter {
     if (isStopping(this.phase)) return stopped;
     const booting = new BootingGeneration<WorkerProcess>(generation, {
       wanted: this.staffing.target,
+      liveAt: this.phase.kind === 'starting' ? 'all' : 'first',
       onFailed: (live) =>
         live.forEach((worker) => this.control.sigkill(worker, 'its generation failed to boot')),
       onAnotherCopy: (said) => this.runAlone(said),
     });
     this.booting = booting;
+    if (beside) this.handover.hold(generation);
     for (let i = 0; i < this.staffing.target; i++) {
       const worker = this.spawnWorker(generation, prepared.check);
       if (!worker) break; // the boot fails once the spawn's error is known; the rest would too
       booting.add(worker);
     }
-    const result = await booting.result;
-    if (this.booting === booting) this.booting = undefined;
-    return result;
+    return booting.result;
   }
 
   /** Deletes the TypeScript builds nothing will load again: not serving, running a worker, nor the newest. */
@@ -378,7 +372,8 @@ export class Arbiter {
     }
     const worker = this.control.adopt(id, generation, child);
     this.workers.add(worker);
-    worker.send(this.spawner!.bootMessage(id, generation, check));
+    const cue = this.handover.holds(generation) ? { acceptOnCue: true } : {};
+    worker.send({ ...this.spawner!.bootMessage(id, generation, check), ...cue });
     this.commands.spawned(worker);
     this.report.spawned(worker);
     if (deps !== 'pending') this.report.deps(worker, deps);
@@ -393,8 +388,7 @@ export class Arbiter {
    * 'error', in the same turn of the loop as the spawn.
    */
   private spawnFailed(generation: number, child: ChildProcess): void {
-    child.once('error', (error) => {
-      const message = `cannot start a worker process: ${describeSpawnFailure(error, this.options.cwd)}`;
+    this.spawner!.whyFailed(child, (message) => {
       const booting = this.booting;
       if (booting?.generation === generation && !booting.settled) return booting.abort({ message });
       this.log.error(message);
@@ -423,7 +417,8 @@ export class Arbiter {
   /** A worker process ended (reported): clean up after it, and repair the worker set. */
   private reap(worker: WorkerProcess, { before, code, signal, reason }: WorkerExit): void {
     const { state } = worker;
-    // A boot failure outside a cycle's boot (a respawn) is told here; a cycle's, by the cycle.
+    // A boot failure outside a cycle's boot (a respawn, a later worker of a generation already
+    // live) is told here, on the worker's own line; a cycle's, by the cycle's `reload failed`.
     if (state === 'boot-failed' && worker.bootError && !this.booting?.has(worker))
       this.report.say(worker, 'error', formatError(worker.bootError));
     if (worker.pid) {

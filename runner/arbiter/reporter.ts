@@ -245,6 +245,8 @@ export class Reporter {
       trigger: string;
       durationMs: number;
       env?: string[] | undefined;
+      ready: number;
+      workers: number;
       profile?: BootProfile | undefined;
     },
     previous: number,
@@ -258,9 +260,11 @@ export class Reporter {
       ...(profile ? { profile } : {}),
     });
     const changedEnv = env ? `; env: ${env.join(', ')} changed` : '';
+    const joining =
+      cycle.ready < cycle.workers ? ` (${cycle.ready} of ${cycle.workers} ready, the rest joining)` : '';
     const live = profile ? `; ${describeBootProfile(profile)}` : '';
     this.log.info(
-      `reloaded: generation ${cycle.generation} serves (was ${previous}), ${cycle.durationMs} ms${changedEnv}${live}`,
+      `reloaded: generation ${cycle.generation} serves${joining} (was ${previous}), ${cycle.durationMs} ms${changedEnv}${live}`,
     );
   }
 

@@ -146,6 +146,20 @@ export async function heldResourcesSoon(
   return heldFrom(pid, fds, { v4, v6 }, options);
 }
 
+/**
+ * What `pid` holds besides its TCP sockets (open files, children), from /proc alone: quick, for a
+ * runtime that knows its sockets' peers itself.
+ */
+export function heldBesidesTcp(
+  pid: number | 'self',
+  options: SnapshotOptions = {},
+): Omit<HeldResources, 'connections' | 'listening'> {
+  const fds = fdsOf(pid, options);
+  if ('unreadable' in fds) return emptyHeld(fds.unreadable);
+  const { files, openFiles, children } = heldFrom(pid, fds, { v4: '', v6: '' }, options);
+  return { files, openFiles, children };
+}
+
 export const emptyHeld = (unreadable?: string): HeldResources => ({
   connections: [],
   listening: [],

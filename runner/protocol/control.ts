@@ -54,6 +54,13 @@ const bootMessage = s.object({
    * imports on first use cannot hide a syntax error behind a boot that went fine.
    */
   check: s.optional(s.array(s.string())),
+  /**
+   * Accept nothing until an `accept` message: the worker loads its app, makes its listen() call
+   * and says `ready`, but takes no connection from the shared socket until the old generation
+   * has stopped accepting (a new generation's workers, in a graceful cycle). Connections wait in
+   * the kernel's backlog meanwhile.
+   */
+  acceptOnCue: s.optional(s.boolean()),
   /** For the Python runtime: how to serve a `module:callable` app. */
   python: s.optional(
     s.object({
@@ -85,6 +92,13 @@ const reopenLogsMessage = s.object({ type: s.literal('reopen-logs') });
 const inspectMessage = s.object({ type: s.literal('inspect') });
 
 /**
+ * Start accepting (a worker booted with `acceptOnCue`): every worker of the old generation has
+ * said `closed` or is gone, so from now on no connection reaches old code. Sent to a worker that
+ * is not ready yet too: it accepts as soon as it is.
+ */
+const acceptMessage = s.object({ type: s.literal('accept') });
+
+/**
  * Sent to a standby, before its boot message: load these third-party modules now, in this order
  * (the serving generation's `dependencies`), so the generation it joins finds them loaded. The
  * Node runtime takes absolute file paths (required, or imported when they are ES modules); the
@@ -111,6 +125,7 @@ export const arbiterMessageSchema = s.tagged([
   stopMessage,
   reopenLogsMessage,
   inspectMessage,
+  acceptMessage,
   preloadMessage,
   stacksRequest,
 ]);
@@ -145,7 +160,10 @@ const workerBootProfile = s.object({
 });
 export type WorkerBootProfile = s.Infer<typeof workerBootProfile>;
 
-/** The app serves on the shared sockets (or called `arbiter.ready()` where it opted in). */
+/**
+ * The app serves on the shared sockets (or called `arbiter.ready()` where it opted in). A worker
+ * booted with `acceptOnCue` says it once its app asked to listen: it accepts at its `accept`.
+ */
 const readyMessage = s.object({ type: s.literal('ready'), profile: s.optional(workerBootProfile) });
 
 /** Alive; carries request counters so no separate stats message is needed. Sent every

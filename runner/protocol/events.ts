@@ -319,6 +319,13 @@ const reloadEvent = s.object({
   env: s.optional(s.array(s.string())),
   durationMs: s.optional(s.number()),
   error: s.optional(errorInfoSchema),
+  /**
+   * `completed`: how many of the new generation's `workers` were ready when it went live. It goes
+   * live at its first ready worker; the rest join as they boot (a later one that fails to boot is
+   * a worker boot failure, replaced with backoff, not a failed reload).
+   */
+  ready: s.optional(s.integer(0)),
+  workers: s.optional(s.integer(0)),
   /** `completed`: where the new generation's boot spent its time. */
   profile: s.optional(bootProfileSchema),
 });

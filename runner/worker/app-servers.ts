@@ -2,7 +2,8 @@
  * Makes the app's own server serve on the arbiter's sockets. The app calls
  * `listen(process.env.PORT)` as it always does; that call is redirected to the listening
  * socket(s) the worker inherited, so no worker ever binds a port of its own. Also counts the
- * requests those servers see, and stops them accepting when the worker is asked to stop.
+ * requests those servers see, and stops them accepting when the worker is asked to stop; a
+ * worker booted to accept on cue listens only at the arbiter's `accept` (readiness.ts).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -43,6 +44,8 @@ export class AppServers {
   private readonly upgraded = new Set<net.Socket>();
   /** Every connection of the app's servers: the ones that never send a request are closed when stopping. */
   private readonly connections = new Set<net.Socket>();
+  /** The connections that have carried a request. */
+  private readonly spoken = new WeakSet<net.Socket>();
 
   constructor(private readonly options: AppServersOptions) {}
 
@@ -132,6 +135,7 @@ export class AppServers {
 
   private countRequests(server: net.Server): void {
     this.trackUpgrades(server);
+    this.refuseAfterStop(server);
     server.on('connection', (socket: net.Socket) => {
       this.connections.add(socket);
       socket.once('close', () => this.connections.delete(socket));
@@ -156,6 +160,29 @@ export class AppServers {
       if (!servers.accepting)
         for (const server of servers.servers) (server as http.Server).closeIdleConnections?.();
     })(this);
+
+  /**
+   * Once stopped, this worker serves no further request on a connection it kept alive: the new
+   * generation may already have answered that client, and an answer from old code now would take
+   * it back in time. The connection is closed unanswered instead, which an HTTP client takes as
+   * a kept-alive connection closed under it: an idempotent request is sent again on a fresh
+   * connection (RFC 9112 §9.3.1), where the new code answers. The app's own 'request' listeners
+   * never see it, so a POST is not half-run by old code. The first request of a connection
+   * accepted before the stop is served: that connection was made before any new code answered.
+   */
+  private refuseAfterStop(server: net.Server): void {
+    const emit = server.emit.bind(server);
+    server.emit = ((event: string | symbol, ...args: unknown[]) => {
+      if (event !== 'request') return emit(event, ...args);
+      const { socket } = args[0] as http.IncomingMessage;
+      if (this.accepting || !this.spoken.has(socket)) {
+        this.spoken.add(socket);
+        return emit(event, ...args);
+      }
+      socket.destroy();
+      return true;
+    }) as typeof server.emit;
+  }
 
   /**
    * WebSocket connections leave HTTP through 'upgrade'. Listening for it would change how Node
@@ -226,6 +253,8 @@ export class AppServers {
   /** Stops accepting at once; resolves when every connection has ended (in-flight requests done). */
   stopAccepting(): Promise<void> {
     this.accepting = false;
+    // Answers not begun yet say `Connection: close`, so that no client sends another request on them.
+    for (const response of this.responses.keys()) if (!response.headersSent) response.shouldKeepAlive = false;
     const waits = [...this.servers].map(
       (server) =>
         new Promise<void>((resolve) => {

@@ -1,11 +1,15 @@
 /**
  * What the app holds open, as the worker reports it: when its stop begins, and after its hooks
- * just before it exits (runner/proc/held-resources.ts reads /proc/self). The runtime's own
- * descriptors — stdio, the control channel, the arbiter's listening sockets — and its inspector
- * are left out: what remains is the app's.
+ * just before it exits. Its connections and servers come from Node's own handles — exact and
+ * instant, where reading the kernel's TCP tables takes half a second on a machine with thousands
+ * of sockets in TIME_WAIT — and its files and children from /proc/self. What the runtime holds
+ * (stdio, the control channel, the arbiter's listening sockets, its inspector) and the
+ * connections clients made to the app's servers are left out: what remains is the app's own.
  */
+import net from 'node:net';
 import { CONTROL_FD, type WorkerMessage } from '../protocol/control';
-import { heldResources, heldResourcesSoon, type SnapshotOptions } from '../proc/held-resources';
+import type { HeldResources } from '../protocol/events';
+import { heldBesidesTcp, serviceOf } from '../proc/held-resources';
 import { inspectorPort } from './inspector';
 
 export class HeldReports {
@@ -19,31 +23,59 @@ export class HeldReports {
     this.listenFds = listenFds;
   }
 
-  /** As the stop begins, before the app's shutdown code runs (the TCP tables are read off the loop). */
-  async atStop(): Promise<void> {
-    const held = await heldResourcesSoon('self', this.options());
-    this.send({ type: 'resources', at: 'stop', held });
+  /** As the stop begins, before the app's shutdown code runs. */
+  atStop(): void {
+    this.send({ type: 'resources', at: 'stop', held: this.now() });
   }
 
-  /** After the hooks, when the worker itself ends the process. */
-  async beforeExit(): Promise<void> {
-    const held = await heldResourcesSoon('self', this.options());
-    this.exitSent = true;
-    this.send({ type: 'resources', at: 'exit', held });
-  }
-
-  /** At the process's 'exit' (an app that owns its exit): read synchronously, the loop is over. */
+  /** After the hooks, as the process exits (however it does). */
   atExit(): void {
     if (this.exitSent) return;
     this.exitSent = true;
-    this.send({ type: 'resources', at: 'exit', held: heldResources('self', this.options()) });
+    this.send({ type: 'resources', at: 'exit', held: this.now() });
   }
 
-  private options(): SnapshotOptions {
-    const port = inspectorPort();
-    return {
-      ignoreFds: new Set([0, 1, 2, CONTROL_FD, ...this.listenFds]),
-      ownPorts: new Set(port ? [port] : []),
-    };
+  private now(): HeldResources {
+    const own = new Set([0, 1, 2, CONTROL_FD, ...this.listenFds]);
+    return { ...socketsOfApp(own, inspectorPort()), ...heldBesidesTcp('self', { ignoreFds: own }) };
   }
+}
+
+type Handle = { fd?: number };
+
+/** The app's outgoing TCP connections by peer, and the servers it listens on itself. */
+function socketsOfApp(ownFds: ReadonlySet<number>, inspector: number | undefined) {
+  const byPeer = new Map<string, { port: number; count: number }>();
+  const listening: string[] = [];
+  // Node's list of what keeps its loop alive: every socket and server the process has open.
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  for (const handle of handles) {
+    const fd = (handle as { _handle?: Handle })._handle?.fd;
+    if (fd !== undefined && ownFds.has(fd)) continue;
+    if (handle instanceof net.Server) {
+      const address = handle.address();
+      if (address && typeof address === 'object' && address.port !== inspector)
+        listening.push(hostPort(address.address, address.port));
+    } else if (handle instanceof net.Socket && !(handle as { server?: unknown }).server) {
+      const { remoteAddress, remotePort } = handle;
+      if (!remoteAddress || !remotePort) continue; // a pipe, or not connected yet
+      // Ended by the app: its side is closed, even while the peer has not closed its own yet.
+      if (handle.destroyed || !handle.writable) continue;
+      const peer = hostPort(remoteAddress, remotePort);
+      const entry = byPeer.get(peer) ?? { port: remotePort, count: 0 };
+      entry.count++;
+      byPeer.set(peer, entry);
+    }
+  }
+  const connections = [...byPeer].map(([peer, { port, count }]) => {
+    const service = serviceOf(port);
+    return service ? { peer, service, count } : { peer, count };
+  });
+  return { connections, listening };
+}
+
+/** "127.0.0.1:6379", "[::1]:5432"; an IPv4 client of an IPv6 socket reads as IPv4. */
+function hostPort(address: string, port: number): string {
+  const host = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -45,6 +45,9 @@ process.on('exit', closeInspector); // a natural exit too: the loop ran empty
 // asked, on a free port.
 process.on('SIGUSR1', () => undefined);
 let booted = false;
+/** Loaded, and (booted to accept on cue) cued: from then on only the app keeps the process alive. */
+let loaded = false;
+let cued = true;
 // While a standby waits: its boot then pays nothing for it.
 enableCompileCache();
 /** A standby's preload under way: a boot message that comes meanwhile waits for it. */
@@ -62,6 +65,10 @@ const shutdownHooks = new ShutdownHooks(reporter);
 const frameworks = new FrameworkHooks(reporter);
 const held = new HeldReports(send);
 let servers: AppServers | undefined;
+/** The Readiness a cue (`accept`) goes to. */
+let waitingForCue: Readiness | undefined;
+/** The cue came already: before the boot began (it waited for a preload), or during it. */
+let cueGiven = false;
 let shutdown: Shutdown | undefined;
 // ES modules are recorded only where they load at all: an ES module app, or one under tsx
 // (whose own hooks already started the thread the recorder needs).
@@ -88,6 +95,8 @@ function onMessage(message: ArbiterMessage): void {
       stop(message.mode);
       // Its servers stopped accepting in stop(), synchronously: say so.
       send({ type: 'closed' });
+      cued = true; // no cue will come: the channel no longer holds an app that owns its exit open
+      releaseChannel();
       return;
     case 'reopen-logs':
       // Apps that reopen their logs on SIGUSR1 get the call without Node's inspector opening.
@@ -100,6 +109,12 @@ function onMessage(message: ArbiterMessage): void {
     case 'stacks':
       // Read here, the main thread is not the stuck one: a busy one is read by its stall watcher.
       send({ type: 'stacks', threads: [], unavailable: IDLE_MAIN_THREAD });
+      return;
+    case 'accept':
+      cued = true;
+      cueGiven = true; // a boot still queued behind a preload takes it when it starts
+      waitingForCue?.accept();
+      releaseChannel();
       return;
   }
 }
@@ -114,6 +129,11 @@ function onOrphaned(): void {
   setTimeout(() => process.kill(-process.pid, 'SIGKILL'), ORPHAN_GRACE_MS).unref();
   if (shutdown) shutdown.begin('quick');
   else realExit(0);
+}
+
+/** A listen waiting for its cue holds nothing open: until it is made, the channel keeps the worker alive. */
+function releaseChannel(): void {
+  if (loaded && cued) channel.keepAlive(false);
 }
 
 let installed = false;
@@ -153,15 +173,21 @@ function installRuntime(): void {
 }
 
 async function boot(message: BootMessage): Promise<void> {
+  const acceptOnCue = message.acceptOnCue === true && !cueGiven;
+  cued = !acceptOnCue;
   if (dependencies) dependencies.app = message.app;
   held.booted(message.listenFds);
   const timing = new BootTiming(message.app);
-  const readiness = new Readiness(() => {
-    send({ type: 'ready', profile: timing.profile() });
-    // Once it serves: a long synchronous boot is the boot timeout's business, and is not paused to be read.
-    startStallWatch(__filename, message.heartbeatMs);
-    dependencies?.reportWhenReady(send);
-  });
+  const readiness = new Readiness(
+    () => {
+      send({ type: 'ready', profile: timing.profile() });
+      // Once it serves: a long synchronous boot is the boot timeout's business, and is not paused to be read.
+      startStallWatch(__filename, message.heartbeatMs);
+      dependencies?.reportWhenReady(send);
+    },
+    { acceptOnCue },
+  );
+  waitingForCue = readiness;
   servers = new AppServers({
     port: message.port,
     fds: message.listenFds,
@@ -177,14 +203,16 @@ async function boot(message: BootMessage): Promise<void> {
   });
   shutdown = new Shutdown({
     // What the app holds as the stop begins is read before any of its shutdown code runs.
-    beforeStop: () => Promise.all([frameworks.beforeStop(), held.atStop()]).then(() => undefined),
+    beforeStop: () => {
+      held.atStop();
+      return frameworks.beforeStop();
+    },
     servers,
     reporter,
     handlers,
     shutdownHooks,
     send,
     exit: realExit,
-    beforeExit: () => held.beforeExit(),
     longLivedGraceMs: message.longLivedGraceMs ?? 1000,
   });
 
@@ -213,7 +241,8 @@ async function boot(message: BootMessage): Promise<void> {
     realExit(EXIT.APP_LOAD_ERROR);
   }
   // From here on only the app keeps the process alive; the channel must not.
-  channel.keepAlive(false);
+  loaded = true;
+  releaseChannel();
   if (servers.count === 0) {
     const handler = exportedHandler(exported);
     if (handler) http.createServer(handler as http.RequestListener).listen(message.port);

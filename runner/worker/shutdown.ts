@@ -15,7 +15,7 @@ import type { ObservedHandlers } from './observed-handlers';
 import type { ShutdownHooks } from './shutdown-hooks';
 
 type Deps = {
-  /** Before anything of the app runs for the stop: frameworks' hooks are instrumented, what it holds is read. */
+  /** Before anything of the app runs for the stop: frameworks' hooks are instrumented, what it holds is said. */
   beforeStop: () => Promise<void>;
   servers: AppServers;
   reporter: HookReporter;
@@ -24,8 +24,6 @@ type Deps = {
   send: (message: WorkerMessage) => void;
   /** The real process.exit, before the worker wrapped it. */
   exit: (code: number) => never;
-  /** Just before the worker ends the process itself: what the app still holds is reported. */
-  beforeExit: () => Promise<void>;
   /** SSE and WebSocket connections never finish by themselves: they are closed after this. */
   longLivedGraceMs: number;
 };
@@ -90,7 +88,7 @@ export class Shutdown {
       await instrumented;
       handlers.deliver(signal, signal);
     }
-    await instrumented; // what the app held as the stop began is read before its hooks run
+    await instrumented;
     await shutdownHooks.runAll();
     await reporter.settled();
     if (signal) {
@@ -104,7 +102,6 @@ export class Shutdown {
       handlers.deliver('beforeExit', this.exitCode);
       await reporter.settled();
     }
-    await this.deps.beforeExit();
     this.deps.exit(this.exitCode);
   }
 

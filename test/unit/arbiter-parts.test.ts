@@ -122,11 +122,12 @@ const booting = (id: number): Booting => ({
   bootErrorReported: false,
 });
 
-function generation(wanted: number) {
+function generation(wanted: number, liveAt: 'first' | 'all' = 'first') {
   const killed: number[][] = [];
   const alone: string[] = [];
   const gen = new BootingGeneration<Booting>(7, {
     wanted,
+    liveAt,
     onFailed: (live) => killed.push(ids(live)),
     onAnotherCopy: (said) => alone.push(said),
   });
@@ -135,8 +136,21 @@ function generation(wanted: number) {
   return { gen, killed, alone, result: async () => (await gen.result, result) };
 }
 
-test('a generation is ready once all its workers are; none wanted is ready at once', async () => {
+test('a generation is live at its first ready worker; none wanted is live at once', async () => {
   const { gen, result } = generation(2);
+  const [a, b] = [booting(1), booting(2)];
+  gen.add(a);
+  gen.add(b);
+  Object.assign(a, { state: 'ready', readyAt: 1 });
+  gen.ready(a);
+  assert.equal(gen.settled, true);
+  assert.deepEqual(await result(), { ok: true });
+  assert.equal(gen.has(b), false, 'done with once settled: the rest join the live generation');
+  assert.deepEqual(await generation(0).gen.result, { ok: true });
+});
+
+test('the first generation is live once all its workers are; one ready and gone while a sibling boots fails it', async () => {
+  const { gen, result } = generation(2, 'all');
   const [a, b] = [booting(1), booting(2)];
   gen.add(a);
   gen.add(b);
@@ -146,8 +160,18 @@ test('a generation is ready once all its workers are; none wanted is ready at on
   Object.assign(b, { state: 'ready', readyAt: 2 });
   gen.ready(b);
   assert.deepEqual(await result(), { ok: true });
-  assert.equal(gen.has(a), false, 'done with once settled');
-  assert.deepEqual(await generation(0).gen.result, { ok: true });
+
+  const crashed = generation(2, 'all');
+  const [c, d] = [booting(3), booting(4)];
+  crashed.gen.add(c);
+  crashed.gen.add(d);
+  Object.assign(c, { state: 'ready', readyAt: 5 });
+  crashed.gen.ready(c);
+  Object.assign(c, { state: 'crashed', exited: true });
+  crashed.gen.exited(c, 'ready', 1, null);
+  const failed = await crashed.result();
+  assert.match(failed?.ok === false ? failed.error.message : '', /crashed after it was ready/);
+  assert.deepEqual(crashed.killed, [[4]]);
 });
 
 test('a worker that exits before it is ready fails the generation, which kills the rest; the first failure stands', async () => {
@@ -167,15 +191,17 @@ test('a worker that exits before it is ready fails the generation, which kills t
   assert.deepEqual(killed, [[2]], 'the live sibling is killed, once');
 });
 
-test('ready, then gone while a sibling boots: the generation is not healthy', async () => {
-  const { gen, result } = generation(2);
+test('a later worker that fails once the generation is live fails nothing: it is a worker boot failure', async () => {
+  const { gen, killed, alone, result } = generation(2);
   const [a, b] = [booting(1), booting(2)];
   gen.add(a);
   gen.add(b);
-  Object.assign(a, { state: 'crashed', readyAt: 5, exited: true });
-  gen.exited(a, 'ready', 1, null);
-  const failed = await result();
-  assert.equal(failed?.ok, false);
+  Object.assign(a, { state: 'ready', readyAt: 1 });
+  gen.ready(a);
+  Object.assign(b, { state: 'boot-failed', exited: true, stderrTail: ['Error: no such module'] });
+  gen.exited(b, 'booting', 1, null);
+  assert.deepEqual(await result(), { ok: true });
+  assert.deepEqual([killed, alone], [[], []]);
 });
 
 test('a copy that cannot run beside its sibling makes the generation smaller, not failed', async () => {

@@ -94,6 +94,14 @@ test('a reload: what started it, and how it went', () => {
     reloadDescription({ ...reload, phase: 'completed', durationMs: 48, env: ['API_KEY', 'DEBUG'] }, 0),
     'live in 48 ms · env: API_KEY, DEBUG',
   );
+  assert.equal(
+    reloadDescription({ ...reload, phase: 'completed', durationMs: 48, ready: 1, workers: 2 }, 0),
+    'live in 48 ms with 1 of 2 ready',
+  );
+  assert.equal(
+    reloadDescription({ ...reload, phase: 'completed', durationMs: 48, ready: 2, workers: 2 }, 0),
+    'live in 48 ms',
+  );
 });
 
 const held = (extra: Partial<HeldResources>): HeldResources => ({

@@ -334,11 +334,13 @@ void test('arbiter messages: valid lines parse; a worker message is not an arbit
       listenFds: [4, 5],
       maxRequests: 0,
       heartbeatMs: 1000,
+      acceptOnCue: true,
     },
     { type: 'stop', mode: 'graceful', reason: 'reload' },
     { type: 'stop', mode: 'quick', reason: 'QUIT' },
     { type: 'reopen-logs' },
     { type: 'stacks' },
+    { type: 'accept' },
     {
       type: 'preload',
       modules: ['/srv/node_modules/express/index.js'],
@@ -348,7 +350,7 @@ void test('arbiter messages: valid lines parse; a worker message is not an arbit
   for (const message of messages) assert.deepEqual(ok(parseArbiterMessage(JSON.stringify(message))), message);
   assert.equal(
     error(parseArbiterMessage('{"type":"ready"}')),
-    "type: expected one of boot, stop, reopen-logs, inspect, preload, stacks, got 'ready'",
+    "type: expected one of boot, stop, reopen-logs, inspect, accept, preload, stacks, got 'ready'",
   );
   assert.equal(
     error(parseArbiterMessage('{"type":"stop","mode":"sideways","reason":"r"}')),

@@ -30,3 +30,30 @@ test('holds defer the listen itself and the readiness, until every hold is relea
   assert.doesNotThrow(() => readiness.hold('too late')(), 'a hold after ready is a no-op');
   assert.equal(ready, 1);
 });
+
+test('on cue: ready once the app asked to listen, listening only at the cue (or at once after it)', () => {
+  let ready = 0;
+  let listened = 0;
+  const listen = () => {
+    listened++;
+    readiness.markListening();
+  };
+  const readiness = new Readiness(() => ready++, { acceptOnCue: true });
+  const release = readiness.hold('cache');
+  readiness.whenUnheld(listen);
+  assert.deepEqual([ready, listened], [0, 0], 'a hold still comes first');
+  release();
+  assert.deepEqual([ready, listened], [1, 0], 'ready, and not accepting before the cue');
+  readiness.accept();
+  assert.deepEqual([ready, listened], [1, 1]);
+  readiness.whenUnheld(listen);
+  assert.deepEqual([ready, listened], [1, 2], 'after the cue, a listen runs at once');
+});
+
+test('a cue that comes before the app listens lets it listen at once', () => {
+  let listened = 0;
+  const readiness = new Readiness(() => undefined, { acceptOnCue: true });
+  readiness.accept();
+  readiness.whenUnheld(() => listened++);
+  assert.equal(listened, 1);
+});

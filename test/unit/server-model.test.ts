@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RETIRED_GENERATIONS_KEPT, ServerModel } from '../../extension/model/server-model';
+import { generationDescription, reloadDescription } from '../../extension/views/describe';
 import type { ArbiterEvent, EventBody } from '../../runner/protocol/events';
 
 /** Events as the arbiter writes them, one millisecond apart from t = 1000. */
@@ -275,6 +276,32 @@ test('a gap in the stream is counted: what the model shows may be out of date', 
   });
   assert.equal(m.eventsDropped, 42);
   assert.equal(m.liveWorkers().length, 2, 'the rest of the model is kept');
+});
+
+test('a generation that went live at its first ready worker shows it serving, the rest still booting', () => {
+  const model = new ServerModel();
+  const events = stream([
+    ...generation(1, 1),
+    { type: 'reload', phase: 'triggered', generation: 2, trigger: 'SIGHUP' },
+    { type: 'worker.spawned', ...ref(3, 2) },
+    { type: 'worker.spawned', ...ref(4, 2) },
+    { type: 'worker.state', ...ref(3, 2), state: 'ready', reason: 'listening' },
+    {
+      type: 'reload',
+      phase: 'completed',
+      generation: 2,
+      trigger: 'SIGHUP',
+      durationMs: 40,
+      ready: 1,
+      workers: 2,
+    },
+  ]);
+  for (const event of events) model.apply(event);
+  const row = model.generations.get(2)!;
+  assert.equal(model.serving, 2);
+  assert.equal(model.statusOf(row), 'serving');
+  assert.equal(generationDescription(model, row, 2000), 'serving · 2 of 2 running · 1 still booting');
+  assert.equal(reloadDescription(model.reloads[0]!, 2000), 'live in 40 ms with 1 of 2 ready');
 });
 
 test('what a stuck worker was doing reaches its row, and stays once it is gone', () => {

@@ -1,13 +1,16 @@
 /**
- * A generation being booted. It settles once: `ok` when all its workers are ready, failed at
- * the first that cannot be — it exited or timed out before it was ready, or was ready and then
- * crashed while its siblings still booted (a generation that serves for a moment and dies is
- * not healthy) — or when the boot is aborted (a stop, no process could be started). On failure
- * its live workers are killed: nothing of a failed generation serves.
+ * A generation being booted. Its boot settles once: `ok` when it goes live — a cycle's at its
+ * first ready worker, the rest joining as they boot; the first generation once all are ready —,
+ * failed at the first worker that cannot be ready before that (it exited or timed out; for the
+ * first generation, also one that was ready and crashed while its siblings still booted: a
+ * generation that serves for a moment and dies is not healthy), or when the boot is aborted (a
+ * stop, no process could be started). On failure its live workers are killed: nothing of a
+ * failed generation serves. A later worker that fails once the generation is live is a worker
+ * boot failure like a respawn's, for the arbiter to report and staffing to replace with backoff.
  *
  * One exception makes the generation smaller instead of failing it: a worker that failed only
  * because another copy of the app is in the way (coexistence.ts) while a sibling of the same
- * code boots — the code is fine, it cannot run twice.
+ * code boots or serves — the code is fine, it cannot run twice.
  */
 import type { ErrorInfo, WorkerState } from '../../protocol/events';
 import { describeBootFailure, describeEarlyCrash } from '../workers/exit-reasons';
@@ -40,8 +43,14 @@ export type BootingWorker = {
 };
 
 export type BootingOptions<W> = {
-  /** How many workers it boots: with none wanted (after SIGWINCH) it is ready at once. */
+  /** How many workers it boots: with none wanted (after SIGWINCH) it is live at once. */
   wanted: number;
+  /**
+   * When it goes live: at its `first` ready worker (a cycle: the old generation serves until
+   * then, and the handover makes the swap safe), or once `all` are (the first generation, whose
+   * failure the arbiter exits on: an app that cannot stay up is told at once, not crash-looped).
+   */
+  liveAt: 'first' | 'all';
   /** Kill these: their generation failed. */
   onFailed: (live: W[]) => void;
   /** A worker could not run beside its siblings (`said` is its line saying so): run the app alone from now on. */
@@ -53,6 +62,7 @@ export class BootingGeneration<W extends BootingWorker> {
   private readonly workers = new Set<W>();
   private resolve!: (result: BootResult) => void;
   private done = false;
+  private live = false;
 
   constructor(
     readonly generation: number,
@@ -76,29 +86,29 @@ export class BootingGeneration<W extends BootingWorker> {
     this.workers.add(worker);
   }
 
-  /** One of its workers is ready: once all are, so is the generation. */
+  /** One of its workers is ready: the first, or the last, makes the generation live. */
   ready(worker: W): void {
-    if (this.has(worker) && [...this.workers].every((w) => w.state === 'ready')) this.settle({ ok: true });
+    if (this.has(worker) && (this.options.liveAt === 'first' || this.allReady())) this.settle({ ok: true });
   }
 
   /**
    * One of its workers exited; `before` is the state it was in. One stopped while booting
-   * belongs to a stop, which aborts the boot its own way.
+   * belongs to a stop, which aborts the boot its own way; one that was ready, to staffing.
    */
   exited(worker: W, before: WorkerState, code: number | null, signal: NodeJS.Signals | null): void {
-    if (!this.has(worker)) return;
+    if (!this.workers.has(worker) || before === 'draining') return;
     if (worker.readyAt !== undefined) {
-      if (LIVE_STATES.has(before)) this.fail({ ok: false, error: describeEarlyCrash(worker, code, signal) });
+      if (this.has(worker) && LIVE_STATES.has(before))
+        this.fail({ ok: false, error: describeEarlyCrash(worker, code, signal) });
       return;
     }
-    if (before === 'draining') return;
     const anotherCopy = anotherCopyInTheWay([...worker.stderrTail, worker.bootError?.message ?? '']);
     const siblings = [...this.workers].filter((w) => w !== worker && !w.exited);
-    if (anotherCopy && siblings.length > 0) {
+    if (anotherCopy && (this.live || siblings.length > 0)) {
       // The code boots (a sibling of the same generation does): it only cannot run twice.
       this.options.onAnotherCopy(anotherCopy);
       this.workers.delete(worker);
-      if (siblings.every((w) => w.state === 'ready')) this.settle({ ok: true });
+      if (!this.done && this.allReady()) this.settle({ ok: true });
       return;
     }
     this.fail({
@@ -114,6 +124,10 @@ export class BootingGeneration<W extends BootingWorker> {
     this.fail({ ok: false, error });
   }
 
+  private allReady(): boolean {
+    return [...this.workers].every((w) => w.state === 'ready');
+  }
+
   private fail(result: Extract<BootResult, { ok: false }>): void {
     if (this.done) return;
     this.settle(result);
@@ -123,6 +137,7 @@ export class BootingGeneration<W extends BootingWorker> {
   private settle(result: BootResult): void {
     if (this.done) return;
     this.done = true;
+    this.live = result.ok;
     this.resolve(result);
   }
 }

@@ -70,3 +70,12 @@ export function interruptStep(count: number): InterruptStep {
     reason: 'third Ctrl+C',
   };
 }
+
+/**
+ * A terminal sends WINCH on every resize to its foreground process group: it means "stop all
+ * workers" only where nobody could have resized the arbiter (as gunicorn only honours it when
+ * daemonized).
+ */
+export function winchMeansResize(): boolean {
+  return Boolean(process.stdout.isTTY || process.stdin.isTTY);
+}

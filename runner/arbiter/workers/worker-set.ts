@@ -68,15 +68,6 @@ export class WorkerSet<W extends SetMember> {
     return new Set(this.all().map((worker) => worker.generation));
   }
 
-  /** Resolves once every one of `workers` accepts no more connections, or after `ms`. */
-  static async closedWithin(workers: readonly { whenClosed: Promise<void> }[], ms: number): Promise<void> {
-    if (workers.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-    await Promise.race([Promise.all(workers.map((worker) => worker.whenClosed)), timeout]);
-    clearTimeout(timer);
-  }
-
   /** The `count` longest-serving of `workers`: the ones to retire when fewer are wanted. */
   static oldest<W extends { readonly spawnedAt: number }>(workers: readonly W[], count: number): W[] {
     return [...workers].sort((a, b) => a.spawnedAt - b.spawnedAt).slice(0, Math.max(0, count));

@@ -14,6 +14,7 @@ import type { Reporter, WorkerRef } from '../reporter';
 import { primaryPort, type BoundSocket } from '../sockets';
 import { bootMessage } from './boot-message';
 import { DependencySet } from './dependency-set';
+import { describeSpawnFailure } from './exit-reasons';
 import { StandbyPool, type PreloadState } from './standby-pool';
 import { runsTypeScript, tsxFlags } from './typescript-runtime';
 import { spawnWorkerChild } from './worker-process';
@@ -148,6 +149,13 @@ export class WorkerSpawner {
       jitter: Math.random(),
     };
     return bootMessage(facts, this.options.settings());
+  }
+
+  /** Calls `then` with why `child` could not be started (Node says it on 'error', in the spawn's turn of the loop). */
+  whyFailed(child: ChildProcess, then: (message: string) => void): void {
+    child.once('error', (error) =>
+      then(`cannot start a worker process: ${describeSpawnFailure(error, this.options.cwd)}`),
+    );
   }
 
   private depsOf(state: PreloadState): TakenDeps {

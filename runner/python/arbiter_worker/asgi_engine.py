@@ -6,6 +6,7 @@ it, but a quick stop skips the drain, not the app's cleanup)."""
 
 import asyncio
 import atexit
+import functools
 import os
 import signal
 import sys
@@ -142,8 +143,36 @@ def serve(rt, app):
                     lifespan.failed_step = "__rsgi_init__"
                     self.should_exit = True
                     return
-            await super().startup(sockets=sockets)
+            if rt.cue.given or not self._hold_accepting(loop):
+                await super().startup(sockets=sockets)
+            else:
+                try:
+                    await super().startup(sockets=sockets)
+                finally:
+                    del loop.create_server
+                rt.cue.when_given(lambda: loop.call_soon_threadsafe(self._serve_at_cue))
             rt.stop.engine_ready(lambda mode: loop.call_soon_threadsafe(self._arbiter_stop, mode))
+
+        def _hold_accepting(self, loop):
+            """Booted to accept on cue: uvicorn's servers are made without serving (asyncio's
+            start_serving=False), and start at the arbiter's 'accept'. False where the loop cannot
+            be told so (one that is not asyncio's own)."""
+            try:
+                loop.create_server = functools.partial(loop.create_server, start_serving=False)
+            except AttributeError:
+                notice = "this event loop cannot wait for its cue: it accepts while the old generation still may"
+                rt.send({"type": "notice", "level": "warn", "message": notice})
+                return False
+            return True
+
+        def _serve_at_cue(self):
+            loop = asyncio.get_running_loop()
+            for server in getattr(self, "servers", []):
+                loop.create_task(self._start_serving(server))
+
+        async def _start_serving(self, server):
+            if not rt.stop.stopping:  # checked where it starts: a stop that came first wins
+                await server.start_serving()
 
         def _arbiter_stop(self, mode):
             self._stop_accepting()
@@ -160,7 +189,23 @@ def serve(rt, app):
             for server in getattr(self, "servers", []):
                 for sock in server.sockets or ():
                     loop.remove_reader(sock.fileno())
+            self._end_kept_alive()
             rt.closing.closed()
+
+        def _end_kept_alive(self):
+            """No further request on a connection this worker kept alive: the new generation may have
+            answered that client already. An idle one is closed (a client sends an idempotent request
+            again, on a fresh connection), a busy one answers with `Connection: close`. A connection
+            whose first request is still on its way is served: it was made before the new code
+            answered anyone (_hear_accepted)."""
+            for connection in list(getattr(self.server_state, "connections", ())):
+                cycle = getattr(connection, "cycle", None)
+                if cycle is None:
+                    continue
+                if cycle.response_complete:
+                    connection.transport.close()
+                else:
+                    cycle.keep_alive = False
 
         async def _hear_accepted(self, grace):
             """Waits, up to `grace`, until every accepted connection has sent its request: uvicorn's

@@ -81,3 +81,40 @@ class Closing:
                 return
             self.done = True
         self._send({"type": "closed"})
+
+
+class AcceptCue:
+    """Holds accepting until the arbiter says 'accept' (a boot with acceptOnCue: the first worker
+    of a new generation, while the old one may still accept, runner/arbiter/generations/
+    handover.ts). Made before gevent patches, so its event and lock are real ones that the reader
+    thread can set."""
+
+    def __init__(self, held):
+        self._lock = threading.Lock()
+        self._given = threading.Event()
+        self._callbacks = []
+        if not held:
+            self._given.set()
+
+    @property
+    def given(self):
+        return self._given.is_set()
+
+    def give(self):
+        """The arbiter's 'accept', on the reader thread."""
+        with self._lock:
+            self._given.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def when_given(self, callback):
+        """Calls `callback` now if the cue was given, else on the reader thread when it is."""
+        with self._lock:
+            if not self._given.is_set():
+                self._callbacks.append(callback)
+                return
+        callback()
+
+    def wait(self, timeout):
+        return self._given.wait(timeout)

@@ -24,7 +24,7 @@ from .gunicorn_config import make_config, read_settings, setting_name
 from .heartbeat import Heartbeat
 from .hook_reporter import HookReporter
 from .inspector import Inspector
-from .listeners import Closing
+from .listeners import AcceptCue, Closing
 from .preload import preload
 from .request_stats import RequestStats
 from .resources import HeldReporter
@@ -62,6 +62,7 @@ class Runtime:
         self.shutdown_hooks = ShutdownHooks(self.reporter)
         self.inspector = Inspector(self.send)
         self.closing = Closing(self.send)
+        self.cue = AcceptCue(held=False)
         self.dependencies = DependencyReport(self.send, third_party)
         self.aborted = False
         self.rsgi_lifecycle = False  # whether an RSGI app's __rsgi_init__/__rsgi_del__ run
@@ -123,13 +124,18 @@ class Runtime:
                 self.send({"type": "notice", "level": "warn", "message": "ignored a stop with mode %r" % (mode,)})
                 return
             self.send({"type": "stopping", "mode": mode})  # first: the arbiter then sends no signal
+            # The stop first: it stops accepting and says 'closed', which a reload's handover waits
+            # for (a second at most); nothing else may delay it (gunicorn's engines say what the
+            # worker holds in their stop, between the two).
+            self.stop.request(mode)
             if self.held is not None:
                 self.held.at_stop()
-            self.stop.request(mode)
             if self.stats is not None:
                 self.stats.report_drain()
         elif kind == "stacks":
             self.send(stacks_message())
+        elif kind == "accept":
+            self.cue.give()
         elif kind == "inspect":
             self.inspector.request()
         elif kind == "reopen-logs":
@@ -173,6 +179,7 @@ def main():
         return 0
     rt = Runtime(channel, app_spec or str(boot.get("app", "")), third_party)
     rt.boot = boot
+    rt.cue = AcceptCue(held=bool(boot.get("acceptOnCue")))
     rt.stats = RequestStats(rt.send, int(boot.get("maxRequests") or 0))
     rt.heartbeat = Heartbeat(rt.send, rt.stats, int(boot.get("heartbeatMs") or 0))
     channel.start_reader(rt.on_message, rt.on_eof)  # a real thread: before any monkey patching

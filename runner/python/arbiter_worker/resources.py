@@ -1,11 +1,14 @@
-"""What the app holds open, read from /proc/self as the Node runtime does (runner/proc/
-held-resources.ts): TCP connections by peer, with the service named for well-known ports, the
+"""What the app holds open: its descriptors from /proc/self, each socket's peer asked of the socket
+itself (reading the kernel's TCP tables would take half a second on a machine with thousands of
+sockets in TIME_WAIT); TCP connections by peer, with the service named for well-known ports, the
 sockets it listens on itself, regular files, child processes, and the threads still alive.
 Sent when a stop begins and after the atexit handlers, just before the process exits: what is
 open then was never closed. The runtime's own descriptors (stdio, the control channel, the
 arbiter's listening sockets) and threads are left out."""
 
+import _socket
 import os
+import socket
 import threading
 
 # The most of each kind a snapshot lists (events.ts HELD_LIST_LIMIT).
@@ -21,49 +24,41 @@ SERVICES = {
     11211: "Memcached",
 }
 
-ESTABLISHED = "01"
-LISTEN = "0A"
-
 # The runtime's own threads: the control channel's reader, the drain's reports, the hooks it
 # runs with a timeout.
 _OWN_THREADS = ("arbiter-", "on_shutdown ")
 
 
-def _ipv4(hex_host):
-    return ".".join(str(int(hex_host[i:i + 2], 16)) for i in range(6, -1, -2))
+def _host_port(address):
+    """(host, port[, flow, scope]) as "127.0.0.1:6379" or "[::1]:5432"; an IPv4 client of an IPv6
+    socket reads as IPv4."""
+    host, port = address[0], address[1]
+    if host.startswith("::ffff:"):
+        host = host[7:]
+    return ("[%s]:%d" if ":" in host else "%s:%d") % (host, port), port
 
 
-def _address(hex_address, v6):
-    host, port = hex_address.split(":")
-    port = int(port, 16)
-    if not v6:
-        return "%s:%d" % (_ipv4(host), port), port
-    words = [host[i:i + 8] for i in range(0, 32, 8)]
-    if words[0] == words[1] == "00000000" and words[2] == "FFFF0000":
-        return "%s:%d" % (_ipv4(words[3]), port), port
-    groups = []
-    for word in words:
-        swapped = "".join(reversed([word[i:i + 2] for i in range(0, 8, 2)]))
-        groups += ["%x" % int(swapped[:4], 16), "%x" % int(swapped[4:], 16)]
-    import ipaddress
-
-    return "[%s]:%d" % (ipaddress.IPv6Address(":".join(groups)).compressed, port), port
-
-
-def _tcp_entries():
-    for table, v6 in (("tcp", False), ("tcp6", True)):
-        try:
-            with open("/proc/self/net/" + table) as source:
-                lines = source.read().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) < 10:
-                continue
-            local, local_port = _address(fields[1], v6)
-            remote, remote_port = _address(fields[2], v6)
-            yield fields[9], fields[3], local, local_port, remote, remote_port
+def _tcp_socket(fd):
+    """What socket `fd` is, asked of the socket itself (no table of the whole machine to read):
+    (kind, address, port, local port) with kind "listen" (address: its own) or "peer" (the
+    other end's), or None (not TCP, not connected)."""
+    try:
+        # The C socket, not the socket module's class: gevent replaces that one, and a gevent
+        # socket made on the reader thread disturbs the worker's own hub.
+        sock = _socket.socket(fileno=os.dup(fd))
+    except OSError:
+        return None
+    try:
+        if sock.type != socket.SOCK_STREAM or sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return None
+        local, local_port = _host_port(sock.getsockname())
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+            return "listen", local, local_port, local_port
+        return ("peer",) + _host_port(sock.getpeername()) + (local_port,)
+    except OSError:
+        return None  # not connected (yet, or any more)
+    finally:
+        sock.close()
 
 
 def _children():
@@ -101,7 +96,7 @@ def _threads():
 def held_now(ignore_fds, own_ports=()):
     """What this process holds open now, in the protocol's `held` shape."""
     held = {"connections": [], "listening": [], "files": [], "openFiles": 0, "children": [], "threads": _threads()}
-    inodes = set()
+    socket_fds = []
     files = []
     try:
         fds = os.listdir("/proc/self/fd")
@@ -120,18 +115,26 @@ def held_now(ignore_fds, own_ports=()):
         if fd in ignore_fds or target in own:
             continue
         if target.startswith("socket:["):
-            inodes.add(target[8:-1])
+            socket_fds.append(fd)
         elif target.startswith("/") and not target.startswith(("/dev/", "/proc/")):
             files.append(target)
+    # The arbiter's ports and the debugger's: a connection a client made to them is not the app's.
+    own_ports = set(own_ports)
+    for fd in ignore_fds:
+        found = _tcp_socket(fd) if fd > 2 else None
+        if found is not None and found[0] == "listen":
+            own_ports.add(found[3])
     peers = {}
-    for inode, state, local, local_port, remote, remote_port in _tcp_entries():
-        if inode not in inodes or local_port in own_ports:
+    for fd in socket_fds:
+        found = _tcp_socket(fd)
+        if found is None or found[3] in own_ports:
             continue
-        if state == LISTEN:
-            held["listening"].append(local)
-        elif state == ESTABLISHED:
-            count, _ = peers.get(remote, (0, remote_port))
-            peers[remote] = (count + 1, remote_port)
+        kind, address, port, _ = found
+        if kind == "listen":
+            held["listening"].append(address)
+        else:
+            count, _ = peers.get(address, (0, port))
+            peers[address] = (count + 1, port)
     for peer, (count, port) in peers.items():
         connection = {"peer": peer, "count": count}
         if port in SERVICES:

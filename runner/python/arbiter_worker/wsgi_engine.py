@@ -17,6 +17,8 @@ from .heartbeat import tick_interval
 from .listeners import identity, replace_listening_fds, unreachable_listener
 from .request_stats import count_wsgi
 
+# How often a worker waiting for its cue looks whether it was stopped instead (and beats).
+CUE_POLL = 0.05
 # The arbiter owns the graceful deadline; gunicorn's own would cut a drain at 30 s.
 UNBOUNDED_GRACE = 24 * 3600
 
@@ -63,7 +65,25 @@ def _worker_class(base, rt, listening, spare):
                 fds = list(rt.boot["listenFds"]) + [s.fileno() for s in self.sockets]
                 replace_listening_fds(fds, listening, spare)
                 rt.closing.closed()
+            if rt.held is not None:  # what it holds as its stop begins: before gunicorn's own stop runs
+                rt.held.at_stop()
             os.kill(os.getpid(), signal.SIGTERM if mode == "graceful" else signal.SIGQUIT)
+
+        def reuse_connection(self, conn, client):
+            # gthread's: a kept-alive connection is readable again. After 'closed' that is a request
+            # the old code must not answer (the new generation may have answered this client): the
+            # connection is closed unanswered, and the client sends it again on a fresh one. On the
+            # worker's own loop, as gthread's own version runs.
+            if not rt.closing.done:
+                return super().reuse_connection(conn, client)
+            with self._lock:
+                self.poller.unregister(client)
+                try:
+                    self._keep.remove(conn)
+                except ValueError:
+                    return  # gthread's own race: another path took it
+            self.nr_conns -= 1
+            conn.close()
 
         def handle_abort(self, sig, frame):
             rt.aborted = True
@@ -73,6 +93,12 @@ def _worker_class(base, rt, listening, spare):
         def run(self):
             if not rt.stop.stopping:  # a stop that came while loading: never ready
                 rt.send_ready()
+            # Booted to accept on cue: loaded and listening, but the old generation may still
+            # accept; the loop starts at the arbiter's 'accept' (or leaves at a stop meanwhile).
+            while not rt.cue.wait(CUE_POLL):
+                if not self.alive or rt.stop.stopping:
+                    break
+                rt.heartbeat.tick()
             return super().run()
 
     ArbiterWorker.__name__ = base.__name__
