@@ -50,6 +50,8 @@ export type WorkerRow = {
   lingering?: string[];
   /** What it held when its stop began, and at its end: as it exited, or as it was killed. */
   held?: { stop?: HeldResources; end?: HeldResources; killed?: boolean };
+  /** What it was doing when a deadline ran out (its stop's, its heartbeat's), read before the kill or abort. */
+  stacks?: Omit<EventOf<'worker.stacks'>, 'v' | 'id' | 'pid' | 'generation' | 'type'>;
   /** While it drains, the requests it waits on (`at`: when that was said); or those its kill cut. */
   requests?: { requests: InFlightRequest[]; total: number; at: number; cut: boolean };
   exit?: { code: number | null; signal: string | null; reason: string; at: number };
@@ -137,6 +139,18 @@ export class ServerModel {
         worker.held ??= {};
         if (event.at === 'stop') worker.held.stop = event.held;
         else Object.assign(worker.held, { end: event.held, killed: event.at === 'kill' });
+        return;
+      }
+      case 'worker.stacks': {
+        const worker = this.workersByPid.get(event.pid);
+        if (worker)
+          worker.stacks = {
+            ts: event.ts,
+            at: event.at,
+            threads: event.threads,
+            unavailable: event.unavailable,
+            lingering: event.lingering,
+          };
         return;
       }
       case 'worker.requests': {

@@ -3,6 +3,7 @@
  */
 import { connectionText, leftOpen } from '../../runner/protocol/held-text';
 import { describeBootProfile } from '../../runner/protocol/boot-profile-text';
+import { frameText, innermostAppFrame, stuckAtText } from '../../runner/protocol/stacks-text';
 import type {
   GenerationRow,
   GenerationStatus,
@@ -183,5 +184,36 @@ export function requestRows(worker: WorkerRow, now: number): RequestRow[] {
       description: report.cut ? 'cut by the kill' : 'in flight',
       cut: report.cut,
     });
+  return rows;
+}
+
+/** One row under a worker about what it was doing when it was stuck: where, then the frames around it. */
+export type StackRow = { label: string; description: string; tooltip: string };
+
+/** At most this many frames of the stuck thread are shown, besides its headline. */
+const STACK_ROWS = 5;
+
+/**
+ * "stuck in flusher.py:12 `while not self.cancelled:` in run() (thread flusher)" · "at the graceful
+ * timeout", then the calls that led there ("← worker.py:40 in loop"); or, when no stack could be
+ * read, why not, with what kept it alive.
+ */
+export function stackRows(worker: WorkerRow): StackRow[] {
+  const stacks = worker.stacks;
+  if (!stacks) return [];
+  const when = stacks.at === 'stop-timeout' ? 'when its stop timed out' : 'when its heartbeat timed out';
+  const stuck = innermostAppFrame(stacks.threads);
+  if (!stuck) {
+    const alive = stacks.lingering?.length ? `; kept alive by ${stacks.lingering.join(', ')}` : '';
+    const why = stacks.unavailable ?? 'no thread had a frame';
+    return [{ label: 'stack not read', description: when, tooltip: `${why}${alive}` }];
+  }
+  const frames = stuck.thread.frames;
+  const at = frames.indexOf(stuck.frame);
+  const rows: StackRow[] = [
+    { label: `stuck in ${stuckAtText(stuck)}`, description: when, tooltip: frames.map(frameText).join('\n') },
+  ];
+  for (const frame of frames.slice(at + 1, at + 1 + STACK_ROWS))
+    rows.push({ label: `← ${frameText(frame)}`, description: '', tooltip: `${frame.file}:${frame.line}` });
   return rows;
 }

@@ -23,6 +23,7 @@ export type TreeNode =
   | { kind: 'hook'; session: ServerSession; worker: WorkerRow; hook: HookRow; index: number }
   | { kind: 'held'; session: ServerSession; worker: WorkerRow; row: describe.HeldRow; index: number }
   | { kind: 'request'; session: ServerSession; worker: WorkerRow; row: describe.RequestRow; index: number }
+  | { kind: 'stack'; session: ServerSession; worker: WorkerRow; row: describe.StackRow; index: number }
   | { kind: 'reloads'; session: ServerSession }
   | { kind: 'reload'; session: ServerSession; reload: ReloadRow };
 
@@ -91,7 +92,8 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
           worker.signals.length +
             worker.hooks.length +
             describe.heldRows(worker).length +
-            describe.requestRows(worker, now).length >
+            describe.requestRows(worker, now).length +
+            describe.stackRows(worker).length >
           0;
         const item = new vscode.TreeItem(describe.workerLabel(worker), hasChildren ? Expanded : None);
         // VS Code keeps an id's first collapsible state: a worker that had no rows under it
@@ -143,6 +145,20 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
         item.tooltip = `${row.label}: ${row.description}`;
         item.iconPath = icon(row.leak ? ['warning', 'problemsWarningIcon.foreground'] : ['plug']);
         item.contextValue = row.leak ? 'held-leak' : 'held';
+        return item;
+      }
+      case 'stack': {
+        const { row } = node;
+        const item = new vscode.TreeItem(row.label, None);
+        item.id = `${base}/w${node.worker.pid}/stack${node.index}`;
+        item.description = row.description;
+        item.tooltip = row.tooltip;
+        item.iconPath = icon(
+          node.index === 0
+            ? ['debug-stackframe', 'problemsWarningIcon.foreground']
+            : ['debug-stackframe-dot'],
+        );
+        item.contextValue = 'stack-frame';
         return item;
       }
       case 'request': {
@@ -234,12 +250,20 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
             row,
             index,
           })),
+          ...describe.stackRows(node.worker).map((row, index): TreeNode => ({
+            kind: 'stack',
+            session,
+            worker: node.worker,
+            row,
+            index,
+          })),
         ];
       case 'reloads':
         return session.model.reloads.map((reload): TreeNode => ({ kind: 'reload', session, reload }));
       case 'hook':
       case 'held':
       case 'request':
+      case 'stack':
       case 'reload':
       case 'signal':
         return []; // leaves

@@ -14,12 +14,14 @@ import type {
   EventBody,
   HeldResources,
   HookOutcome,
+  ThreadStack,
   InFlightRequest,
   Listener,
   WorkerState,
 } from '../protocol/events';
 import { describeBootProfile } from '../protocol/boot-profile-text';
 import { leftOpen } from '../protocol/held-text';
+import { frameText, innermostAppFrame } from '../protocol/stacks-text';
 import { formatError } from '../log/format-error';
 
 /** Which worker a fact is about: the fields every worker event starts with. */
@@ -148,6 +150,33 @@ export class Reporter {
   lingering(worker: WorkerRef, resources: string[]): void {
     this.say(worker, 'warn', `finished its shutdown but is kept alive by: ${resources.join(', ')}`);
     this.events.emit({ type: 'worker.lingering', ...refOf(worker), resources });
+  }
+
+  /** What a stuck worker was doing as a deadline ran out; the stuck thread's innermost frames are logged. */
+  stacks(
+    worker: WorkerRef,
+    at: 'stop-timeout' | 'heartbeat-timeout',
+    threads: ThreadStack[],
+    unavailable: string | undefined,
+    lingering: string[] | undefined,
+  ): void {
+    this.events.emit({
+      type: 'worker.stacks',
+      ...refOf(worker),
+      at,
+      threads,
+      ...(unavailable !== undefined ? { unavailable } : {}),
+      ...(lingering?.length ? { lingering } : {}),
+    });
+    const stuck = innermostAppFrame(threads);
+    if (stuck)
+      this.say(
+        worker,
+        'warn',
+        `thread ${stuck.thread.name}: ${stuck.thread.frames.slice(0, 6).map(frameText).join(' ← ')}`,
+      );
+    else
+      this.say(worker, 'warn', `what it was doing is not known: ${unavailable ?? 'no thread had a frame'}`);
   }
 
   /** What a worker held (`stop`, `exit`) or was found holding when it was killed; what was never closed is said. */

@@ -13,6 +13,7 @@ import {
   heldResourcesSchema,
   HOOK_OUTCOMES,
   inFlightRequestSchema,
+  threadStackSchema,
 } from './events';
 import { parseLine } from './parse-line';
 
@@ -111,6 +112,14 @@ const preloadMessage = s.object({
   env: s.optional(s.record(s.string())),
 });
 
+/**
+ * Say what every thread is doing now: a deadline ran out and the worker is about to be killed or
+ * aborted. Answered with `stacks` at once, from a thread that is not the app's (Python: the
+ * channel's reader thread); a runtime whose reader is the stuck thread cannot answer, and the
+ * arbiter goes on without it after a bounded wait.
+ */
+const stacksRequest = s.object({ type: s.literal('stacks') });
+
 export const arbiterMessageSchema = s.tagged([
   bootMessage,
   stopMessage,
@@ -118,6 +127,7 @@ export const arbiterMessageSchema = s.tagged([
   inspectMessage,
   acceptMessage,
   preloadMessage,
+  stacksRequest,
 ]);
 export type ArbiterMessage = s.Infer<typeof arbiterMessageSchema>;
 export type BootMessage = s.Infer<typeof bootMessage>;
@@ -266,6 +276,22 @@ const preloadedMessage = s.object({
   skipped: s.optional(s.integer(0)),
 });
 
+/**
+ * What the worker's threads are doing, innermost frame first, the runtime's own threads and
+ * frames left out: the answer to `stacks`. The Node runtime also sends it unasked, from its
+ * stall watcher thread, once the main thread has been busy for half the heartbeat timeout (at
+ * least STALL_REPORT_MS, at most 5 s; `stalledMs`: for how long): its main thread cannot answer then. `unavailable`: why no stack was read.
+ */
+const stacksMessage = s.object({
+  type: s.literal('stacks'),
+  threads: s.array(threadStackSchema),
+  stalledMs: s.optional(s.number()),
+  unavailable: s.optional(s.string()),
+});
+
+/** The shortest a Node worker's main thread is busy before its stall watcher reads its stack. */
+export const STALL_REPORT_MS = 1_000;
+
 export const workerMessageSchema = s.tagged([
   readyMessage,
   heartbeatMessage,
@@ -282,10 +308,12 @@ export const workerMessageSchema = s.tagged([
   inspectorMessage,
   dependenciesMessage,
   preloadedMessage,
+  stacksMessage,
 ]);
 export type WorkerMessage = s.Infer<typeof workerMessageSchema>;
 export type HookMessage = s.Infer<typeof hookMessage>;
 export type PreloadedMessage = s.Infer<typeof preloadedMessage>;
+export type StacksMessage = s.Infer<typeof stacksMessage>;
 export type DependenciesMessage = s.Infer<typeof dependenciesMessage>;
 
 /** Validates a line a worker wrote. */

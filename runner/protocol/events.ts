@@ -77,6 +77,30 @@ export const heldResourcesSchema = s.object({
 });
 export type HeldResources = s.Infer<typeof heldResourcesSchema>;
 
+/** One frame of a worker thread's stack: its file (a path or a URL), 1-based line, function and source line. */
+export const stackFrameSchema = s.object({
+  file: s.string(),
+  line: s.integer(0),
+  function: s.string(),
+  source: s.optional(s.string()),
+});
+export type StackFrame = s.Infer<typeof stackFrameSchema>;
+
+/** At most this many frames of one thread are sent, innermost first. */
+export const STACK_FRAME_LIMIT = 40;
+
+/**
+ * What one thread of a worker was doing: its frames innermost first (at most STACK_FRAME_LIMIT),
+ * the runtime's own frames left out. `main`: the process's main thread.
+ */
+export const threadStackSchema = s.object({
+  name: s.string(),
+  daemon: s.optional(s.boolean()),
+  main: s.optional(s.boolean()),
+  frames: s.array(stackFrameSchema),
+});
+export type ThreadStack = s.Infer<typeof threadStackSchema>;
+
 /** A request a worker is serving: its method, its path without the query, and how long ago it came. */
 export const inFlightRequestSchema = s.object({ method: s.string(), path: s.string(), ageMs: s.integer(0) });
 export type InFlightRequest = s.Infer<typeof inFlightRequestSchema>;
@@ -190,6 +214,23 @@ const workerResources = s.object({
   ...workerRef,
   at: s.oneOf(['stop', 'exit', 'kill']),
   held: heldResourcesSchema,
+});
+
+/**
+ * What a worker was doing when a deadline ran out (`stop-timeout`: its graceful or quick stop's;
+ * `heartbeat-timeout`), read just before it was killed or aborted: every thread's stack
+ * (Python), or the main thread's as a watcher thread read it through the inspector (Node).
+ * `unavailable` says why there is no stack (the worker did not answer in time, or its runtime
+ * cannot read it); `lingering` is what the worker last said keeps it alive.
+ */
+const workerStacks = s.object({
+  ...base,
+  type: s.literal('worker.stacks'),
+  ...workerRef,
+  at: s.oneOf(['stop-timeout', 'heartbeat-timeout']),
+  threads: s.array(threadStackSchema),
+  unavailable: s.optional(s.string()),
+  lingering: s.optional(s.array(s.string())),
 });
 
 /**
@@ -381,6 +422,7 @@ export const eventSchema = s.tagged([
   workerStats,
   workerLingering,
   workerResources,
+  workerStacks,
   workerRequests,
   workerInspector,
   workerPaused,

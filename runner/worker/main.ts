@@ -26,6 +26,7 @@ import { applyEnvFile, preload } from './preload';
 import { protectFds } from './protected-fds';
 import { Readiness } from './readiness';
 import { Shutdown } from './shutdown';
+import { IDLE_MAIN_THREAD, inspectorOpened, startStallWatch } from './stall-watch';
 import { ShutdownHooks } from './shutdown-hooks';
 
 /** How long an orphaned worker (arbiter gone) gives its hooks before it ends its process group. */
@@ -102,7 +103,12 @@ function onMessage(message: ArbiterMessage): void {
       process.emit('SIGUSR1' as never);
       return;
     case 'inspect':
+      inspectorOpened();
       send(openInspector());
+      return;
+    case 'stacks':
+      // Read here, the main thread is not the stuck one: a busy one is read by its stall watcher.
+      send({ type: 'stacks', threads: [], unavailable: IDLE_MAIN_THREAD });
       return;
     case 'accept':
       cued = true;
@@ -175,6 +181,8 @@ async function boot(message: BootMessage): Promise<void> {
   const readiness = new Readiness(
     () => {
       send({ type: 'ready', profile: timing.profile() });
+      // Once it serves: a long synchronous boot is the boot timeout's business, and is not paused to be read.
+      startStallWatch(__filename, message.heartbeatMs);
       dependencies?.reportWhenReady(send);
     },
     { acceptOnCue },

@@ -7,6 +7,7 @@ import {
   duration,
   heldRows,
   requestRows,
+  stackRows,
   hookDescription,
   reloadDescription,
   reloadLabel,
@@ -247,4 +248,50 @@ test('a completed reload with a boot profile says when the save went live and wh
     reloadDescription({ ...reload, profile: esm }, 0),
     'live in 600 ms: standby 2 · deps in your code · your code 580 · listen 0',
   );
+});
+
+test('what a stuck worker was doing: where it was stuck, the calls that led there; or why it is not known', () => {
+  const threads = [
+    {
+      name: 'flusher',
+      daemon: false,
+      frames: [
+        { file: '/usr/lib/python3.11/threading.py', line: 320, function: 'wait' },
+        { file: '/srv/app/flusher.py', line: 12, function: 'run', source: 'while not self.cancelled:' },
+        {
+          file: '/usr/lib/python3.11/threading.py',
+          line: 1038,
+          function: '_bootstrap_inner',
+          source: 'self.run()',
+        },
+      ],
+    },
+  ];
+  const table: [WorkerRow['stacks'], string[]][] = [
+    [undefined, []],
+    [
+      { ts: 0, at: 'stop-timeout', threads },
+      [
+        'stuck in flusher.py:12 `while not self.cancelled:` in run() (thread flusher) · when its stop timed out',
+        '← threading.py:1038 in _bootstrap_inner — self.run() · ',
+      ],
+    ],
+    [
+      {
+        ts: 0,
+        at: 'heartbeat-timeout',
+        threads: [],
+        unavailable: 'no answer within 300 ms',
+        lingering: ['Timeout'],
+      },
+      ['stack not read · when its heartbeat timed out'],
+    ],
+  ];
+  for (const [stacks, expected] of table)
+    assert.deepEqual(
+      stackRows(worker({ stacks })).map((row) => `${row.label} · ${row.description}`),
+      expected,
+    );
+  const [notRead] = stackRows(worker({ stacks: table[2]![0] }));
+  assert.equal(notRead!.tooltip, 'no answer within 300 ms; kept alive by Timeout');
 });

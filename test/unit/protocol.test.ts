@@ -133,6 +133,30 @@ const EVENTS: ArbiterEvent[] = [
     reason: 'its reader is 4 MiB behind',
   },
   { ...envelope, type: 'arbiter.exited', code: 0, reason: 'graceful stop' },
+  {
+    ...envelope,
+    type: 'worker.stacks',
+    ...worker,
+    at: 'stop-timeout',
+    threads: [
+      {
+        name: 'flusher',
+        daemon: false,
+        frames: [
+          { file: '/srv/app/flusher.py', line: 12, function: 'run', source: 'while not self.cancelled:' },
+        ],
+      },
+    ],
+  },
+  {
+    ...envelope,
+    type: 'worker.stacks',
+    ...worker,
+    at: 'heartbeat-timeout',
+    threads: [],
+    unavailable: 'no answer within 300 ms, and no stall report from its runtime',
+    lingering: ['Timeout'],
+  },
 ];
 
 function ok<T>(result: ParseResult<T>): T {
@@ -254,6 +278,12 @@ void test('worker messages: valid lines parse, unknown fields are kept', () => {
     { type: 'stopping', mode: 'quick' },
     { type: 'retire', reason: 'served 100 requests (max-requests)' },
     { type: 'lingering', resources: ['Timeout'] },
+    {
+      type: 'stacks',
+      threads: [{ name: 'main', main: true, frames: [{ file: '/srv/app.js', line: 29, function: '' }] }],
+      stalledMs: 1200,
+    },
+    { type: 'stacks', threads: [], unavailable: 'its main thread is idle' },
     { type: 'notice', level: 'warn', message: 'listened on port 3999, not on PORT' },
     { type: 'dependencies', modules: ['/srv/node_modules/express/index.js', 'django.db'] },
     {
@@ -274,7 +304,7 @@ void test('worker messages: bad lines are refused with the type list or the fiel
   const table: [line: string, expected: string][] = [
     [
       '{"type":"boot"}',
-      "type: expected one of ready, heartbeat, boot-error, fatal, hook, stopping, closed, retire, lingering, resources, requests, notice, inspector, dependencies, preloaded, got 'boot'",
+      "type: expected one of ready, heartbeat, boot-error, fatal, hook, stopping, closed, retire, lingering, resources, requests, notice, inspector, dependencies, preloaded, stacks, got 'boot'",
     ],
     ['{"type":"heartbeat","served":-1,"inflight":0}', 'served: expected a whole number from 0, got number'],
     ['{"type":"heartbeat","served":1}', 'inflight: expected a whole number from 0, got undefined'],
@@ -309,6 +339,7 @@ void test('arbiter messages: valid lines parse; a worker message is not an arbit
     { type: 'stop', mode: 'graceful', reason: 'reload' },
     { type: 'stop', mode: 'quick', reason: 'QUIT' },
     { type: 'reopen-logs' },
+    { type: 'stacks' },
     { type: 'accept' },
     {
       type: 'preload',
@@ -319,7 +350,7 @@ void test('arbiter messages: valid lines parse; a worker message is not an arbit
   for (const message of messages) assert.deepEqual(ok(parseArbiterMessage(JSON.stringify(message))), message);
   assert.equal(
     error(parseArbiterMessage('{"type":"ready"}')),
-    "type: expected one of boot, stop, reopen-logs, inspect, accept, preload, got 'ready'",
+    "type: expected one of boot, stop, reopen-logs, inspect, accept, preload, stacks, got 'ready'",
   );
   assert.equal(
     error(parseArbiterMessage('{"type":"stop","mode":"sideways","reason":"r"}')),

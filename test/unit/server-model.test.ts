@@ -303,3 +303,27 @@ test('a generation that went live at its first ready worker shows it serving, th
   assert.equal(generationDescription(model, row, 2000), 'serving · 2 of 2 running · 1 still booting');
   assert.equal(reloadDescription(model.reloads[0]!, 2000), 'live in 40 ms with 1 of 2 ready');
 });
+
+test('what a stuck worker was doing reaches its row, and stays once it is gone', () => {
+  const threads = [
+    {
+      name: 'flusher',
+      daemon: false,
+      frames: [
+        { file: '/srv/app/flusher.py', line: 12, function: 'run', source: 'while not self.cancelled:' },
+      ],
+    },
+  ];
+  const m = model([
+    started,
+    ...generation(1, 1),
+    { type: 'worker.stacks', ...ref(1, 1), at: 'stop-timeout', threads, lingering: ['thread flusher'] },
+    ...retired(1, 1, 'never'),
+  ]);
+  const worker = m.generationList()[0]!.workers.find((w) => w.id === 1)!;
+  assert.equal(worker.state, 'killed');
+  assert.equal(worker.stacks?.at, 'stop-timeout');
+  assert.deepEqual(worker.stacks?.threads, threads);
+  assert.deepEqual(worker.stacks?.lingering, ['thread flusher']);
+  assert.equal(worker.stacks?.unavailable, undefined);
+});

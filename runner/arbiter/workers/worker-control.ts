@@ -17,10 +17,12 @@ import {
 } from '../../protocol/control';
 import type { HeldResources, WorkerState } from '../../protocol/events';
 import { emptyHeld, heldResourcesSoon } from '../../proc/held-resources';
+import { whileInText } from '../../protocol/stacks-text';
 import { LocalServices } from '../../proc/local-services';
 import type { Reporter } from '../reporter';
 import { describeExit } from './exit-reasons';
 import { transition, type LifecycleInput } from './lifecycle';
+import { StackCapture } from './stack-capture';
 import { ABORT_GRACE_MS, STOP_ANSWER_MS, type Expiry } from './worker-deadlines';
 import { WorkerProcess } from './worker-process';
 
@@ -52,6 +54,8 @@ export class WorkerControl {
   private readonly services = new LocalServices();
   /** Reports of what workers held, waiting for their services to be named. */
   private readonly reporting = new Set<Promise<void>>();
+  /** What stuck workers were doing, asked for before they are killed or aborted. */
+  private readonly stacks = new StackCapture();
 
   constructor(private readonly options: WorkerControlOptions) {}
 
@@ -189,13 +193,14 @@ export class WorkerControl {
         worker.failedToBoot({ message: why }, false);
         return this.sigkill(worker, reason);
       }
-      case 'heartbeat': {
-        const reason = `no heartbeat for ${settings.timeout} s`;
-        if (!this.change(worker, { kind: 'heartbeat-timeout' }, reason)) return;
-        if (worker.signal('SIGABRT')) this.options.report.sent(worker, 'SIGABRT', 'os', reason);
-        worker.deadlines.aborted();
-        return this.options.onShort();
-      }
+      case 'heartbeat':
+        return this.whenRead(worker, 'heartbeat-timeout', (whileIn) => {
+          const reason = `no heartbeat for ${settings.timeout} s`;
+          if (!this.change(worker, { kind: 'heartbeat-timeout' }, `${reason}${whileIn}`)) return;
+          if (worker.signal('SIGABRT')) this.options.report.sent(worker, 'SIGABRT', 'os', reason);
+          worker.deadlines.aborted();
+          this.options.onShort();
+        });
       case 'stop-answer': {
         const signal = expiry.mode === 'graceful' ? 'SIGTERM' : 'SIGINT';
         const reason = `${expiry.mode} stop: ${expiry.reason} (no answer to the stop message within ${STOP_ANSWER_MS} ms)`;
@@ -204,18 +209,42 @@ export class WorkerControl {
       }
       case 'stop': {
         const seconds = expiry.mode === 'quick' ? settings.quickTimeout : settings.gracefulTimeout;
-        const open = worker.lingering?.length ? `; still open: ${worker.lingering.join(', ')}` : '';
-        this.change(worker, { kind: 'stop-timeout' }, `${expiry.mode} timeout (${seconds} s) ran out${open}`);
-        return;
+        return this.whenRead(worker, 'stop-timeout', (whileIn) => {
+          const open = worker.lingering?.length ? `; still open: ${worker.lingering.join(', ')}` : '';
+          const reason = `${expiry.mode} timeout (${seconds} s) ran out${open}${whileIn}`;
+          this.change(worker, { kind: 'stop-timeout' }, reason);
+        });
       }
       case 'abort':
         return this.sigkill(worker, `still alive ${ABORT_GRACE_MS} ms after SIGABRT`);
     }
   }
 
+  /**
+   * Reads what `worker` is doing (at most STACKS_WAIT_MS), reports it, then `proceed`s with the
+   * kill or abort, its reason given " while in file:line `source` (thread name)". Before the
+   * SIGSTOP and the SIGABRT: a frozen worker answers nothing, an aborted one is gone.
+   */
+  private whenRead(
+    worker: WorkerProcess,
+    at: 'stop-timeout' | 'heartbeat-timeout',
+    proceed: (whileIn: string) => void,
+  ): void {
+    if (this.stacks.capturing(worker)) return; // a quick stop's deadline, come while the graceful one's is read
+    void this.stacks.capture(worker).then(({ threads, unavailable }) => {
+      if (worker.exited) return;
+      this.options.report.stacks(worker, at, threads, unavailable, worker.lingering);
+      const whileIn = whileInText(threads, unavailable);
+      proceed(whileIn ? ` ${whileIn}` : '');
+    });
+  }
+
   private message(worker: WorkerProcess, message: WorkerMessage): void {
     const { report } = this.options;
+    if (message.type !== 'stacks') this.stacks.heard(worker); // from its main thread: not stalled
     switch (message.type) {
+      case 'stacks':
+        return this.stacks.received(worker, message);
       case 'ready':
         if (worker.state !== 'booting') return;
         worker.readyAt = Date.now();
@@ -279,6 +308,7 @@ export class WorkerControl {
 
   /** The process ended: its state says how, hook runs it cut short get their end, and it is reported. */
   private exited(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    this.stacks.forget(worker);
     const before = worker.state;
     this.change(worker, { kind: 'exit', clean: code === 0 && !signal }, describeExit(before, code, signal));
     const { state } = worker;

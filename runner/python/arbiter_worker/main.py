@@ -30,6 +30,7 @@ from .request_stats import RequestStats
 from .resources import HeldReporter
 from .rsgi import RsgiLifecycle
 from .shutdown import ShutdownHooks, StopControl, wait_for_threads
+from .stacks import stacks_message
 
 # How long an orphaned worker (arbiter gone) gives its quick stop before it ends its process group.
 ORPHAN_GRACE = 0.4
@@ -131,6 +132,8 @@ class Runtime:
                 self.held.at_stop()
             if self.stats is not None:
                 self.stats.report_drain()
+        elif kind == "stacks":
+            self.send(stacks_message())
         elif kind == "accept":
             self.cue.give()
         elif kind == "inspect":
