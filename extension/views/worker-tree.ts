@@ -41,6 +41,24 @@ const STATE_ICONS: Record<WorkerState, [string, string?]> = {
 const icon = ([id, color]: [string, string?]) =>
   new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
 
+const WARNING: [string, string] = ['warning', 'problemsWarningIcon.foreground'];
+
+/** A row under a worker that says one thing: what it held, a request it served. */
+function leaf(
+  id: string,
+  row: { label: string; description: string },
+  contextValue: string,
+  iconOf: [string, string?],
+): vscode.TreeItem {
+  const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);
+  item.id = id;
+  item.description = row.description;
+  item.tooltip = `${row.label}: ${row.description}`;
+  item.iconPath = icon(iconOf);
+  item.contextValue = contextValue;
+  return item;
+}
+
 export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -139,13 +157,12 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
       }
       case 'held': {
         const { row } = node;
-        const item = new vscode.TreeItem(row.label, None);
-        item.id = `${base}/w${node.worker.pid}/held${node.index}`;
-        item.description = row.description;
-        item.tooltip = `${row.label}: ${row.description}`;
-        item.iconPath = icon(row.leak ? ['warning', 'problemsWarningIcon.foreground'] : ['plug']);
-        item.contextValue = row.leak ? 'held-leak' : 'held';
-        return item;
+        return leaf(
+          `${base}/w${node.worker.pid}/held${node.index}`,
+          row,
+          row.leak ? 'held-leak' : 'held',
+          row.leak ? WARNING : ['plug'],
+        );
       }
       case 'stack': {
         const { row } = node;
@@ -163,13 +180,12 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
       }
       case 'request': {
         const { row } = node;
-        const item = new vscode.TreeItem(row.label, None);
-        item.id = `${base}/w${node.worker.pid}/req${node.index}`;
-        item.description = row.description;
-        item.tooltip = `${row.label}: ${row.description}`;
-        item.iconPath = icon(row.cut ? ['warning', 'problemsWarningIcon.foreground'] : ['watch']);
-        item.contextValue = row.cut ? 'request-cut' : 'request';
-        return item;
+        return leaf(
+          `${base}/w${node.worker.pid}/req${node.index}`,
+          row,
+          row.cut ? 'request-cut' : 'request',
+          row.cut ? WARNING : ['watch'],
+        );
       }
       case 'reloads': {
         const count = node.session.model.reloads.length;

@@ -77,16 +77,19 @@ function assertConsistent(profile: BootProfile): void {
   assert.ok(partsOf(profile) <= profile.liveMs, `${JSON.stringify(profile)}: the parts within the whole`);
 }
 
+/** A server that answers with its package's greeting and its version. */
+const GREETING_SERVER = [
+  `const http = require('node:http');`,
+  `const greeting = require('greeting');`,
+  `const VERSION = 'v1';`,
+  `http.createServer((q, s) => s.end(greeting + ' ' + VERSION)).listen(process.env.PORT);`,
+  ``,
+].join('\n');
+
 test('a JavaScript app (no preload): its package load is third-party time, cold; no build', async (t) => {
   const dir = project(t, {
     ...PACKAGE,
-    'server.js': [
-      `const http = require('node:http');`,
-      `const greeting = require('greeting');`,
-      `const VERSION = 'v1';`,
-      `http.createServer((q, s) => s.end(greeting + ' ' + VERSION)).listen(process.env.PORT);`,
-      ``,
-    ].join('\n'),
+    'server.js': GREETING_SERVER,
   });
   // Without preloading, so that the package is the boot's to load (preload.test.ts: with it).
   const run = await serve(t, dir, ['--no-preload', 'server.js']);
@@ -102,13 +105,7 @@ test('a JavaScript app (no preload): its package load is third-party time, cold;
 test('a JavaScript app with preloading (the default): the next generations load their packages warm, counted', async (t) => {
   const dir = project(t, {
     ...PACKAGE,
-    'server.js': [
-      `const http = require('node:http');`,
-      `const greeting = require('greeting');`,
-      `const VERSION = 'v1';`,
-      `http.createServer((q, s) => s.end(greeting + ' ' + VERSION)).listen(process.env.PORT);`,
-      ``,
-    ].join('\n'),
+    'server.js': GREETING_SERVER,
   });
   const run = await serve(t, dir, ['server.js']);
   // The standbys learn the set from the first generation's report: by the second edit at most,
