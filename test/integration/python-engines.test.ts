@@ -124,12 +124,13 @@ for (const [name, args, delays] of [
       );
       assert.deepEqual(tally.stale, [], `${tally.stale.length} stale of ${tally.ok}`);
       assert.ok(tally.ok > 4 * RELOADS, `${tally.ok} answers`);
-      // The old workers said 'closed' as their stop arrived: the arbiter did not wait out its
-      // confirmation timeout (1 s) nor their exit. The median, so that one reload stalled by a
-      // loaded machine does not decide.
-      const waits = [...tally.closeWaitsMs].sort((a, b) => a - b);
-      const median = waits[Math.floor(waits.length / 2)]!;
-      assert.ok(median < 250, `waits for 'closed': ${tally.closeWaitsMs.join(', ')} ms`);
+      // The old workers said 'closed' as their stop arrived: none was killed for not saying it in
+      // time (the handover's confirmation timeout). Events, not a bound on the waits: a loaded
+      // machine stretches those.
+      const unconfirmed = run
+        .all('worker.state')
+        .filter((e) => e.state === 'killed' && /did not say it stopped accepting/.test(e.reason));
+      assert.deepEqual(unconfirmed, [], `waits for 'closed': ${tally.closeWaitsMs.join(', ')} ms`);
       run.signal('SIGTERM');
       assert.equal((await run.waitExit()).code, 0);
     },
