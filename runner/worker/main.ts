@@ -21,7 +21,6 @@ import { Dependencies } from './dependencies';
 import { closeInspector, openInspector } from './inspector';
 import { exportedHandler, loadApp } from './load-app';
 import { ObservedHandlers } from './observed-handlers';
-import { isEsModule } from '../fs/module-type';
 import { applyEnvFile, preload } from './preload';
 import { protectFds } from './protected-fds';
 import { Readiness } from './readiness';
@@ -70,12 +69,12 @@ let waitingForCue: Readiness | undefined;
 /** The cue came already: before the boot began (it waited for a preload), or during it. */
 let cueGiven = false;
 let shutdown: Shutdown | undefined;
-// ES modules are recorded only where they load at all: an ES module app, or one under tsx
-// (whose own hooks already started the thread the recorder needs).
-const app = process.argv[2] ?? '';
-const dependencies = recording
-  ? new Dependencies(isEsModule(app) || process.execArgv.includes('--import'))
-  : undefined;
+// ES modules are recorded only under tsx, whose own hooks already run the loader thread the
+// recorder needs. In a plain ES module app the recorder would start that thread itself, and
+// js-debug, which attaches to every thread, then did not end a worker's session on Disconnect
+// (the VS Code suite's attach test): its ES-module packages load in the boot instead (its
+// CommonJS ones, most of a framework, are still preloaded).
+const dependencies = recording ? new Dependencies(process.execArgv.includes('--import')) : undefined;
 
 function onMessage(message: ArbiterMessage): void {
   switch (message.type) {

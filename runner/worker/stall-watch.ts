@@ -31,6 +31,8 @@ export const IDLE_MAIN_THREAD =
 let shared: Int32Array | undefined;
 /** Opened before the watcher started (the editor attached while it booted). */
 let inspectorOpen = false;
+/** The watcher thread, while it runs. */
+let watcher: Worker | undefined;
 
 /**
  * How long the main thread stands still before its stack is read: half the heartbeat timeout
@@ -50,8 +52,10 @@ export function startStallWatch(runtimeFile: string, heartbeatMs: number): void 
   const beat = shared;
   if (inspectorOpen) Atomics.store(beat, 1, 1);
   setInterval(() => Atomics.add(beat, 0, 1), TICK_MS).unref();
+  // A debugger reads the main thread itself, and would show the watcher as a thread of the app.
+  if (inspectorOpen) return;
   try {
-    const watcher = new Worker(WATCHER, {
+    watcher = new Worker(WATCHER, {
       eval: true,
       workerData: {
         shared: beat,
@@ -74,6 +78,10 @@ export function startStallWatch(runtimeFile: string, heartbeatMs: number): void 
 export function inspectorOpened(): void {
   inspectorOpen = true;
   if (shared) Atomics.store(shared, 1, 1);
+  // Gone before a debugger connects: js-debug attaches to every worker thread it finds, and a
+  // session with the watcher's thread in it did not end on Disconnect (the VS Code suite's attach test).
+  void watcher?.terminate();
+  watcher = undefined;
 }
 
 /**
