@@ -3,9 +3,15 @@ max-requests is reached (the worker keeps serving; the arbiter replaces it). Whi
 which requests are in flight: sent as the stop begins, every second while any remain, and once
 more, empty, when the last one ended."""
 
+import _thread
 import itertools
 import threading
 import time
+
+# Taken before gevent can patch them (this module is imported before the app, and before the
+# gevent worker class patches): the drain's reports run on a real thread with a real sleep.
+_start_real_thread = _thread.start_new_thread
+_real_sleep = time.sleep
 
 # The most in-flight requests one report lists, the oldest (control.ts IN_FLIGHT_LIST_LIMIT).
 IN_FLIGHT_LIST_LIMIT = 20
@@ -52,7 +58,7 @@ class RequestStats:
             if self._draining or not self._requests:
                 return
             self._draining = True
-        threading.Thread(target=self._drain_reports, name="arbiter-drain", daemon=True).start()
+        _start_real_thread(self._drain_reports, ())
 
     def _drain_reports(self):
         while True:
@@ -67,7 +73,7 @@ class RequestStats:
             self._send({"type": "requests", "requests": requests, "total": total})
             if total == 0:
                 return
-            time.sleep(REPORT_INTERVAL)
+            _real_sleep(REPORT_INTERVAL)
 
 
 class _CountedResponse:
