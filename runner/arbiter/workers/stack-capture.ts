@@ -17,7 +17,19 @@ export type CapturedStacks = { threads: ThreadStack[]; unavailable?: string };
 /** Why there is no stack when the worker neither answered nor reported a stall. */
 export const NO_ANSWER = `no answer within ${STACKS_WAIT_MS} ms, and no stall report from its runtime`;
 
+/** Why there is none when the worker's inspector is open: its stall watcher stops then (stall-watch.ts). */
+export const INSPECTOR_OPEN =
+  'its inspector is open, so its stall watcher leaves it alone (a debugger may hold it at a breakpoint): the debugger attached to it shows where it is';
+
 export class StackCapture {
+  /** Workers whose inspector is open. */
+  private readonly inspecting = new WeakSet<WorkerProcess>();
+
+  /** `worker`'s inspector opened: its runtime's stall watcher has stopped. */
+  inspectorOpened(worker: WorkerProcess): void {
+    this.inspecting.add(worker);
+  }
+
   private readonly waiting = new Map<WorkerProcess, (answer: StacksMessage) => void>();
   /** A Node worker's unasked stall reports, each until its main thread is heard from again. */
   private readonly stalled = new Map<WorkerProcess, StacksMessage>();
@@ -37,7 +49,8 @@ export class StackCapture {
       };
       const timer = setTimeout(() => {
         const stall = this.stalled.get(worker);
-        done(stall ? captured(stall) : { threads: [], unavailable: NO_ANSWER });
+        const unavailable = this.inspecting.has(worker) ? INSPECTOR_OPEN : NO_ANSWER;
+        done(stall ? captured(stall) : { threads: [], unavailable });
       }, STACKS_WAIT_MS);
       this.waiting.set(worker, (answer) => done(captured(answer)));
       worker.send({ type: 'stacks' });

@@ -284,6 +284,7 @@ export class WorkerControl {
       case 'notice':
         return report.say(worker, message.level, message.message);
       case 'inspector':
+        if (message.url) this.stacks.inspectorOpened(worker);
         return report.inspector(worker, message);
       case 'dependencies':
       case 'preloaded':
