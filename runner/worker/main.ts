@@ -44,8 +44,9 @@ process.on('exit', closeInspector); // a natural exit too: the loop ran empty
 // asked, on a free port.
 process.on('SIGUSR1', () => undefined);
 let booted = false;
-/** Loaded, and (booted to accept on cue) cued: from then on only the app keeps the process alive. */
+/** The app's module is loaded: from then on the app keeps the process alive (releaseChannel). */
 let loaded = false;
+/** No cue is awaited: booted to accept at once, cued, or stopped. */
 let cued = true;
 // While a standby waits: its boot then pays nothing for it.
 enableCompileCache();
@@ -130,9 +131,14 @@ function onOrphaned(): void {
   else realExit(0);
 }
 
-/** A listen waiting for its cue holds nothing open: until it is made, the channel keeps the worker alive. */
+/**
+ * Once the app is loaded only the app keeps the process alive — an app that never listens (an
+ * empty file caught mid-save) exits, and its boot fails at once rather than at the boot timeout —
+ * except a listen waiting for its cue: it holds nothing open, so until it is made the channel
+ * keeps the worker alive (`onAwaitingCue`).
+ */
 function releaseChannel(): void {
-  if (loaded && cued) channel.keepAlive(false);
+  if (loaded && (cued || !waitingForCue?.awaitingCue)) channel.keepAlive(false);
 }
 
 let installed = false;
@@ -184,7 +190,8 @@ async function boot(message: BootMessage): Promise<void> {
       startStallWatch(__filename, message.heartbeatMs);
       dependencies?.reportWhenReady(send);
     },
-    { acceptOnCue },
+    // (Not once stopped: a listen made then never runs, and must not hold the worker up.)
+    { acceptOnCue, onAwaitingCue: () => cued || channel.keepAlive(true) },
   );
   waitingForCue = readiness;
   servers = new AppServers({

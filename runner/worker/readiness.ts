@@ -18,9 +18,24 @@ export class Readiness {
 
   constructor(
     private readonly onReady: () => void,
-    { acceptOnCue = false }: { acceptOnCue?: boolean | undefined } = {},
+    {
+      acceptOnCue = false,
+      onAwaitingCue,
+    }: {
+      acceptOnCue?: boolean | undefined;
+      /** A listen now waits for the cue: it holds nothing open, so something else must keep the process up. */
+      onAwaitingCue?: (() => void) | undefined;
+    } = {},
   ) {
     this.cued = !acceptOnCue;
+    this.onAwaitingCue = onAwaitingCue;
+  }
+
+  private readonly onAwaitingCue: (() => void) | undefined;
+
+  /** Whether a listen waits for the cue. */
+  get awaitingCue(): boolean {
+    return this.afterCue.length > 0;
   }
 
   /** Defers readiness until the returned function is called (once; later calls do nothing). */
@@ -58,6 +73,7 @@ export class Readiness {
   private whenCued(listen: () => void): void {
     if (this.cued) return listen();
     this.afterCue.push(listen);
+    this.onAwaitingCue?.();
     this.markListening(); // it would listen now: ready, and accepting at the cue
   }
 

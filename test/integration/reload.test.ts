@@ -120,3 +120,28 @@ test('a worker that keeps failing to boot is restarted with backoff, not in a st
   rmSync(poison);
   await run.waitForNext('worker.state', (event) => event.state === 'ready', 10_000);
 });
+
+test('a save that leaves the app not listening (an empty file, mid-save): the reload fails at once, the old generation serves on', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-empty-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'server.js');
+  const server = (version: string) =>
+    `require('node:http').createServer((_q, s) => s.end('${version}')).listen(process.env.PORT);\n`;
+  writeFileSync(file, server('v1'));
+  // A boot timeout no deadline of this test reaches: the failure must come from the exit.
+  const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--boot-timeout', '120', 'server.js'], {
+    cwd: dir,
+  });
+  await run.ready(2);
+  await run.waitFor('watcher.ready');
+  const port = await run.port();
+  writeFileSync(file, '');
+  const failed = await run.waitFor('reload', (e) => e.phase !== 'triggered');
+  assert.equal(failed.phase, 'failed', run.output);
+  assert.match(failed.error?.message ?? '', /exited before it was ready \(exit code 0\)/);
+  assert.equal((await get(port)).body, 'v1', 'the old generation serves');
+  writeFileSync(file, server('v2'));
+  const completed = await run.waitFor('reload', (e) => e.phase === 'completed');
+  await run.ready(2, completed.generation);
+  assert.equal((await get(port)).body, 'v2');
+});

@@ -57,3 +57,15 @@ test('a cue that comes before the app listens lets it listen at once', () => {
   readiness.whenUnheld(() => listened++);
   assert.equal(listened, 1);
 });
+
+test('on cue: a listen waiting for the cue is said (it holds nothing open), and awaited until the cue', () => {
+  let said = 0;
+  const readiness = new Readiness(() => undefined, { acceptOnCue: true, onAwaitingCue: () => said++ });
+  assert.equal(readiness.awaitingCue, false, 'loaded, and not listening: nothing awaited');
+  readiness.whenUnheld(() => undefined);
+  assert.deepEqual([said, readiness.awaitingCue], [1, true]);
+  readiness.accept();
+  assert.equal(readiness.awaitingCue, false);
+  readiness.whenUnheld(() => undefined);
+  assert.equal(said, 1, 'after the cue nothing waits');
+});
