@@ -71,7 +71,7 @@ export type ReloadRow = {
   generation: number;
   trigger: string;
   files?: string[];
-  phase: 'triggered' | 'completed' | 'failed';
+  phase: EventOf<'reload'>['phase'];
   startedAt: number;
   durationMs?: number;
   error?: ErrorInfo;

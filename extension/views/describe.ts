@@ -106,6 +106,8 @@ export function reloadDescription(reload: ReloadRow, now: number): string {
       if (reload.profile) return `${describeBootProfile(reload.profile)}${joined}${env}`;
       return `live in ${duration(reload.durationMs ?? 0)}${joined}${env}`;
     }
+    case 'superseded':
+      return `superseded by a newer change after ${duration(reload.durationMs ?? 0)}, before it served`;
     case 'failed': {
       const error = reload.error;
       const where = error?.file ? ` (${error.file.split('/').pop()}:${error.line ?? '?'})` : '';

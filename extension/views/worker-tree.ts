@@ -205,7 +205,9 @@ export class WorkerTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dis
             ? ['error', 'testing.iconFailed']
             : reload.phase === 'completed'
               ? ['debug-restart']
-              : ['loading~spin'],
+              : reload.phase === 'superseded'
+                ? ['debug-step-over']
+                : ['loading~spin'],
         );
         item.contextValue = `reload-${reload.phase}`;
         if (reload.error?.file) {

@@ -22,7 +22,7 @@ import type { StopMode } from '../protocol/control';
 import { EXIT } from '../protocol/exit-codes';
 import type { WatcherHandle } from '../watch/watcher-handle';
 import type { ArbiterOptions } from './arbiter-options';
-import { BootingGeneration, type BootResult } from './generations/booting-generation';
+import { BootingGeneration, SUPERSEDED, type BootResult } from './generations/booting-generation';
 import { generationProfile } from './generations/boot-profile';
 import { GenerationBuilds } from './generations/generation-builds';
 import { CLOSE_CONFIRM_MS, Handover } from './generations/handover';
@@ -241,8 +241,14 @@ export class Arbiter {
 
   private reload(request: ReloadRequest): void {
     if (isStopping(this.phase)) return;
-    if (!this.apply({ kind: 'cycle' })) return this.pending.add(request); // starting, or a cycle runs
-    void this.cycle(request);
+    if (this.apply({ kind: 'cycle' })) return void this.cycle(request);
+    this.pending.add(request); // starting, or a cycle runs
+    if (this.supersedes()) this.booting?.supersede(); // false once live: the rest joins, this cycles after
+  }
+
+  /** Whether what waits replaces the generation booting beside the serving one (intake/reload-requests.ts). */
+  private supersedes(): boolean {
+    return this.phase.kind === 'serving' && this.phase.cycle === 'beside' && this.pending.supersedes;
   }
 
   /**
@@ -282,9 +288,13 @@ export class Arbiter {
     const cycled = this.apply({ kind: 'cycled' });
     if (!cycled || !result.ok) this.handover.release(generation);
     if (!cycled) return; // stopped meanwhile
-    if (result.ok) {
+    const superseded = !result.ok && result.superseded === true;
+    this.pending.ended(superseded);
+    const durationMs = Math.round(performance.now() - startedAt);
+    if (superseded) {
+      this.report.reloadSuperseded({ ...facts, durationMs });
+    } else if (result.ok) {
       const ready = this.workers.serving(generation).filter((worker) => worker.state === 'ready').length;
-      const durationMs = Math.round(performance.now() - startedAt);
       const cycle = { generation, request, startedAt: cycleStartedAt };
       const profile = generationProfile(cycle, this.workers.all(), this.builds, this.spawner!);
       const live = { ready, workers: this.staffing.target, profile };
@@ -302,7 +312,6 @@ export class Arbiter {
         this.staffing.failed();
         this.staffing.manage();
       }
-      const durationMs = Math.round(performance.now() - startedAt);
       this.report.reloadFailed({ ...facts, durationMs }, result.error, this.serving);
     }
     this.pruneBuilds();
@@ -337,11 +346,16 @@ export class Arbiter {
     ]);
     if (!prepared.ok) return prepared;
     if (isStopping(this.phase)) return stopped;
+    // A save that came while this one built: boot that instead, at once.
+    if (beside && this.supersedes()) return { ok: false, error: { message: SUPERSEDED }, superseded: true };
     const booting = new BootingGeneration<WorkerProcess>(generation, {
       wanted: this.staffing.target,
       liveAt: this.phase.kind === 'starting' ? 'all' : 'first',
-      onFailed: (live) =>
-        live.forEach((worker) => this.control.sigkill(worker, 'its generation failed to boot')),
+      onFailed: (live, { superseded }) => {
+        // Superseded, a worker is killed as asked (shown so); failed, its boot failed already.
+        if (superseded) for (const worker of live) this.control.kill(worker, SUPERSEDED);
+        else for (const worker of live) this.control.sigkill(worker, 'its generation failed to boot');
+      },
       onAnotherCopy: (said) => this.runAlone(said),
     });
     this.booting = booting;

@@ -278,6 +278,18 @@ export class Reporter {
     this.log.error(`reload failed, generation ${serving} keeps serving: ${formatError(error)}`);
   }
 
+  /** A cycle whose generation was stopped before it went live: a newer change boots instead. */
+  reloadSuperseded(cycle: {
+    generation: number;
+    trigger: string;
+    durationMs: number;
+    env?: string[] | undefined;
+  }): void {
+    const { env, ...rest } = cycle;
+    this.events.emit({ type: 'reload', phase: 'superseded', ...rest, ...(env ? { env } : {}) });
+    this.log.info(`generation ${cycle.generation} superseded by a newer change before it served`);
+  }
+
   standbyStarted(pid: number): void {
     this.events.emit({ type: 'standby', pid, phase: 'started' });
   }

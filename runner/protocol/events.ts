@@ -307,11 +307,14 @@ const hookEvent = s.object({
   error: s.optional(s.string()),
 });
 
-/** A graceful cycle: `triggered`, then `completed` or `failed`. */
+/**
+ * A graceful cycle: `triggered`, then `completed` or `failed`, or `superseded` — stopped before
+ * its generation went live, because a newer change came (that change's cycle follows at once).
+ */
 const reloadEvent = s.object({
   ...base,
   type: s.literal('reload'),
-  phase: s.oneOf(['triggered', 'completed', 'failed']),
+  phase: s.oneOf(['triggered', 'completed', 'failed', 'superseded']),
   generation: s.integer(),
   trigger: s.string(),
   files: s.optional(s.array(s.string())),

@@ -438,7 +438,7 @@ test('50 edit-triggered reloads under continuous load: zero failed requests', as
   await serves(port, `v${RELOADS + 1}`, pids);
 });
 
-test('saves during a cycle fold into one follow-up cycle', async (t) => {
+test("saves during a cycle's boot fold into one follow-up cycle, which supersedes the stale boot", async (t) => {
   const p = project();
   const { run, port, generation } = await start(t, p);
   const mark = run.events.length;
@@ -465,22 +465,23 @@ test('saves during a cycle fold into one follow-up cycle', async (t) => {
   assert.equal(first.generation, generation + 1);
   assert.deepEqual(first.files, [p.app]);
 
-  const completed = await next(run, mark, 'reload', (e) => e.phase !== 'triggered');
-  assert.equal(completed.phase, 'completed');
-  const followUp = await cycle(run, run.events.indexOf(completed));
+  // v2 was not live yet: it is superseded (its worker killed before it served), and the two
+  // saves made meanwhile boot as one cycle.
+  const superseded = await next(run, mark, 'reload', (e) => e.phase !== 'triggered');
+  assert.equal(superseded.phase, 'superseded');
+  const followUp = await cycle(run, run.events.indexOf(superseded));
   assert.equal(followUp.triggered.generation, generation + 2);
   assert.deepEqual(followUp.triggered.files, [p.app]);
-  const firstPids = run.all('worker.spawned').filter((e) => e.generation === generation + 1);
-  await exitedGracefully(
-    run,
-    firstPids.map((e) => e.pid),
-  );
+  for (const stale of run.all('worker.spawned').filter((e) => e.generation === generation + 1)) {
+    const exited = await run.waitFor('worker.exited', (e) => e.pid === stale.pid);
+    assert.equal(exited.state, 'killed', exited.reason);
+  }
   await serves(port, 'v4', followUp.pids);
   assert.deepEqual(
     reloadsSince(run, mark).map((e) => `${e.phase} ${e.generation}`),
     [
       `triggered ${generation + 1}`,
-      `completed ${generation + 1}`,
+      `superseded ${generation + 1}`,
       `triggered ${generation + 2}`,
       `completed ${generation + 2}`,
     ],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCommand, type CommandTarget } from '../../runner/arbiter/intake/commands';
-import { foldReload, PendingReload } from '../../runner/arbiter/intake/reload-requests';
+import { foldReload, PendingReload, SUPERSEDE_LIMIT } from '../../runner/arbiter/intake/reload-requests';
 import { interruptStep } from '../../runner/arbiter/intake/signals';
 
 test('the Ctrl+C ladder: graceful, then quick, then kill — each saying what the next does', () => {
@@ -57,6 +57,21 @@ test('one follow-up cycle waits: what is asked meanwhile folds into it, a retry 
   assert.equal(pending.take(), undefined, 'handed out once');
   pending.retry({ trigger: 'SIGHUP', rereadConfig: true });
   assert.deepEqual(pending.take(), { trigger: 'SIGHUP', rereadConfig: true });
+});
+
+test('what waits supersedes the booting generation, never more than SUPERSEDE_LIMIT in a row', () => {
+  const pending = new PendingReload();
+  assert.equal(pending.supersedes, false, 'nothing waits');
+  for (let i = 0; i < SUPERSEDE_LIMIT; i++) {
+    pending.add({ trigger: 'file change', files: ['/a'] });
+    assert.equal(pending.supersedes, true);
+    pending.ended(true);
+    pending.take();
+  }
+  pending.add({ trigger: 'file change', files: ['/a'] });
+  assert.equal(pending.supersedes, false, 'the next one boots to the end');
+  pending.ended(false);
+  assert.equal(pending.supersedes, true, 'once one ended otherwise, the count starts again');
 });
 
 /** A command target that records each verb it is asked for. */

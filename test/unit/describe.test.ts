@@ -91,6 +91,10 @@ test('a reload: what started it, and how it went', () => {
   );
   assert.equal(reloadDescription({ ...reload, phase: 'completed', durationMs: 48 }, 0), 'live in 48 ms');
   assert.equal(
+    reloadDescription({ ...reload, phase: 'superseded', durationMs: 912 }, 0),
+    'superseded by a newer change after 912 ms, before it served',
+  );
+  assert.equal(
     reloadDescription({ ...reload, phase: 'completed', durationMs: 48, env: ['API_KEY', 'DEBUG'] }, 0),
     'live in 48 ms · env: API_KEY, DEBUG',
   );

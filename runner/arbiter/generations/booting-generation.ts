@@ -21,6 +21,9 @@ import { anotherCopyInTheWay } from './coexistence';
  * How a generation's boot ended. `reported`: the worker runtime itself said the app could not
  * be loaded (an import error, a missing callable), as opposed to a boot the arbiter saw fail.
  */
+/** Why a superseded generation's boot ended: its error message, and the reason its workers are killed. */
+export const SUPERSEDED = 'superseded by a newer change before it served';
+
 export type BootResult =
   | { ok: true }
   | {
@@ -29,6 +32,8 @@ export type BootResult =
       reported?: boolean;
       /** A worker said another copy of the app is in the way (coexistence.ts). */
       anotherCopy?: string;
+      /** Stopped before it went live: newer code (or config) was asked for meanwhile. */
+      superseded?: boolean;
     };
 
 /** What the booting generation reads of its workers. */
@@ -51,8 +56,8 @@ export type BootingOptions<W> = {
    * failure the arbiter exits on: an app that cannot stay up is told at once, not crash-looped).
    */
   liveAt: 'first' | 'all';
-  /** Kill these: their generation failed. */
-  onFailed: (live: W[]) => void;
+  /** Kill these: their generation failed (or was superseded: `result` says which). */
+  onFailed: (live: W[], result: Extract<BootResult, { ok: false }>) => void;
   /** A worker could not run beside its siblings (`said` is its line saying so): run the app alone from now on. */
   onAnotherCopy: (said: string) => void;
 };
@@ -124,6 +129,16 @@ export class BootingGeneration<W extends BootingWorker> {
     this.fail({ ok: false, error });
   }
 
+  /**
+   * Ends the boot now, before it goes live, because what it boots is stale: a newer save came.
+   * False once it is live (the rest of it joins, and the newer save cycles after) or settled.
+   */
+  supersede(): boolean {
+    if (this.done) return false;
+    this.fail({ ok: false, error: { message: SUPERSEDED }, superseded: true });
+    return true;
+  }
+
   private allReady(): boolean {
     return [...this.workers].every((w) => w.state === 'ready');
   }
@@ -131,7 +146,10 @@ export class BootingGeneration<W extends BootingWorker> {
   private fail(result: Extract<BootResult, { ok: false }>): void {
     if (this.done) return;
     this.settle(result);
-    this.options.onFailed([...this.workers].filter((worker) => !worker.exited));
+    this.options.onFailed(
+      [...this.workers].filter((worker) => !worker.exited),
+      result,
+    );
   }
 
   private settle(result: BootResult): void {

@@ -1,7 +1,9 @@
 /**
- * Reload requests. A cycle runs to its end once started; what is asked for meanwhile (more
- * saves, a HUP) waits and is folded into one follow-up cycle, so a burst of saves costs one
- * more cycle, not one per save.
+ * Reload requests. What is asked for while a cycle runs (more saves, a HUP) waits and is folded
+ * into one follow-up cycle, so a burst of saves costs one more cycle, not one per save. A cycle
+ * whose generation is not live yet is superseded by what waits: its code is stale, and the newer
+ * code boots at once instead of after it. Never more than `SUPERSEDE_LIMIT` in a row, so that
+ * saves coming faster than the app boots (or a code file its boot writes) still go live.
  */
 
 /** Why a cycle runs and what it must re-read. */
@@ -29,9 +31,23 @@ export function foldReload(pending: ReloadRequest | undefined, next: ReloadReque
   };
 }
 
+/** Generations superseded in a row at most: the next one boots to the end whatever is asked meanwhile. */
+export const SUPERSEDE_LIMIT = 2;
+
 /** The one follow-up cycle waiting for the current one to end. */
 export class PendingReload {
   private pending: ReloadRequest | undefined;
+  private supersededInARow = 0;
+
+  /** Whether what waits may supersede the generation booting now. */
+  get supersedes(): boolean {
+    return this.pending !== undefined && this.supersededInARow < SUPERSEDE_LIMIT;
+  }
+
+  /** A cycle ended: superseded (one more in a row), or otherwise (the count starts again). */
+  ended(superseded: boolean): void {
+    this.supersededInARow = superseded ? this.supersededInARow + 1 : 0;
+  }
 
   add(request: ReloadRequest): void {
     this.pending = foldReload(this.pending, request);
