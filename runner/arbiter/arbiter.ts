@@ -189,7 +189,7 @@ export class Arbiter {
         ? this.log.info('SIGTTOU: already at one worker, which is the least there can be')
         : this.setWorkerCount(this.staffing.target - 1, 'SIGTTOU'),
     /** Reopen log files: the events file here, and the app's own through its workers. */
-    SIGUSR1: () => this.say('SIGUSR1: reopening log files', () => this.reopenLogs()),
+    SIGUSR1: () => this.say('SIGUSR1: reopening log files', () => this.commands.reopenLogs()),
     /** Stop every worker but keep the sockets; TTIN or HUP brings workers back. */
     SIGWINCH: () => this.stopAllWorkers(),
   };
@@ -206,20 +206,12 @@ export class Arbiter {
     else this.stop(step.stop, step.reason);
   }
 
-  private reopenLogs(): void {
-    this.report.events.reopen();
-    for (const worker of this.workers.live()) this.control.reopenLogs(worker);
-  }
-
   private stopAllWorkers(): void {
     if (winchMeansResize())
       return this.log.info(
         'SIGWINCH ignored: the arbiter runs in a terminal, where it means a window resize',
       );
-    this.log.info('SIGWINCH: stopping all workers, keeping the sockets open');
-    this.staffing.set(0);
-    this.report.workerCount(0, 'SIGWINCH');
-    for (const worker of this.workers.live()) this.control.stop(worker, 'graceful', 'SIGWINCH');
+    this.commands.stopAll();
     this.fillStandby(); // none are wanted now
   }
 

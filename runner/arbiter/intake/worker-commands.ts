@@ -1,6 +1,7 @@
 /**
  * What the editor's commands do to workers (intake/commands.ts decides which command it is):
- * open inspectors, pause deadlines under a debugger, kill or stop a worker, pass a signal on.
+ * open inspectors, pause deadlines under a debugger, kill or stop a worker, pass a signal on;
+ * and the signals that act on every worker: reopen their logs (USR1), stop them all (WINCH).
  * Built from the parts that own each of these, so the arbiter only names them; the one piece
  * of state here, whether every later worker opens its inspector too, is this part's own.
  */
@@ -71,5 +72,20 @@ export class WorkerCommands implements CommandTarget<WorkerProcess> {
 
   warn(message: string): void {
     this.options.log.warn(message);
+  }
+
+  /** USR1: the events file is reopened here, and the app's own logs through its workers. */
+  reopenLogs(): void {
+    this.options.report.events.reopen();
+    for (const worker of this.options.workers.live()) this.options.control.reopenLogs(worker);
+  }
+
+  /** WINCH: every worker stops, the sockets stay open; TTIN or HUP brings workers back. */
+  stopAll(): void {
+    const { log, staffing, report, workers, control } = this.options;
+    log.info('SIGWINCH: stopping all workers, keeping the sockets open');
+    staffing.set(0);
+    report.workerCount(0, 'SIGWINCH');
+    for (const worker of workers.live()) control.stop(worker, 'graceful', 'SIGWINCH');
   }
 }
