@@ -77,6 +77,8 @@ export type ReloadRow = {
   error?: ErrorInfo;
   /** The env-file variables the cycle changed, by name. */
   env?: string[];
+  /** Once the old generation is gone: what each side served meanwhile, and what a kill cut. */
+  swap?: { oldServed: number; newServed: number; cut: number };
   /** How many of its workers were ready when it went live (at the first; the rest join as they boot). */
   ready?: number;
   workers?: number;
@@ -186,6 +188,11 @@ export class ServerModel {
         return this.hook(event);
       case 'reload':
         return this.reload(event);
+      case 'reload.swap': {
+        const row = this.reloads.find((reload) => reload.generation === event.generation);
+        if (row) row.swap = { oldServed: event.oldServed, newServed: event.newServed, cut: event.cut };
+        return;
+      }
       case 'arbiter.workers':
         this.targetWorkers = event.count;
         return;

@@ -103,8 +103,11 @@ export function reloadDescription(reload: ReloadRow, now: number): string {
           : '';
       // The profile says when the save went live and what that waited on; without one (an older
       // runner), the cycle's own duration.
-      if (reload.profile) return `${describeBootProfile(reload.profile)}${joined}${env}`;
-      return `live in ${duration(reload.durationMs ?? 0)}${joined}${env}`;
+      const swap = reload.swap
+        ? ` · swap: old served ${reload.swap.oldServed}, new ${reload.swap.newServed}, ${reload.swap.cut === 0 ? '0 cut ✓' : `${reload.swap.cut} cut`}`
+        : '';
+      if (reload.profile) return `${describeBootProfile(reload.profile)}${joined}${env}${swap}`;
+      return `live in ${duration(reload.durationMs ?? 0)}${joined}${env}${swap}`;
     }
     case 'superseded':
       return `superseded by a newer change after ${duration(reload.durationMs ?? 0)}, before it served`;

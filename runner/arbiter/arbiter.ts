@@ -28,6 +28,7 @@ import { GenerationBuilds } from './generations/generation-builds';
 import { CLOSE_CONFIRM_MS, Handover } from './generations/handover';
 import { runAlone } from './generations/coexistence';
 import { LiveConfig } from './generations/live-config';
+import { SwapTally } from './generations/swap-tally';
 import { HookRunner } from './hooks/hook-runner';
 import { runCommand } from './intake/commands';
 import { watchFileChanges } from './intake/file-changes';
@@ -95,6 +96,9 @@ export class Arbiter {
     this.report = new Reporter(options.log, options.events);
     this.hooks = new HookRunner(options.hooks, options.events, options.log);
     this.config = new LiveConfig(settings, options.cwd, options.reloadConfig);
+    // Told after the event that ended the swap, so that every subscriber sees that one first.
+    const swaps = new SwapTally((swap) => queueMicrotask(() => this.report.swapped(swap)));
+    options.events.subscribe((event) => swaps.observe(event));
     this.control = new WorkerControl({
       report: this.report,
       log: options.log,

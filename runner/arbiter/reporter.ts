@@ -4,6 +4,7 @@
  * drift apart and every worker event carries the same reference fields — id, pid, generation.
  * The arbiter decides; this only words it.
  */
+import type { Swap } from './generations/swap-tally';
 import type { EventSink } from '../log/event-sink';
 import type { Level, Logger } from '../log/logger';
 import type { StopMode, WorkerMessage } from '../protocol/control';
@@ -276,6 +277,15 @@ export class Reporter {
     const { env, ...rest } = cycle;
     this.events.emit({ type: 'reload', phase: 'failed', ...rest, error, ...(env ? { env } : {}) });
     this.log.error(`reload failed, generation ${serving} keeps serving: ${formatError(error)}`);
+  }
+
+  /** A reload's swap is over: the last old worker exited (generations/swap-tally.ts). */
+  swapped(swap: Swap): void {
+    this.events.emit({ type: 'reload.swap', ...swap });
+    const cut = swap.cut === 0 ? 'none cut' : `${swap.cut} cut by a kill`;
+    this.log.info(
+      `generation ${swap.generation} took over in ${swap.durationMs} ms: the old workers served ${swap.oldServed} request(s) meanwhile, the new ${swap.newServed}; ${cut}`,
+    );
   }
 
   /** A cycle whose generation was stopped before it went live: a newer change boots instead. */

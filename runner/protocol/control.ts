@@ -166,8 +166,9 @@ export type WorkerBootProfile = s.Infer<typeof workerBootProfile>;
  */
 const readyMessage = s.object({ type: s.literal('ready'), profile: s.optional(workerBootProfile) });
 
-/** Alive; carries request counters so no separate stats message is needed. Sent every
- * `heartbeatMs`, and in between when the counters changed (at most once a second). */
+/** Alive; carries request counters (`served`: finished) so no separate stats message is needed.
+ * Sent every `heartbeatMs`, in between when the counters changed (at most once a second), and
+ * once more as the worker exits. */
 const heartbeatMessage = s.object({
   type: s.literal('heartbeat'),
   served: s.integer(0),

@@ -185,7 +185,7 @@ const workerExited = s.object({
   reason: s.string(),
 });
 
-/** Requests a worker has served and has in flight, sent when they change (at most 1/s). */
+/** Requests a worker has served (finished) and has in flight, sent when they change (at most 1/s, and as it exits). */
 const workerStats = s.object({
   ...base,
   type: s.literal('worker.stats'),
@@ -333,6 +333,23 @@ const reloadEvent = s.object({
   profile: s.optional(bootProfileSchema),
 });
 
+/**
+ * A reload's swap is over: its generation went live and the last worker of the older ones has
+ * exited. What each side served meanwhile (`oldServed`, `newServed`: as the workers last
+ * reported, at most a second behind for the new one), and how many requests the kill of an old
+ * worker cut (`cut`: 0 is a swap that lost nothing on the server's side).
+ */
+const reloadSwap = s.object({
+  ...base,
+  type: s.literal('reload.swap'),
+  generation: s.integer(),
+  oldWorkers: s.integer(0),
+  oldServed: s.integer(0),
+  newServed: s.integer(0),
+  cut: s.integer(0),
+  durationMs: s.integer(0),
+});
+
 /** The target number of workers changed (TTIN, TTOU, config). */
 const workersCount = s.object({
   ...base,
@@ -432,6 +449,7 @@ export const eventSchema = s.tagged([
   signalEvent,
   hookEvent,
   reloadEvent,
+  reloadSwap,
   workersCount,
   standbyEvent,
   workerDeps,

@@ -21,7 +21,8 @@ export type AppServersOptions = {
   onListening: () => void;
   /** Lets readiness holds put off the actual listen. */
   deferListen: (listen: () => void) => void;
-  onRequest: () => void;
+  /** A request was served (its response ended, or its connection did). */
+  onServed: () => void;
   notice: (message: string) => void;
   /** Reports each call of a callback as a hook run of `name` (framework-hooks.ts). */
   timed: <T extends (...args: never[]) => unknown>(name: string, fn: T) => T;
@@ -38,6 +39,7 @@ export class AppServers {
   private listening = 0;
   private expected = 0;
   private accepting = true;
+  /** Requests finished: their response ended (or their connection did). */
   served = 0;
   /** The responses not yet ended, with when their request came (performance.now()). */
   private readonly responses = new Map<http.ServerResponse, number>();
@@ -141,9 +143,7 @@ export class AppServers {
       socket.once('close', () => this.connections.delete(socket));
     });
     server.on('request', (_request: http.IncomingMessage, response: http.ServerResponse) => {
-      this.served++;
       this.responses.set(response, performance.now());
-      this.options.onRequest();
       // One listener shared by every response (no closure, no once-wrapper per request: this
       // runs for every request the app serves).
       response.on('close', this.onResponseClose);
@@ -155,6 +155,10 @@ export class AppServers {
   private readonly onResponseClose = ((servers: AppServers) =>
     function (this: http.ServerResponse): void {
       servers.responses.delete(this);
+      // Served once finished, as the Python runtime counts (and gunicorn's max-requests): a
+      // swap's figures count what the old workers finished (swap-tally.ts).
+      servers.served++;
+      servers.options.onServed();
       // While draining, a keep-alive connection that just went idle would otherwise hold the
       // worker until the client hangs up.
       if (!servers.accepting)

@@ -199,7 +199,7 @@ async function boot(message: BootMessage): Promise<void> {
     fds: message.listenFds,
     onListening: () => readiness.markListening(),
     deferListen: (listen) => readiness.whenUnheld(listen),
-    onRequest: () => {
+    onServed: () => {
       if (message.maxRequests > 0 && servers!.served === message.maxRequests) {
         send({ type: 'retire', reason: `served ${message.maxRequests} requests (max-requests)` });
       }
@@ -264,14 +264,20 @@ function startBeating(heartbeatMs: number): void {
   const tickMs = heartbeatMs > 0 ? Math.min(STATS_INTERVAL_MS, heartbeatMs) : STATS_INTERVAL_MS;
   let sentAt = 0;
   let sent = { served: -1, inflight: -1 };
-  setInterval(() => {
+  const beat = (due: boolean) => {
     const { served, inflight } = servers!;
-    const due = heartbeatMs > 0 && performance.now() - sentAt >= heartbeatMs - tickMs / 2;
     if (!due && served === sent.served && inflight === sent.inflight) return;
     send({ type: 'heartbeat', served, inflight });
     sentAt = performance.now();
     sent = { served, inflight };
-  }, tickMs).unref();
+  };
+  setInterval(
+    () => beat(heartbeatMs > 0 && performance.now() - sentAt >= heartbeatMs - tickMs / 2),
+    tickMs,
+  ).unref();
+  // The last counters, as it exits (the channel writes synchronously): a reload's swap counts
+  // what the old worker served to the end (swap-tally.ts).
+  process.on('exit', () => beat(false));
 }
 
 /** A load error; for a SyntaxError that Node did not locate, esbuild finds the place. */

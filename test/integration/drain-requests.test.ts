@@ -69,6 +69,12 @@ test('a draining worker says which request it waits on (by path, without the que
   assert.equal(await slow.answered, 200);
   await run.waitFor('worker.exited', (e) => e.pid === worker!.pid && e.state === 'exited');
   assert.ok(!run.events.some((e) => e.type === 'worker.requests' && e.at === 'cut'));
+  // The reload's swap: the old worker finished the request it had, nothing was cut.
+  const swap = await run.waitFor('reload.swap');
+  assert.deepEqual([swap.generation, swap.oldWorkers, swap.oldServed, swap.cut], [2, 1, 1, 0]);
+  await run.waitForOutput(
+    /generation 2 took over in \d+ ms: the old workers served 1 request\(s\) meanwhile, the new \d+; none cut/,
+  );
 });
 
 test('a request that outlives the graceful timeout: the kill says it cut it', async (t) => {
@@ -90,6 +96,28 @@ test('a request that outlives the graceful timeout: the kill says it cut it', as
   await run.waitForOutput(/the kill cut 1 request\(s\): GET \/export \(\d+\.\d s\)/);
   assert.equal(await stuck.answered, -1, 'the client saw its request cut');
   await run.waitExit();
+});
+
+test('a reload whose old worker is killed with a request in flight: its swap says what was cut', async (t) => {
+  const run = startArbiter(
+    t,
+    ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', '--graceful-timeout', '1.5', 'app.js'],
+    { cwd: project({ 'app.js': NODE_APP }) },
+  );
+  const [worker] = await run.ready(1);
+  const port = await run.port();
+  const stuck = startRequest(port, '/export?ms=60000');
+  await stuck.headers;
+  run.signal('SIGHUP');
+  await run.waitFor('reload', (e) => e.phase === 'completed');
+  // The new generation serves meanwhile.
+  for (let i = 0; i < 3; i++) assert.equal(await startRequest(port, '/').answered, 200);
+  await run.waitFor('worker.exited', (e) => e.pid === worker!.pid && e.state === 'killed');
+  const swap = await run.waitFor('reload.swap');
+  assert.deepEqual([swap.generation, swap.oldServed, swap.cut], [2, 0, 1]);
+  assert.ok(swap.newServed <= 3, `new served ${swap.newServed}`);
+  assert.ok(swap.durationMs >= 1000, `${swap.durationMs} ms`);
+  await run.waitForOutput(/generation 2 took over in \d+ ms: .*; 1 cut by a kill/);
 });
 
 const WSGI_APP = `
@@ -142,5 +170,11 @@ test(
     );
     assert.equal(await slow.answered, 200);
     await run.waitFor('worker.exited', (e) => e.pid === worker!.pid);
+    const swap = await run.waitFor('reload.swap');
+    assert.deepEqual(
+      [swap.generation, swap.oldServed, swap.cut],
+      [2, 1, 0],
+      'its last counters came as it exited',
+    );
   },
 );

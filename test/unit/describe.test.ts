@@ -91,6 +91,20 @@ test('a reload: what started it, and how it went', () => {
   );
   assert.equal(reloadDescription({ ...reload, phase: 'completed', durationMs: 48 }, 0), 'live in 48 ms');
   assert.equal(
+    reloadDescription(
+      { ...reload, phase: 'completed', durationMs: 48, swap: { oldServed: 41, newServed: 12, cut: 0 } },
+      0,
+    ),
+    'live in 48 ms · swap: old served 41, new 12, 0 cut ✓',
+  );
+  assert.equal(
+    reloadDescription(
+      { ...reload, phase: 'completed', durationMs: 48, swap: { oldServed: 3, newServed: 0, cut: 2 } },
+      0,
+    ),
+    'live in 48 ms · swap: old served 3, new 0, 2 cut',
+  );
+  assert.equal(
     reloadDescription({ ...reload, phase: 'superseded', durationMs: 912 }, 0),
     'superseded by a newer change after 912 ms, before it served',
   );

@@ -32,3 +32,11 @@ class Heartbeat:
         self._send({"type": "heartbeat", "served": counters[0], "inflight": counters[1]})
         self._sent_at = now
         self._sent = counters
+
+    def final(self):
+        """The last counters, as the worker exits (atexit): a reload's swap counts what the old
+        worker served to the end."""
+        counters = self._stats.snapshot()
+        if counters != self._sent:
+            self._send({"type": "heartbeat", "served": counters[0], "inflight": counters[1]})
+            self._sent = counters

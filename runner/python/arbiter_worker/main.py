@@ -196,6 +196,7 @@ def main():
     arbiter._install(rt.shutdown_hooks.register, boot.get("id", 0), boot.get("generation", 0))
     rt.held = HeldReporter(rt.send, [0, 1, 2, CONTROL_FD] + list(boot.get("listenFds") or []), rt.inspector.ports)
     atexit.register(rt.held.at_exit)  # before the app's handlers: atexit runs it after all of them
+    atexit.register(rt.heartbeat.final)
     atexit_hooks.install(rt.reporter)
     broken = compile_changed(boot.get("check") or [])
     if broken is not None:
