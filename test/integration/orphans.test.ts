@@ -5,13 +5,15 @@
  * whole group.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { get } from '../support/http';
 import { FIXTURES, isAlive, startArbiter, waitGone, waitUntil } from '../support/arbiter-run';
+import { PYTHON } from '../support/real-python-apps';
 import { neighbour, NOT_ROOT } from '../support/users';
 
 /** Resolves once nothing listens on `port` any more: a server of our own can take it. */
@@ -34,6 +36,31 @@ function reapAfter(t: TestContext, pids: number[]): void {
     }
   });
 }
+
+test('a process whose main thread has exited while another still runs is not gone: it still holds its port', async (t) => {
+  // After a SIGKILL each thread of a process ends on its own and the last one closes its files;
+  // /proc calls the process a zombie once the main thread has ended. Waiting for that alone let
+  // the Force Stop test bind while a worker's last thread still held the port (EADDRINUSE under
+  // load). This fixture stays in that state.
+  const child = spawn(PYTHON, [join(FIXTURES, 'main-thread-exits.py')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  t.after(async () => {
+    child.kill('SIGKILL');
+    await exited;
+  });
+  const port = Number(
+    await new Promise<string>((resolve) => child.stdout.setEncoding('utf8').once('data', resolve)),
+  );
+  const state = () => readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.[0];
+  await waitUntil(() => state() === 'Z', 5000, 'the main thread exited');
+  assert.ok(isAlive(child.pid!), 'a zombie main thread with a thread left runs');
+  await assert.rejects(portIsFree(port), /EADDRINUSE/);
+  child.kill('SIGKILL');
+  await waitGone([child.pid!], 1000);
+  await portIsFree(port);
+});
 
 test('Force Stop (SIGKILL to the arbiter group): a frozen worker, TERM-ignoring children and the standbys are gone within 1 s, the port is free', async (t) => {
   const run = startArbiter(t, ['-w', '2', '-b', '127.0.0.1:0', '--no-reload', 'app.js'], {

@@ -4,7 +4,7 @@
  * run starts — the arbiter and every worker group it reported — is killed by `cleanup()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from '../../runner/protocol/line-splitter';
@@ -275,6 +275,10 @@ export function startArbiter(
 /**
  * Whether a process still runs. A zombie does not: it has exited and holds nothing, and only
  * waits for its parent (for an orphan, PID 1, which may reap late) to collect its status.
+ * But /proc shows a process as a zombie as soon as its main thread has exited, and after a
+ * SIGKILL each thread ends on its own, the last one unmapping the memory and closing the files
+ * (a Node process has a dozen threads and a big heap; under load they wait for a CPU): until it
+ * has, the sockets are still open. So a zombie with threads left in /proc/PID/task still runs.
  */
 export function isAlive(pid: number): boolean {
   try {
@@ -284,9 +288,10 @@ export function isAlive(pid: number): boolean {
   }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    const zombie = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+    return !zombie || readdirSync(`/proc/${pid}/task`).length > 1;
   } catch {
-    return false; // gone between the two checks
+    return false; // gone between the checks
   }
 }
 

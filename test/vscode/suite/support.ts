@@ -4,7 +4,7 @@
  * folder's running one, or one started for it — so that every test can run alone.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import * as vscode from 'vscode';
 import type { ArbiterApi } from '../../../extension/extension';
@@ -124,7 +124,11 @@ export function holds(session: ServerSession, what: string, bad: () => boolean, 
   });
 }
 
-/** Whether a process runs (a zombie does not). */
+/**
+ * Whether a process runs (a zombie does not). /proc shows a zombie once the main thread has
+ * ended, but after a SIGKILL the other threads end on their own and the last one closes the
+ * files (its sockets): a zombie with threads left in /proc/PID/task still runs.
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -132,7 +136,8 @@ export function alive(pid: number): boolean {
     return false;
   }
   try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const zombie = /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return !zombie || readdirSync(`/proc/${pid}/task`).length > 1;
   } catch {
     return false;
   }
