@@ -1,16 +1,20 @@
 /**
- * `arbiter [options] APP`: parses the command line, resolves the settings (resolve-settings.ts), and runs
+ * `arbiter [options] APP` (and `arbiter drill ...`, drill/): parses the command line, resolves the settings (resolve-settings.ts), and runs
  * the arbiter until it stops. User mistakes end here as one line and exit code 2; only a bug in
  * the arbiter itself prints a stack trace.
  */
 // First: which fds the arbiter inherited is read before it opens any of its own.
 import '../log/inherited-fds';
+import { resolve } from 'node:path';
 import { Arbiter } from '../arbiter/arbiter';
 import { UsageError } from '../errors/usage-error';
 import { escapeControl } from '../log/escape-control';
 import { EventSink, EventTargetError } from '../log/event-sink';
 import { Logger } from '../log/logger';
 import { EXIT } from '../protocol/exit-codes';
+import { drill } from '../drill/drill';
+import { drillUsage, parseDrillArgs } from '../drill/drill-args';
+import { drillMarkdown } from '../drill/drill-markdown';
 import { parseArgs } from './parse-args';
 import { readCommands } from './read-commands';
 import { resolveSettings } from './resolve-settings';
@@ -22,6 +26,7 @@ const log = new Logger();
 
 async function main(argv: string[]): Promise<number> {
   const cwd = process.cwd();
+  if (argv[0] === 'drill') return runDrill(argv.slice(1), cwd);
   try {
     const parsed = parseArgs(argv);
     if (parsed.help) {
@@ -66,6 +71,39 @@ async function main(argv: string[]): Promise<number> {
     if (settings.stopOnStdinClose || settings.stdinCommands) process.stdin.destroy();
     await events.close();
     return code;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      log.error(error.message);
+      return EXIT.USAGE;
+    }
+    throw error;
+  }
+}
+
+/** `arbiter drill`: runs this same CLI three times under load, and reports (drill/drill.ts). */
+async function runDrill(argv: string[], cwd: string): Promise<number> {
+  try {
+    const args = parseDrillArgs(argv, cwd);
+    if (args.help) {
+      process.stdout.write(drillUsage());
+      return EXIT.OK;
+    }
+    const say = (line: string) => log.info(line);
+    const outcome = await drill({
+      cli: process.argv[1]!,
+      cwd,
+      arbiterArgs: args.arbiterArgs,
+      options: args.options,
+      say,
+    });
+    if (outcome.bootFailure) {
+      log.error(`drill: ${outcome.bootFailure} (exit code ${outcome.exitCode}); nothing was drilled`);
+      return outcome.exitCode === 0 ? 1 : outcome.exitCode;
+    }
+    process.stdout.write(`\n${drillMarkdown(outcome.report!)}`);
+    const where = resolve(args.options.reportDir);
+    log.info(`drill: report written to ${where}/arbiter-drill.md and arbiter-drill.json`);
+    return outcome.exitCode;
   } catch (error) {
     if (error instanceof UsageError) {
       log.error(error.message);

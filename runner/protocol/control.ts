@@ -207,7 +207,12 @@ const stoppingMessage = s.object({ type: s.literal('stopping'), mode: s.oneOf(['
  * are still served. A reload is announced complete only once every old worker said it (or
  * exited), so that no connection made after that reaches the old code.
  */
-const closedMessage = s.object({ type: s.literal('closed') });
+const closedMessage = s.object({
+  type: s.literal('closed'),
+  /** The request counters as it stopped accepting (a reload's swap counts from here). */
+  served: s.integer(0),
+  inflight: s.integer(0),
+});
 
 /** The worker asks to be replaced (it reached max-requests). */
 const retireMessage = s.object({ type: s.literal('retire'), reason: s.string() });

@@ -93,8 +93,8 @@ function onMessage(message: ArbiterMessage): void {
     case 'stop':
       send({ type: 'stopping', mode: message.mode });
       stop(message.mode);
-      // Its servers stopped accepting in stop(), synchronously: say so.
-      send({ type: 'closed' });
+      // Its servers stopped accepting in stop(), synchronously: say so, with the counters then.
+      send({ type: 'closed', served: servers?.served ?? 0, inflight: servers?.inflight ?? 0 });
       cued = true; // no cue will come: the channel no longer holds an app that owns its exit open
       releaseChannel();
       return;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SwapTally, type Swap } from '../../runner/arbiter/generations/swap-tally';
+import { NEW_COUNTERS_WAIT_MS, SwapTally, type Swap } from '../../runner/arbiter/generations/swap-tally';
 import type { ArbiterEvent } from '../../runner/protocol/events';
 
 const ref = (id: number, generation: number) => ({ v: 1 as const, id, pid: 1000 + id, generation });
@@ -24,6 +24,13 @@ const live = (ts: number, generation: number): ArbiterEvent => ({
   generation,
   trigger: 'file change',
 });
+const draining = (ts: number, id: number, generation: number): ArbiterEvent => ({
+  ...ref(id, generation),
+  ts,
+  type: 'worker.state',
+  state: 'draining',
+  reason: 'reload',
+});
 const exited = (ts: number, id: number, generation: number): ArbiterEvent => ({
   ...ref(id, generation),
   ts,
@@ -42,10 +49,19 @@ const cut = (ts: number, id: number, generation: number, total: number): Arbiter
   total,
 });
 
-function tally(events: ArbiterEvent[]): Swap[] {
+/** The swaps told for `events`; `waited`: the wait for the new workers' counters ran out at the end. */
+function tally(events: ArbiterEvent[], { waited = true } = {}): Swap[] {
   const swaps: Swap[] = [];
-  const tally = new SwapTally((swap) => swaps.push(swap));
+  const timers: (() => void)[] = [];
+  const tally = new SwapTally(
+    (swap) => swaps.push(swap),
+    (fn, ms) => {
+      assert.equal(ms, NEW_COUNTERS_WAIT_MS);
+      timers.push(fn);
+    },
+  );
   for (const event of events) tally.observe(event);
+  if (waited) for (const fn of timers) fn();
   return swaps;
 }
 
@@ -57,6 +73,10 @@ test('a swap: what the old workers finished from live to their last exit, what t
     stats(10, 2, 1, 50),
     spawned(20, 3, 2),
     live(30, 2),
+    draining(31, 1, 1),
+    draining(31, 2, 1),
+    stats(32, 1, 1, 101, 1), // its counters as it stopped accepting: the swap counts from here
+    stats(32, 2, 1, 50),
     stats(40, 1, 1, 103), // the old ones finish what they had, and one more a kept-alive connection brought
     stats(40, 3, 2, 7),
     exited(50, 1, 1),
@@ -64,8 +84,16 @@ test('a swap: what the old workers finished from live to their last exit, what t
     exited(60, 2, 1),
   ]);
   assert.deepEqual(swaps, [
-    { generation: 2, oldWorkers: 2, oldServed: 4, newServed: 7, cut: 0, durationMs: 30 },
+    { generation: 2, oldWorkers: 2, oldServed: 3, newServed: 7, cut: 0, durationMs: 30 },
   ]);
+});
+
+test('the new side is told as its workers next report after the end (their counters are up to a second behind), or once the wait ran out', () => {
+  const events = [spawned(0, 1, 1), spawned(5, 2, 2), live(10, 2), stats(15, 2, 2, 3), exited(20, 1, 1)];
+  assert.deepEqual(tally(events, { waited: false }), [], 'waiting for worker 2 to report again');
+  assert.equal(tally([...events, stats(900, 2, 2, 40)], { waited: false })[0]!.newServed, 40);
+  assert.equal(tally(events)[0]!.newServed, 3, 'it served nothing more: told with what it said');
+  assert.equal(tally(events)[0]!.durationMs, 10, 'the swap itself ended at the old exit');
 });
 
 test('a kill that cut requests counts them; nothing is told before the last old worker is gone', () => {

@@ -18,7 +18,7 @@ export type Swap = {
   generation: number;
   /** The older generations' workers that were still running when it went live. */
   oldWorkers: number;
-  /** Requests the old workers finished from then on (as last reported before live), until the last exited. */
+  /** Requests the old workers finished after they stopped accepting (at the swap), until the last exited. */
   oldServed: number;
   /** Requests the new generation took meanwhile (as last reported). */
   newServed: number;
@@ -31,14 +31,28 @@ export type Swap = {
 type Open = {
   generation: number;
   startedAt: number;
-  /** The old workers still running, by id, and how many requests each had finished at the start. */
-  old: Map<number, number>;
+  /** The old workers still running, by id: how many requests each had finished as it stopped accepting. */
+  old: Map<number, OldWorker>;
   oldServed: number;
   cut: number;
   oldWorkers: number;
   /** The served count of each worker of the new generation when it began (they may have served already). */
   newBaseline: Map<number, number>;
+  /** When the last old worker exited; from then on it waits for the new workers' next counters. */
+  endedAt?: number;
+  /** The new workers whose counters since `endedAt` have not come yet. */
+  awaiting: Set<number>;
 };
+
+/** How long a swap waits for the new workers' next counters (they report at most once a second, and only when changed). */
+export const NEW_COUNTERS_WAIT_MS = 1200;
+
+/**
+ * An old worker's count to start from: what it had finished as it stopped accepting, which its
+ * first stats after it began to drain says (the arbiter reports its `closed` counters so, even
+ * unchanged); until then, the latest reported.
+ */
+type OldWorker = { baseline: number; draining: boolean; fixed: boolean };
 
 export class SwapTally {
   private readonly generationOf = new Map<number, number>();
@@ -46,22 +60,40 @@ export class SwapTally {
   private readonly served = new Map<number, number>();
   private readonly open: Open[] = [];
 
-  constructor(private readonly onSwap: (swap: Swap) => void) {}
+  constructor(
+    private readonly onSwap: (swap: Swap) => void,
+    /** Runs `fn` once, `ms` from now (a timer; the tests run it by hand). */
+    private readonly later: (fn: () => void, ms: number) => void = (fn, ms) =>
+      void setTimeout(fn, ms).unref(),
+  ) {}
 
   observe(event: ArbiterEvent): void {
     if (event.type === 'worker.spawned') this.generationOf.set(event.id, event.generation);
-    else if (event.type === 'worker.stats') this.served.set(event.id, event.served);
-    else if (event.type === 'worker.requests' && event.at === 'cut') {
+    else if (event.type === 'worker.stats') {
+      this.served.set(event.id, event.served);
+      this.counted(event.id);
+      for (const swap of this.open) {
+        const old = swap.old.get(event.id);
+        if (!old || old.fixed) continue;
+        old.baseline = event.served;
+        old.fixed = old.draining;
+      }
+    } else if (event.type === 'worker.state' && event.state === 'draining') {
+      for (const swap of this.open) {
+        const old = swap.old.get(event.id);
+        if (old) old.draining = true;
+      }
+    } else if (event.type === 'worker.requests' && event.at === 'cut') {
       for (const swap of this.open) if (swap.old.has(event.id)) swap.cut += event.total;
     } else if (event.type === 'reload' && event.phase === 'completed') this.begin(event.generation, event.ts);
     else if (event.type === 'worker.exited') this.exited(event.id, event.ts);
   }
 
   private begin(generation: number, at: number): void {
-    const old = new Map<number, number>();
+    const old = new Map<number, OldWorker>();
     const newBaseline = new Map<number, number>();
     for (const [id, of] of this.generationOf) {
-      if (of < generation) old.set(id, this.finished(id));
+      if (of < generation) old.set(id, { baseline: this.finished(id), draining: false, fixed: false });
       else if (of === generation) newBaseline.set(id, this.finished(id));
     }
     // Nothing was serving beside it (after WINCH, a replace-mode reload): no swap to tell.
@@ -74,15 +106,17 @@ export class SwapTally {
       cut: 0,
       oldWorkers: old.size,
       newBaseline,
+      awaiting: new Set(),
     });
   }
 
   private exited(id: number, at: number): void {
+    this.counted(id); // an awaited new worker that exits says nothing more
     for (const swap of [...this.open]) {
-      const baseline = swap.old.get(id);
-      if (baseline === undefined) continue;
+      const old = swap.old.get(id);
+      if (old === undefined) continue;
       swap.old.delete(id);
-      swap.oldServed += Math.max(0, this.finished(id) - baseline);
+      swap.oldServed += Math.max(0, this.finished(id) - old.baseline);
       if (swap.old.size === 0) this.finish(swap, at);
     }
     this.generationOf.delete(id);
@@ -93,8 +127,27 @@ export class SwapTally {
     return this.served.get(id) ?? 0;
   }
 
+  /**
+   * The old side is done; the new side's count, as reported, can be up to a second behind. So it
+   * is told once each new worker reported again (or exited), or after NEW_COUNTERS_WAIT_MS.
+   */
   private finish(swap: Open, at: number): void {
-    this.open.splice(this.open.indexOf(swap), 1);
+    swap.endedAt = at;
+    for (const [id, of] of this.generationOf) if (of === swap.generation) swap.awaiting.add(id);
+    if (swap.awaiting.size === 0) return this.tell(swap);
+    this.later(() => this.tell(swap), NEW_COUNTERS_WAIT_MS);
+  }
+
+  /** `id` reported (or exited): a swap waiting for it may be told. */
+  private counted(id: number): void {
+    for (const swap of [...this.open])
+      if (swap.endedAt !== undefined && swap.awaiting.delete(id) && swap.awaiting.size === 0) this.tell(swap);
+  }
+
+  private tell(swap: Open): void {
+    const index = this.open.indexOf(swap);
+    if (index < 0) return; // told already
+    this.open.splice(index, 1);
     let newServed = 0;
     for (const [id, of] of this.generationOf)
       if (of === swap.generation) newServed += this.finished(id) - (swap.newBaseline.get(id) ?? 0);
@@ -104,7 +157,7 @@ export class SwapTally {
       oldServed: swap.oldServed,
       newServed,
       cut: swap.cut,
-      durationMs: Math.max(0, at - swap.startedAt),
+      durationMs: Math.max(0, swap.endedAt! - swap.startedAt),
     });
   }
 }

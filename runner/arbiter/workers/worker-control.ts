@@ -267,6 +267,10 @@ export class WorkerControl {
       case 'stopping':
         return worker.deadlines.answered(message.mode);
       case 'closed':
+        // Its counters at that moment, said as a stats event even when unchanged: a reload's
+        // swap counts what it finished from here (generations/swap-tally.ts).
+        worker.noteStats(message.served, message.inflight);
+        report.stats(worker, message.served, message.inflight);
         return worker.markClosed();
       case 'retire':
         if (worker.retiring || worker.state !== 'ready') return;

@@ -68,10 +68,13 @@ def replace_listening_fds(fds, listening, spare):
 
 
 class Closing:
-    """Says 'closed' once, after the engine stopped accepting (however it got there)."""
+    """Says 'closed' once, after the engine stopped accepting (however it got there), with the
+    request counters at that moment: a reload's swap counts what the old worker finished from
+    then on."""
 
-    def __init__(self, send):
+    def __init__(self, send, counters):
         self._send = send
+        self._counters = counters  # () -> (served, inflight)
         self._lock = threading.Lock()  # made before gevent patches: a real one
         self.done = False
 
@@ -80,7 +83,8 @@ class Closing:
             if self.done:
                 return
             self.done = True
-        self._send({"type": "closed"})
+        served, inflight = self._counters()
+        self._send({"type": "closed", "served": served, "inflight": inflight})
 
 
 class AcceptCue:

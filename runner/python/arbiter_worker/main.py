@@ -61,7 +61,7 @@ class Runtime:
         self.stop = StopControl()
         self.shutdown_hooks = ShutdownHooks(self.reporter)
         self.inspector = Inspector(self.send)
-        self.closing = Closing(self.send)
+        self.closing = Closing(self.send, lambda: self.stats.snapshot() if self.stats else (0, 0))
         self.cue = AcceptCue(held=False)
         self.dependencies = DependencyReport(self.send, third_party)
         self.aborted = False
