@@ -47,6 +47,40 @@ test(
   },
 );
 
+test(
+  'Python: a view a serving worker imports on first use while its save is half done (truncated, not yet written) is imported whole',
+  { skip: !existsSync(PYTHON) && `${PYTHON} is not installed` },
+  async (t) => {
+    // real-django.test.ts's gevent case, under load: a new generation's first request loaded
+    // the URLconf just as the next save had truncated catalog/views.py, imported it empty, and
+    // that worker answered 500 (no attribute 'index') until it was replaced. Without reload,
+    // so that the worker that reads the file half-saved is the one that answers.
+    const dir = folder(t);
+    cpSync(join(FIXTURES, 'python-apps'), dir, { recursive: true });
+    const run = startArbiter(
+      t,
+      ['--python', PYTHON, '-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'lazy:app'],
+      {
+        cwd: dir,
+      },
+    );
+    await run.ready(1);
+    const port = await run.port();
+    const views = join(dir, 'lazy_views.py');
+    // An in-place save's two halves, with the request in between: the write comes late, as
+    // from an editor descheduled on a loaded machine.
+    writeFileSync(views, '');
+    const answer = get(port);
+    const written = new Promise<void>((resolve) =>
+      setTimeout(() => resolve(writeFileSync(views, 'def index():\n    return "v2"\n')), 150),
+    );
+    const { status, body } = await answer;
+    await written;
+    assert.equal(status, 200, body.slice(0, 300));
+    assert.equal(body, 'v2');
+  },
+);
+
 test('TypeScript: a route loaded at run time, saved with a syntax error: the reload fails at its line, the old code serves', async (t) => {
   const dir = folder(t);
   mkdirSync(join(dir, 'routes'));
