@@ -22,23 +22,39 @@ POLL = 0.01
 
 def wait_until_whole(path, quiet=MID_SAVE_QUIET):
     """Returns once `path` has content, has been empty and unchanged for `quiet` seconds (an empty
-    module, as saved), is gone, or `quiet` seconds passed. Whether it waited."""
+    module, as saved), is gone, or `quiet` seconds passed."""
     deadline = time.monotonic() + quiet
-    waited = False
     while True:
         try:
             info = os.stat(path)
         except OSError:
-            return waited  # gone: the import says so
+            return  # gone: the import says so
         if info.st_size > 0 or time.time() - info.st_mtime >= quiet or time.monotonic() >= deadline:
-            return waited
-        waited = True
+            return
         time.sleep(POLL)  # gevent's, once patched: the other greenlets serve meanwhile
 
 
+class _WholeSourceLoader(importlib.machinery.SourceFileLoader):
+    """Python's own loader for a project module, with each look at its source waiting until the
+    source looks whole: the save may begin between any two of them (the stat that decides whether
+    the cached bytecode is current, and the read)."""
+
+    def path_stats(self, path):
+        wait_until_whole(path)
+        return super().path_stats(path)
+
+    def get_data(self, path):
+        data = super().get_data(path)
+        if not data and path.endswith(".py"):  # truncated since its stat, maybe: read once it is whole
+            wait_until_whole(path)
+            data = super().get_data(path)
+        return data
+
+
 class MidSaveGuard:
-    """First on sys.meta_path once the worker is ready: for a module of the project, waits until
-    its source looks whole, then lets the usual finders find it (it finds nothing itself)."""
+    """First on sys.meta_path once the worker is ready: a module of the project's own source is
+    found as PathFinder finds it, and loaded by _WholeSourceLoader. Everything else is left to
+    the usual finders."""
 
     def __init__(self, third_party):
         self._third_party = third_party
@@ -49,12 +65,15 @@ class MidSaveGuard:
             return None
         self._finding.active = True
         try:
-            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            spec = importlib.machinery.PathFinder.find_spec(name, path, target)
         except (ImportError, ValueError):
             return None
         finally:
             self._finding.active = False
-        origin = getattr(spec, "origin", None)
-        if isinstance(origin, str) and origin.endswith(".py") and self._third_party.is_project_path(origin):
-            wait_until_whole(origin)
-        return None
+        loader = getattr(spec, "loader", None)
+        if type(loader) is not importlib.machinery.SourceFileLoader:
+            return None  # not found, or not plain source (an extension, a zip, a loader of its own)
+        if not self._third_party.is_project_path(spec.origin):
+            return None
+        spec.loader = _WholeSourceLoader(loader.name, loader.path)
+        return spec
