@@ -20,17 +20,19 @@ MID_SAVE_QUIET = 1.0
 POLL = 0.01
 
 
-def wait_until_whole(path, quiet=MID_SAVE_QUIET):
-    """Returns once `path` has content, has been empty and unchanged for `quiet` seconds (an empty
-    module, as saved), is gone, or `quiet` seconds passed."""
-    deadline = time.monotonic() + quiet
+def wait_until_whole(path, deadline):
+    """Waits while `path` is empty and changed less than MID_SAVE_QUIET ago, until `deadline`
+    (time.monotonic()). Whether it has content now: if not, it is gone, an empty module as saved,
+    or still empty at the deadline."""
     while True:
         try:
             info = os.stat(path)
         except OSError:
-            return  # gone: the import says so
-        if info.st_size > 0 or time.time() - info.st_mtime >= quiet or time.monotonic() >= deadline:
-            return
+            return False  # gone: the import says so
+        if info.st_size > 0:
+            return True
+        if time.time() - info.st_mtime >= MID_SAVE_QUIET or time.monotonic() >= deadline:
+            return False
         time.sleep(POLL)  # gevent's, once patched: the other greenlets serve meanwhile
 
 
@@ -40,13 +42,15 @@ class _WholeSourceLoader(importlib.machinery.SourceFileLoader):
     the cached bytecode is current, and the read)."""
 
     def path_stats(self, path):
-        wait_until_whole(path)
+        wait_until_whole(path, time.monotonic() + MID_SAVE_QUIET)
         return super().path_stats(path)
 
     def get_data(self, path):
         data = super().get_data(path)
-        if not data and path.endswith(".py"):  # truncated since its stat, maybe: read once it is whole
-            wait_until_whole(path)
+        # Read empty: truncated since its stat, maybe, or by the next save (a formatter's rewrite
+        # right after the editor's): read again once it has content, within the bound.
+        deadline = time.monotonic() + MID_SAVE_QUIET
+        while not data and path.endswith(".py") and time.monotonic() < deadline and wait_until_whole(path, deadline):
             data = super().get_data(path)
         return data
 
