@@ -25,6 +25,7 @@ from .heartbeat import Heartbeat
 from .hook_reporter import HookReporter
 from .inspector import Inspector
 from .listeners import AcceptCue, Closing
+from .mid_save import MidSaveGuard
 from .preload import preload
 from .request_stats import RequestStats
 from .resources import HeldReporter
@@ -73,12 +74,15 @@ class Runtime:
         self.held = None
         self._ready = False
         self.timing = BootTiming()  # made as the boot message is taken
+        self._third_party = third_party
 
     def send_ready(self):
         if not self._ready:
             self._ready = True
             self.send({"type": "ready", "profile": self.timing.profile()})
             self.dependencies.ready()
+            # From here on what it imports of the project, it imports on first use (mid_save.py).
+            sys.meta_path.insert(0, MidSaveGuard(self._third_party))
 
     def load_app(self):
         """The app, imported (import_app) and timed as the boot's load."""
