@@ -55,10 +55,12 @@ export function drillMarkdown(report: DrillReport): string {
       `The slowest hook, ${report.slowestHook.name}, took ${ms(report.slowestHook.ms)}: ${share} % of the graceful timeout (${ms(report.gracefulTimeoutMs)}).`,
     );
   }
-  lines.push('', '## Left open at exit', '');
+  lines.push('', '## Left open at exit or kill', '');
   if (report.leftOpen.length === 0)
     lines.push('Every worker exited with its connections, listeners, children and threads closed.');
   for (const entry of report.leftOpen)
-    lines.push(`- worker ${entry.worker} (generation ${entry.generation}): ${entry.what.join(', ')}`);
+    lines.push(
+      `- worker ${entry.worker} (generation ${entry.generation}), at ${entry.at}: ${entry.what.join(', ')}`,
+    );
   return `${lines.join('\n')}\n`;
 }

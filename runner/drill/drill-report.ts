@@ -5,7 +5,7 @@
  *   - a request failed while the app should have answered it (any time before a quick stop);
  *   - a request was cut by a kill, except in the quick stop, which does not wait for requests;
  *   - a hook did not end `ok` (an error, its timeout, killed, interrupted);
- *   - a worker exited with connections, listeners, children or threads still open;
+ *   - a worker exited (or was killed) with connections, listeners, children or threads still open;
  *   - a worker was killed at a deadline rather than exiting (outside the quick stop);
  *   - a reload failed, the arbiter exited other than 0, or the drill ran out of time.
  */
@@ -135,7 +135,8 @@ export function drillReport(
   );
 
   const open = ofType(all, 'worker.resources')
-    .filter((event) => event.at === 'exit')
+    // At exit: what the app never closed; at a kill: what kept it from exiting (read from /proc).
+    .filter((event) => event.at === 'exit' || event.at === 'kill')
     .map((event) => ({
       worker: event.id,
       generation: event.generation,
@@ -144,7 +145,7 @@ export function drillReport(
     }))
     .filter((entry) => entry.what.length > 0);
   for (const entry of open)
-    problems.push(`worker ${entry.worker} left open at exit: ${entry.what.join(', ')}`);
+    problems.push(`worker ${entry.worker} left open at ${entry.at}: ${entry.what.join(', ')}`);
 
   const sum = (pick: (row: (typeof runRows)[number]) => number) =>
     runRows.reduce((n, row) => n + pick(row), 0);
