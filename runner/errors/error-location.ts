@@ -12,6 +12,7 @@ export const RUNNER_FOLDERS = [
   'arbiter',
   'cli',
   'config',
+  'drill',
   'errors',
   'fs',
   'log',
