@@ -116,8 +116,15 @@ export class Reporter {
     this.events.emit({ type: 'worker.state', ...refOf(worker), state: 'draining', reason, deadline });
   }
 
-  stats(worker: WorkerRef, served: number, inflight: number): void {
-    this.events.emit({ type: 'worker.stats', ...refOf(worker), served, inflight });
+  /** `closed`: the counters as the worker stopped accepting (a reload's swap counts from these). */
+  stats(worker: WorkerRef, served: number, inflight: number, closed = false): void {
+    this.events.emit({
+      type: 'worker.stats',
+      ...refOf(worker),
+      served,
+      inflight,
+      ...(closed ? { closed } : {}),
+    });
   }
 
   exited(

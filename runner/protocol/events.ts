@@ -192,6 +192,8 @@ const workerStats = s.object({
   ...workerRef,
   served: s.integer(),
   inflight: s.integer(),
+  /** Its counters as it stopped accepting (said even when unchanged). */
+  closed: s.optional(s.boolean()),
 });
 
 /** A worker finished its shutdown work but something (a socket, a timer) still keeps it alive. */

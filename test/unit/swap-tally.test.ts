@@ -24,12 +24,13 @@ const live = (ts: number, generation: number): ArbiterEvent => ({
   generation,
   trigger: 'file change',
 });
-const draining = (ts: number, id: number, generation: number): ArbiterEvent => ({
+const closed = (ts: number, id: number, generation: number, served: number, inflight = 0): ArbiterEvent => ({
   ...ref(id, generation),
   ts,
-  type: 'worker.state',
-  state: 'draining',
-  reason: 'reload',
+  type: 'worker.stats',
+  served,
+  inflight,
+  closed: true,
 });
 const exited = (ts: number, id: number, generation: number): ArbiterEvent => ({
   ...ref(id, generation),
@@ -73,10 +74,8 @@ test('a swap: what the old workers finished from live to their last exit, what t
     stats(10, 2, 1, 50),
     spawned(20, 3, 2),
     live(30, 2),
-    draining(31, 1, 1),
-    draining(31, 2, 1),
-    stats(32, 1, 1, 101, 1), // its counters as it stopped accepting: the swap counts from here
-    stats(32, 2, 1, 50),
+    closed(32, 1, 1, 101, 1), // its counters as it stopped accepting: the swap counts from here
+    closed(32, 2, 1, 50),
     stats(40, 1, 1, 103), // the old ones finish what they had, and one more a kept-alive connection brought
     stats(40, 3, 2, 7),
     exited(50, 1, 1),
@@ -94,6 +93,18 @@ test('the new side is told as its workers next report after the end (their count
   assert.equal(tally([...events, stats(900, 2, 2, 40)], { waited: false })[0]!.newServed, 40);
   assert.equal(tally(events)[0]!.newServed, 3, 'it served nothing more: told with what it said');
   assert.equal(tally(events)[0]!.durationMs, 10, 'the swap itself ended at the old exit');
+});
+
+test('an old worker that stopped accepting before the reload said completed counts from its closed counters', () => {
+  const swaps = tally([
+    spawned(0, 1, 1),
+    spawned(5, 2, 2),
+    closed(9, 1, 1, 0, 1), // the handover: the old one closes, then the reload is told complete
+    live(10, 2),
+    stats(900, 1, 1, 1),
+    exited(910, 1, 1),
+  ]);
+  assert.equal(swaps[0]!.oldServed, 1);
 });
 
 test('a kill that cut requests counts them; nothing is told before the last old worker is gone', () => {

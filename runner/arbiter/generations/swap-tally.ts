@@ -48,16 +48,17 @@ type Open = {
 export const NEW_COUNTERS_WAIT_MS = 1200;
 
 /**
- * An old worker's count to start from: what it had finished as it stopped accepting, which its
- * first stats after it began to drain says (the arbiter reports its `closed` counters so, even
- * unchanged); until then, the latest reported.
+ * An old worker's count to start from: what it had finished as it stopped accepting (its stats
+ * marked `closed`); until that comes (a worker killed first never says it), the latest reported.
  */
-type OldWorker = { baseline: number; draining: boolean; fixed: boolean };
+type OldWorker = { baseline: number; fixed: boolean };
 
 export class SwapTally {
   private readonly generationOf = new Map<number, number>();
   /** Each worker's requests finished, as last reported. */
   private readonly served = new Map<number, number>();
+  /** What each worker had finished as it stopped accepting: that comes before the reload's `completed`. */
+  private readonly closedAt = new Map<number, number>();
   private readonly open: Open[] = [];
 
   constructor(
@@ -71,17 +72,13 @@ export class SwapTally {
     if (event.type === 'worker.spawned') this.generationOf.set(event.id, event.generation);
     else if (event.type === 'worker.stats') {
       this.served.set(event.id, event.served);
+      if (event.closed) this.closedAt.set(event.id, event.served);
       this.counted(event.id);
       for (const swap of this.open) {
         const old = swap.old.get(event.id);
         if (!old || old.fixed) continue;
         old.baseline = event.served;
-        old.fixed = old.draining;
-      }
-    } else if (event.type === 'worker.state' && event.state === 'draining') {
-      for (const swap of this.open) {
-        const old = swap.old.get(event.id);
-        if (old) old.draining = true;
+        old.fixed = event.closed === true;
       }
     } else if (event.type === 'worker.requests' && event.at === 'cut') {
       for (const swap of this.open) if (swap.old.has(event.id)) swap.cut += event.total;
@@ -93,7 +90,8 @@ export class SwapTally {
     const old = new Map<number, OldWorker>();
     const newBaseline = new Map<number, number>();
     for (const [id, of] of this.generationOf) {
-      if (of < generation) old.set(id, { baseline: this.finished(id), draining: false, fixed: false });
+      if (of < generation)
+        old.set(id, { baseline: this.closedAt.get(id) ?? this.finished(id), fixed: this.closedAt.has(id) });
       else if (of === generation) newBaseline.set(id, this.finished(id));
     }
     // Nothing was serving beside it (after WINCH, a replace-mode reload): no swap to tell.
@@ -121,6 +119,7 @@ export class SwapTally {
     }
     this.generationOf.delete(id);
     this.served.delete(id);
+    this.closedAt.delete(id);
   }
 
   private finished(id: number): number {

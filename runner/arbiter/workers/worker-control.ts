@@ -270,7 +270,7 @@ export class WorkerControl {
         // Its counters at that moment, said as a stats event even when unchanged: a reload's
         // swap counts what it finished from here (generations/swap-tally.ts).
         worker.noteStats(message.served, message.inflight);
-        report.stats(worker, message.served, message.inflight);
+        report.stats(worker, message.served, message.inflight, true);
         return worker.markClosed();
       case 'retire':
         if (worker.retiring || worker.state !== 'ready') return;
