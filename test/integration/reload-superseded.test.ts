@@ -57,7 +57,7 @@ test('a save while the last save boots supersedes it: the newer code serves at o
   await run.waitForOutput(/generation 2 superseded by a newer change before it served/);
 });
 
-test('a save once the new generation is live does not supersede it: the rest of it joins, the save cycles after', async (t) => {
+test('a save once the new generation is live does not supersede it: the save cycles after', async (t) => {
   const { dir, file } = project(t);
   // The second worker of each generation boots slowly: the generation is live (at its first
   // ready worker) well before it is whole. The first of a version to make its folder is quick.
@@ -79,8 +79,6 @@ test('a save once the new generation is live does not supersede it: the rest of 
   writeFileSync(file, slowSecond('v3'));
   await run.waitFor('reload', (e) => e.phase === 'completed' && e.generation === 3);
   await run.ready(2, 3);
-  const ready2 = run.all('worker.state').filter((e) => e.generation === 2 && e.state === 'ready');
-  assert.equal(ready2.length, 2, 'the live generation was whole before the next cycle');
   assert.ok(!run.all('reload').some((e) => e.phase === 'superseded'));
   assert.equal((await get(await run.port())).body, 'v3');
 });
