@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NEW_COUNTERS_WAIT_MS, SwapTally, type Swap } from '../../runner/arbiter/generations/swap-tally';
-import type { ArbiterEvent } from '../../runner/protocol/events';
+import type { ArbiterEvent, EventOf } from '../../runner/protocol/events';
 
 const ref = (id: number, generation: number) => ({ v: 1 as const, id, pid: 1000 + id, generation });
 const spawned = (ts: number, id: number, generation: number): ArbiterEvent => ({
@@ -9,7 +9,13 @@ const spawned = (ts: number, id: number, generation: number): ArbiterEvent => ({
   ts,
   type: 'worker.spawned',
 });
-const stats = (ts: number, id: number, generation: number, served: number, inflight = 0): ArbiterEvent => ({
+const stats = (
+  ts: number,
+  id: number,
+  generation: number,
+  served: number,
+  inflight = 0,
+): EventOf<'worker.stats'> => ({
   ...ref(id, generation),
   ts,
   type: 'worker.stats',
@@ -24,12 +30,9 @@ const live = (ts: number, generation: number): ArbiterEvent => ({
   generation,
   trigger: 'file change',
 });
+/** Its counters as it stopped accepting. */
 const closed = (ts: number, id: number, generation: number, served: number, inflight = 0): ArbiterEvent => ({
-  ...ref(id, generation),
-  ts,
-  type: 'worker.stats',
-  served,
-  inflight,
+  ...stats(ts, id, generation, served, inflight),
   closed: true,
 });
 const exited = (ts: number, id: number, generation: number): ArbiterEvent => ({
