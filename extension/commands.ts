@@ -19,6 +19,7 @@ export type CommandArgs = {
   'arbiter.openInBrowser': [node?: TreeNode];
   'arbiter.attachDebugger': [node?: TreeNode];
   'arbiter.attachAll': [node?: TreeNode];
+  'arbiter.runDrill': [folder?: vscode.WorkspaceFolder];
 };
 
 export type CommandId = keyof CommandArgs;

@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import { WORKER_SIGNALS } from '../runner/protocol/commands';
 import { registerCommand } from './commands';
 import type { WorkerAttacher } from './debug/worker-attacher';
+import { runDrill } from './drill/run-drill';
+import { CLI, folderLaunch } from './server/folder-launch';
 import type { ServerManager } from './server/server-manager';
 import type { ServerSession } from './server/server-session';
 import { openServerTerminal } from './views/server-terminal';
@@ -36,8 +38,32 @@ export function registerServerCommands(
   );
 
   registerCommand(context, 'arbiter.startServer', async (folder) => {
-    const target = folder ?? (await pickFolder());
+    const target = folder ?? (await pickFolder('Start the server of which folder?'));
     if (target) await manager.start(target);
+  });
+  const drilling = new Set<string>();
+  registerCommand(context, 'arbiter.runDrill', async (folder) => {
+    const target = folder ?? (await pickFolder('Drill the shutdown of which folder?'));
+    if (!target) return undefined;
+    const key = target.uri.toString();
+    if (drilling.has(key))
+      return void vscode.window.showInformationMessage(
+        `Arbiter: a drill of ${target.name} is running already.`,
+      );
+    const launch = await folderLaunch(target, context.workspaceState, {}, { bind: false });
+    if (!launch) return undefined;
+    drilling.add(key);
+    try {
+      // The extension's own storage for the workspace: the report is no file of the project's.
+      const storage = context.storageUri ?? context.globalStorageUri;
+      return await runDrill(
+        target,
+        { ...launch, cli: CLI },
+        vscode.Uri.joinPath(storage, 'drill', target.name),
+      );
+    } finally {
+      drilling.delete(key);
+    }
   });
   registerCommand(context, 'arbiter.stopServer', async (node) => {
     await (await sessionOf(manager, node))?.stop();
@@ -117,13 +143,13 @@ const SIGNAL_MEANINGS: Record<(typeof WORKER_SIGNALS)[number], string> = {
   SIGKILL: 'kill now: hooks do not run; a replacement boots',
 };
 
-async function pickFolder(): Promise<vscode.WorkspaceFolder | undefined> {
+async function pickFolder(placeHolder: string): Promise<vscode.WorkspaceFolder | undefined> {
   const folders = vscode.workspace.workspaceFolders ?? [];
   if (folders.length <= 1) {
-    if (!folders[0]) void vscode.window.showErrorMessage('Arbiter: open a folder to start its server.');
+    if (!folders[0]) void vscode.window.showErrorMessage('Arbiter: open a folder with an app first.');
     return folders[0];
   }
-  return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Start the server of which folder?' });
+  return vscode.window.showWorkspaceFolderPick({ placeHolder });
 }
 
 async function sessionOf(manager: ServerManager, node?: TreeNode): Promise<ServerSession | undefined> {

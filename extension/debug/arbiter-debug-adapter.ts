@@ -6,7 +6,8 @@
  * An inline adapter speaking just enough of the Debug Adapter Protocol for that.
  */
 import * as vscode from 'vscode';
-import type { LaunchOverrides, ServerManager } from '../server/server-manager';
+import type { LaunchOverrides } from '../server/folder-launch';
+import type { ServerManager } from '../server/server-manager';
 import type { ServerSession } from '../server/server-session';
 import type { WorkerAttacher } from './worker-attacher';
 

@@ -3,31 +3,16 @@
  * command, and stops them all when the window goes. An arbiter that dies on its own is
  * reported once, with the end of its output, and never restarted in a loop.
  */
-import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { findApp } from '../app/find-app';
 import { executeCommand } from '../commands';
-import { isPythonApp, pythonFor } from './python-interpreter';
-import { settingsArgs } from './settings-args';
+import { CLI, folderLaunch, type LaunchOverrides } from './folder-launch';
 import type { ArbiterExit } from './arbiter-process';
 import { ServerSession } from './server-session';
 
-/** The runner's CLI bundle, next to the extension's own bundle. */
-const CLI = join(__dirname, '..', 'runner', 'cli.js');
 /** Colour codes in the arbiter's output, left out of a notification. */
 const ANSI_COLOR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 /** Lines of output shown when an arbiter dies unasked. */
 const CRASH_TAIL_LINES = 15;
-
-/** What an `arbiter` launch configuration may set over the folder's settings. */
-export type LaunchOverrides = {
-  app?: string;
-  bind?: string;
-  workers?: number;
-  gracefulTimeout?: number;
-  timeout?: number;
-  env?: Record<string, string>;
-};
 
 export class ServerManager implements vscode.Disposable {
   private readonly byFolder = new Map<string, ServerSession>();
@@ -57,27 +42,12 @@ export class ServerManager implements vscode.Disposable {
   ): Promise<ServerSession | undefined> {
     const running = this.sessionFor(folder);
     if (running && running.model.phase !== 'exited') return running;
-    const choice = overrides.app ? { app: overrides.app } : await findApp(folder, this.state);
-    if (!choice) return undefined;
-    const folderConfig = vscode.workspace.getConfiguration('arbiter', folder.uri);
-    const config = {
-      get: <T>(key: string): T | undefined =>
-        (overrides[key as keyof LaunchOverrides] as T | undefined) ?? folderConfig.get<T>(key),
-    };
-    const python =
-      choice.app && isPythonApp(choice.app, folder.uri.fsPath)
-        ? await pythonFor(folder, config.get<string>('python'))
-        : undefined;
+    const launch = await folderLaunch(folder, this.state, overrides);
+    if (!launch) return undefined;
     const session = new ServerSession({
       folder,
-      node: config.get<string>('nodePath') || 'node',
       cli: CLI,
-      args: [
-        ...settingsArgs(config),
-        ...(python ? ['--python', python] : []),
-        ...('configFile' in choice && choice.configFile ? ['--config', choice.configFile] : []),
-      ],
-      ...(choice.app ? { app: choice.app } : {}),
+      ...launch,
       ...(overrides.env ? { env: overrides.env } : {}),
     });
     running?.dispose();

@@ -2,11 +2,12 @@
 /** Where settings come from: the folder's `arbiter.*` configuration, or a launch configuration over it. */
 export type SettingsSource = { get<T>(key: string): T | undefined };
 
-export function settingsArgs(config: SettingsSource): string[] {
+/** `bind: false` leaves the bind address out, for a caller that binds its own. */
+export function settingsArgs(config: SettingsSource, { bind: withBind = true } = {}): string[] {
   const args: string[] = [];
   const value = <T>(key: string) => config.get<T>(key);
   const bind = value<string>('bind');
-  if (bind) args.push('--bind', bind);
+  if (bind && withBind) args.push('--bind', bind);
   const workers = value<number>('workers');
   if (workers) args.push('--workers', String(workers));
   const graceful = value<number>('gracefulTimeout');

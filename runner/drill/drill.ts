@@ -5,6 +5,7 @@
  * report of what was lost or left open (drill-report.ts), as Markdown and JSON.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { EXIT } from '../protocol/exit-codes';
 import { join } from 'node:path';
 import type { ArbiterEvent } from '../protocol/events';
 import { ArbiterChild } from './arbiter-child';
@@ -62,7 +63,7 @@ export async function drill(context: DrillContext): Promise<DrillOutcome> {
   mkdirSync(options.reportDir, { recursive: true });
   writeFileSync(join(options.reportDir, 'arbiter-drill.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(options.reportDir, 'arbiter-drill.md'), drillMarkdown(report));
-  return { report, exitCode: report.problems.length === 0 ? 0 : 1 };
+  return { report, exitCode: report.problems.length === 0 ? EXIT.OK : EXIT.DRILL_FOUND };
 }
 
 async function runOnce(

@@ -12,6 +12,8 @@ export const EXIT = {
   BOOT_ERROR: 3,
   /** The app could not be loaded (threw at import, syntax error): the arbiter's, and a worker's. */
   APP_LOAD_ERROR: 4,
+  /** `arbiter drill` found something lost or left open (its report says what). */
+  DRILL_FOUND: 1,
   /** A bug in the arbiter itself. */
   INTERNAL: 70,
 } as const;

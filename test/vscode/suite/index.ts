@@ -10,13 +10,14 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ArbiterApi } from '../../../extension/extension';
 import { debugging } from './debugging';
+import { drill } from './drill';
 import { multiRootAndTerminal } from './multi-root-terminal';
 import { python } from './python';
 import { servers } from './servers';
 import { storm } from './storm';
 import { say, trackSpawned, type Context, type Test } from './support';
 
-const tests: Test[] = [...servers, ...multiRootAndTerminal, ...debugging, ...python, ...storm];
+const tests: Test[] = [...servers, ...multiRootAndTerminal, ...debugging, ...python, ...storm, ...drill];
 
 export async function run(): Promise<void> {
   const extension = vscode.extensions.getExtension<ArbiterApi>('arbiter-dev.arbiter');
