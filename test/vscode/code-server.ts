@@ -3,10 +3,11 @@
  * with the Node it needs by scripts/vscode-test-setup.sh into .cache/vscode) in its own process
  * group, on a fresh user-data and extensions folder, and Debian's Chromium to open it headless.
  */
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { waitUntil } from '../support/arbiter-run';
 import { freePort } from '../support/free-port';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -143,26 +144,29 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Processes whose command line mentions `dir` (servers of a test workspace left behind). */
+/** Processes whose command line mentions `dir` (servers of a test workspace left behind), zombies aside. */
 export function processesIn(dir: string): string[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,stat=,args='], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .filter((line) => line.includes(dir) && !/^\s*\d+\s+Z/.test(line))
-    .map((line) => line.trim());
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      // The state follows the command name's closing parenthesis in /proc/PID/stat.
+      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)?.[0];
+      if (args.includes(dir) && state !== 'Z') found.push(`${pid} ${args}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
 
 /**
  * Waits up to `ms` for the workspace's processes to go (a graceful stop in progress); returns
- * what is left. They are not our children, so no exit event reaches us: `ps` is asked again
- * every 100 ms until they are gone or the deadline passes.
+ * what is left. They are not our children, so no exit event reaches us: /proc is read again
+ * at a fine grain (waitUntil) until they are gone or the deadline passes.
  */
 export async function leftBehind(dir: string, ms = 10_000): Promise<string[]> {
-  const deadline = Date.now() + ms;
   let left = processesIn(dir);
-  while (left.length > 0 && Date.now() < deadline) {
-    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
-    left = processesIn(dir);
-  }
+  await waitUntil(() => (left = processesIn(dir)).length === 0, ms, 'gone').catch(() => undefined);
   return left;
 }
