@@ -67,7 +67,7 @@ export async function load(
           onAnswer?.(response.body, sentAt);
         } else {
           result.failed++;
-          result.errors.push(`status ${response.status}`);
+          result.errors.push(`status ${response.status}${errorTitle(response.body)}`);
         }
       } catch (error) {
         result.failed++;
@@ -77,4 +77,11 @@ export async function load(
   };
   await Promise.all(Array.from({ length: concurrency }, client));
   return result;
+}
+
+/** What an error page says it is (a framework's debug page names the exception in its title). */
+function errorTitle(body: string): string {
+  const title = /<title>\s*([^<]*?)\s*<\/title>/i.exec(body)?.[1];
+  const said = title ?? body.split('\n', 1)[0]!.slice(0, 160);
+  return said ? `: ${said}` : '';
 }

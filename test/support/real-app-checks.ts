@@ -107,7 +107,11 @@ export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise
     `${reloads} reloads under load: ${traffic.ok} answered, ${traffic.failed} failed, ${resets} resets, ` +
       `${stale} old-code answers to requests sent after a reload was reported complete`,
   );
-  assert.equal(traffic.failed, 0, traffic.errors.slice(0, 5).join('\n'));
+  assert.equal(
+    traffic.failed,
+    0,
+    [...new Set(traffic.errors)].slice(0, 5).join('\n') + lastTraceback(run.output),
+  );
   if (check.freshAfterReload) assert.equal(stale, 0, 'old-code answers after a reload completed');
   assert.ok(traffic.ok > 0);
   assert.ok(reloads > 0);
@@ -140,4 +144,12 @@ export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise
   assert.equal((await run.waitExit(deadline)).code, 0, run.output);
   await waitGone([...run.workerPids(), ...run.all('standby').map((e) => e.pid)], 2000);
   return run;
+}
+
+/** The server's last Python traceback, or else the end of its output: why a request failed. */
+function lastTraceback(output: string): string {
+  const lines = output.split('\n');
+  const start = lines.findLastIndex((line) => line.includes('Traceback (most recent call last)'));
+  const shown = start < 0 ? lines.slice(-30) : lines.slice(start, start + 90);
+  return `\nthe server said:\n${shown.join('\n')}`;
 }
