@@ -69,7 +69,11 @@ test('a worker that ignores TERM is stopped at the graceful timeout, within 100 
   const kill = await run.waitFor('signal', (e) => e.direction === 'sent' && e.signal === 'SIGKILL');
   assert.ok(kill.ts >= freeze.ts);
   await run.waitFor('worker.resources', (e) => e.at === 'kill' && e.pid === worker!.pid);
-  assert.ok(draining.deadline! - draining.ts >= 1000 - 5, 'the deadline is the graceful timeout away');
+  // The graceful timeout from the moment the stop began: after the arbiter took the TERM, and
+  // before it said the worker drains (bounds that hold however loaded the machine is).
+  const received = run.all('signal').find((e) => e.direction === 'received' && e.signal === 'SIGTERM')!;
+  assert.ok(draining.deadline! >= received.ts + 1000, 'the deadline is the graceful timeout away');
+  assert.ok(draining.deadline! <= draining.ts + 1000, 'the deadline is the graceful timeout away');
   // The worker answered the stop message: no real signal was needed.
   const terms = run.all('signal').filter((e) => e.direction === 'sent' && e.signal === 'SIGTERM');
   assert.deepEqual(
