@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import type { DrillReport } from '../../runner/drill/drill-report';
 import { project, runCli } from '../support/cli-outcome';
+import { PYTHON, noPythonPackages, python, pythonApp } from '../support/real-python-apps';
 
 const EXAMPLE = resolve(__dirname, '../../examples/hello');
 
@@ -40,6 +41,38 @@ test('the drill on the example app: 0 failed, 0 cut, every hook ok, the reports 
   assert.ok(goodbye && goodbye.outcomes.ok === goodbye.runs, JSON.stringify(report.hooks));
   assert.match(readFileSync(join(reports, 'arbiter-drill.md'), 'utf8'), /^# Shutdown drill: /);
 });
+
+test(
+  "the drill on a Python app (Flask's tutorial flaskr, gunicorn's serving code): passes, exit 0",
+  { skip: noPythonPackages('flask', 'gunicorn') },
+  async (t) => {
+    const dir = pythonApp(t, 'flaskr');
+    await python(dir, ['-m', 'flask', '--app', 'flaskr', 'init-db']);
+    const reports = project(t);
+    const outcome = await runCli(
+      t,
+      [
+        'drill',
+        '--reloads',
+        '3',
+        '--seed',
+        '7',
+        '--report-dir',
+        reports,
+        '--python',
+        PYTHON,
+        'flaskr:create_app()',
+      ],
+      dir,
+    );
+    assert.equal(outcome.code, 0, outcome.stdout + outcome.stderr);
+    const report = JSON.parse(readFileSync(join(reports, 'arbiter-drill.json'), 'utf8')) as DrillReport;
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.reloads.completed, 3);
+    assert.ok(report.requests.ok > 0, 'the load was answered');
+    assert.deepEqual(report.leftOpen, []);
+  },
+);
 
 test('the drill on an app that never closes its connection: exit 1, the leak named', async (t) => {
   const peer = net.createServer(() => undefined);
