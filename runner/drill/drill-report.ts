@@ -13,6 +13,9 @@ import type { ArbiterEvent, EventOf } from '../protocol/events';
 import { leftOpen } from '../protocol/held-text';
 import type { LoadResult } from './load';
 
+/** Workers named in one left-open problem; the rest are counted. */
+const MAX_WORKERS_NAMED = 5;
+
 export type StopKind = 'graceful' | 'ctrl-c' | 'quick';
 
 /** How each stop is given, and what it is called in the report. */
@@ -144,8 +147,7 @@ export function drillReport(
       what: leftOpen(event.held),
     }))
     .filter((entry) => entry.what.length > 0);
-  for (const entry of open)
-    problems.push(`worker ${entry.worker} left open at ${entry.at}: ${entry.what.join(', ')}`);
+  problems.push(...foldLeftOpen(open));
 
   const sum = (pick: (row: (typeof runRows)[number]) => number) =>
     runRows.reduce((n, row) => n + pick(row), 0);
@@ -171,6 +173,23 @@ export function drillReport(
     leftOpen: open,
     problems,
   };
+}
+
+/**
+ * One problem per thing left open, with the workers that left it: a pool the app never closes
+ * is left by every worker of every run, and is one problem, not one per worker.
+ */
+function foldLeftOpen(open: readonly DrillReport['leftOpen'][number][]): string[] {
+  const byWhat = new Map<string, number[]>();
+  for (const entry of open) {
+    const key = `at ${entry.at}: ${entry.what.join(', ')}`;
+    byWhat.set(key, [...(byWhat.get(key) ?? []), entry.worker]);
+  }
+  return [...byWhat].map(([what, workers]) => {
+    const shown = workers.slice(0, MAX_WORKERS_NAMED).join(', ');
+    const more = workers.length > MAX_WORKERS_NAMED ? ` and ${workers.length - MAX_WORKERS_NAMED} more` : '';
+    return `${workers.length === 1 ? 'worker' : 'workers'} ${shown}${more} left open ${what}`;
+  });
 }
 
 function summarizeHooks(ends: readonly EventOf<'hook'>[]): HookSummary[] {
