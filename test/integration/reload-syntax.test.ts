@@ -85,6 +85,31 @@ test(
 );
 
 test(
+  'Python: a module a serving worker imports on first use that stays empty past the bound: imported empty, and the worker says so',
+  { skip: !existsSync(PYTHON) && `${PYTHON} is not installed` },
+  async (t) => {
+    // The wait for a save's second half is bounded (mid_save.py): a save left half done for
+    // longer is imported as it is, and what then fails has its cause on the worker's line.
+    const dir = folder(t);
+    cpSync(join(FIXTURES, 'python-apps'), dir, { recursive: true });
+    const run = startArbiter(
+      t,
+      ['--python', PYTHON, '-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'lazy:app'],
+      {
+        cwd: dir,
+      },
+    );
+    await run.ready(1);
+    writeFileSync(join(dir, 'lazy_views.py'), '');
+    const { status } = await get(await run.port());
+    assert.equal(status, 500);
+    await run.waitForOutput(
+      /lazy_views\.py was imported empty: it was being saved and still empty after 1 s/,
+    );
+  },
+);
+
+test(
   'Python: a project module imported again and again while it is saved in place every few ms is never imported empty',
   { skip: !existsSync(PYTHON) && `${PYTHON} is not installed` },
   async (t) => {

@@ -82,7 +82,11 @@ class Runtime:
             self.send({"type": "ready", "profile": self.timing.profile()})
             self.dependencies.ready()
             # From here on what it imports of the project, it imports on first use (mid_save.py).
-            sys.meta_path.insert(0, MidSaveGuard(self._third_party))
+            sys.meta_path.insert(0, MidSaveGuard(self._third_party, self.warn))
+
+    def warn(self, message):
+        """A warning on this worker's line of the arbiter's log (and its event stream)."""
+        self.send({"type": "notice", "level": "warn", "message": message})
 
     def load_app(self):
         """The app, imported (import_app) and timed as the boot's load."""

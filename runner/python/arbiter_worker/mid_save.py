@@ -45,6 +45,8 @@ class _WholeSourceLoader(importlib.machinery.SourceFileLoader):
         wait_until_whole(path, time.monotonic() + MID_SAVE_QUIET)
         return super().path_stats(path)
 
+    warn = None  # set by MidSaveGuard: says that a module was imported empty in the middle of a save
+
     def get_data(self, path):
         data = super().get_data(path)
         # Read empty: truncated since its stat, maybe, or by the next save (a formatter's rewrite
@@ -52,7 +54,18 @@ class _WholeSourceLoader(importlib.machinery.SourceFileLoader):
         deadline = time.monotonic() + MID_SAVE_QUIET
         while not data and path.endswith(".py") and time.monotonic() < deadline and wait_until_whole(path, deadline):
             data = super().get_data(path)
+        if not data and path.endswith(".py") and self.warn is not None and _changed_within(path, 2 * MID_SAVE_QUIET):
+            # Imported empty while it was being saved: everything that uses it fails until the
+            # next generation. Said, so that the failures that follow have a cause in the log.
+            self.warn(f"{path} was imported empty: it was being saved and still empty after {MID_SAVE_QUIET:g} s")
         return data
+
+
+def _changed_within(path, seconds):
+    try:
+        return time.time() - os.stat(path).st_mtime < seconds
+    except OSError:
+        return False
 
 
 class MidSaveGuard:
@@ -60,8 +73,9 @@ class MidSaveGuard:
     found as PathFinder finds it, and loaded by _WholeSourceLoader. Everything else is left to
     the usual finders."""
 
-    def __init__(self, third_party):
+    def __init__(self, third_party, warn=None):
         self._third_party = third_party
+        self._warn = warn
         self._finding = threading.local()  # a path hook that imports finds through here again
 
     def find_spec(self, name, path=None, target=None):
@@ -80,4 +94,5 @@ class MidSaveGuard:
         if not self._third_party.is_project_path(spec.origin):
             return None
         spec.loader = _WholeSourceLoader(loader.name, loader.path)
+        spec.loader.warn = self._warn
         return spec
