@@ -151,5 +151,7 @@ function lastTraceback(output: string): string {
   const lines = output.split('\n');
   const start = lines.findLastIndex((line) => line.includes('Traceback (most recent call last)'));
   const shown = start < 0 ? lines.slice(-30) : lines.slice(start, start + 90);
-  return `\nthe server said:\n${shown.join('\n')}`;
+  // A module a worker imported in the middle of a save (mid_save.py) explains what fails after it.
+  const warnings = lines.filter((line) => line.includes('was imported empty')).slice(-10);
+  return `\nthe server said:\n${[...warnings, ...shown].join('\n')}`;
 }
