@@ -22,63 +22,55 @@ import type { StopMode } from '../protocol/control';
 import { EXIT } from '../protocol/exit-codes';
 import type { WatcherHandle } from '../watch/watcher-handle';
 import type { ArbiterOptions } from './arbiter-options';
+import { arbiterInfo, makeArbiterParts, makeSpawner, watchProject, type ArbiterParts } from './arbiter-parts';
 import { BootingGeneration, SUPERSEDED, type BootResult } from './generations/booting-generation';
 import { generationProfile } from './generations/boot-profile';
-import { GenerationBuilds } from './generations/generation-builds';
-import { CLOSE_CONFIRM_MS, Handover } from './generations/handover';
+import type { GenerationBuilds } from './generations/generation-builds';
+import type { Handover } from './generations/handover';
 import { runAlone } from './generations/coexistence';
-import { LiveConfig } from './generations/live-config';
-import { SwapTally } from './generations/swap-tally';
-import { HookRunner } from './hooks/hook-runner';
+import type { LiveConfig } from './generations/live-config';
+import type { HookRunner } from './hooks/hook-runner';
 import { runCommand } from './intake/commands';
-import { watchFileChanges } from './intake/file-changes';
-import { WorkerCommands } from './intake/worker-commands';
+import type { WorkerCommands } from './intake/worker-commands';
 import { PendingReload, type ReloadRequest } from './intake/reload-requests';
 import { interruptStep, listenForSignals, winchMeansResize, type ArbiterSignal } from './intake/signals';
-import {
-  isStopping,
-  nextPhase,
-  replacesWorkers,
-  startsStandbys,
-  type ArbiterPhase,
-  type PhaseInput,
-} from './phase';
-import { refOf, Reporter } from './reporter';
+import { isStopping, nextPhase, startsStandbys, type ArbiterPhase, type PhaseInput } from './phase';
+import { refOf, type Reporter } from './reporter';
 import { bindAll, listenerName, urlOf, type BoundSocket } from './sockets';
 import { LIVE_STATES } from './workers/lifecycle';
-import { Staffing } from './workers/staffing';
-import { WorkerControl, type WorkerExit } from './workers/worker-control';
+import type { Staffing } from './workers/staffing';
+import type { WorkerControl, WorkerExit } from './workers/worker-control';
 import type { WorkerProcess } from './workers/worker-process';
-import { WorkerSet } from './workers/worker-set';
-import { WorkerSpawner } from './workers/worker-spawner';
+import type { WorkerSet } from './workers/worker-set';
+import type { WorkerSpawner } from './workers/worker-spawner';
 
 /** How long a stop waits for arbiter hooks still running (an onReload the stop cut short) before onExit. */
 const STOP_HOOK_WAIT_MS = 5_000;
 
 export class Arbiter {
   private readonly log: Logger;
+  /** Made and wired in arbiter-parts.ts; each is also a field below, by its name. */
+  private readonly parts: ArbiterParts;
   private readonly report: Reporter;
   private readonly hooks: HookRunner;
   private readonly config: LiveConfig;
-  private readonly workers = new WorkerSet<WorkerProcess>();
+  private readonly workers: WorkerSet<WorkerProcess>;
+  private readonly control: WorkerControl;
+  private readonly staffing: Staffing<WorkerProcess>;
+  private readonly handover: Handover<WorkerProcess>;
+  private readonly commands: WorkerCommands;
+  private readonly builds: GenerationBuilds;
   private readonly pending = new PendingReload();
   private phase: ArbiterPhase = { kind: 'starting' };
   /** The generation that serves, and the newest one built (booting, or failed and kept for a retry). */
   private serving = 0;
   private newest = 0;
-  /** How many workers the serving generation should have, and keeping it so. */
-  private readonly staffing: Staffing<WorkerProcess>;
   /** The newest generation's boot: settled once it went live (its later workers still report to it) or failed. */
   private booting: BootingGeneration<WorkerProcess> | undefined;
-  /** A cycle's swap: the new generation accepts only once the old one accepts no more. */
-  private readonly handover: Handover<WorkerProcess>;
   private sockets: BoundSocket[] = [];
   /** Made once the sockets are bound (run). */
   private spawner: WorkerSpawner | undefined;
-  private readonly control: WorkerControl;
-  private readonly builds: GenerationBuilds;
   private watcher: WatcherHandle | undefined;
-  private readonly commands: WorkerCommands;
   private interrupts = 0;
   private stopListening = (): void => undefined;
   private resolveDone!: (code: number) => void;
@@ -91,45 +83,18 @@ export class Arbiter {
   private readonly keepAlive = setInterval(() => undefined, 2 ** 30);
 
   constructor(private readonly options: ArbiterOptions) {
-    const { settings } = options;
     this.log = options.log;
-    this.report = new Reporter(options.log, options.events);
-    this.hooks = new HookRunner(options.hooks, options.events, options.log);
-    this.config = new LiveConfig(settings, options.cwd, options.reloadConfig);
-    // Told after the event that ended the swap, so that every subscriber sees that one first.
-    const swaps = new SwapTally((swap) => queueMicrotask(() => this.report.swapped(swap)));
-    options.events.subscribe((event) => swaps.observe(event));
-    this.control = new WorkerControl({
-      report: this.report,
-      log: options.log,
-      settings: () => this.config.settings,
-      onReady: (worker) => this.ready(worker),
-      onShort: () => this.staffing.manage(),
-      onExit: (worker, exit) => this.reap(worker, exit),
-      onDependencies: (worker, message) => this.spawner?.workerSaid(worker, message),
-    });
-    this.staffing = new Staffing(settings.workers, {
-      log: options.log,
-      replacing: () => replacesWorkers(this.phase),
-      current: () => this.workers.live().filter((worker) => worker.generation === this.serving),
-      spawn: () => this.spawnWorker(this.serving) !== undefined,
-      retire: (worker, reason) => this.control.stop(worker, 'graceful', reason),
-    });
-    this.handover = new Handover({
-      closeConfirmMs: CLOSE_CONFIRM_MS,
-      stop: (worker, reason) => this.control.stop(worker, 'graceful', reason),
-      kill: (worker, reason) => this.control.kill(worker, reason),
-      cue: (worker) => worker.send({ type: 'accept' }),
-    });
-    this.commands = new WorkerCommands({
-      workers: this.workers,
-      control: this.control,
-      staffing: this.staffing,
-      report: this.report,
-      log: options.log,
-      inspectAll: settings.inspect,
-    });
-    this.builds = new GenerationBuilds(settings.app, options.cwd, options.python !== undefined);
+    const parts = (this.parts = makeArbiterParts(options, {
+      phase: () => this.phase,
+      serving: () => this.serving,
+      spawner: () => this.spawner,
+      spawn: (generation) => this.spawnWorker(generation) !== undefined,
+      ready: (worker) => this.ready(worker),
+      reap: (worker, exit) => this.reap(worker, exit),
+    }));
+    ({ report: this.report, hooks: this.hooks, config: this.config, workers: this.workers } = parts);
+    ({ control: this.control, staffing: this.staffing, handover: this.handover } = parts);
+    ({ commands: this.commands, builds: this.builds } = parts);
   }
 
   /** Binds, boots the first generation and serves until stopped; resolves to the exit code. */
@@ -137,14 +102,7 @@ export class Arbiter {
     const { settings } = this.config;
     await this.hooks.run('onStarting', this.info);
     this.sockets = await bindAll(settings.bind.map(parseBindAddress));
-    this.spawner = new WorkerSpawner({
-      ...this.options,
-      builds: this.builds,
-      sockets: this.sockets,
-      report: this.report,
-      settings: () => this.config.settings,
-      env: () => this.config.env.vars,
-    });
+    this.spawner = makeSpawner(this.options, this.parts, this.sockets);
     this.stopListening = listenForSignals(this.onSignal, (signal) => this.report.received(signal));
     const listeners = this.sockets.map((socket) => socket.listener);
     const python = this.options.python;
@@ -156,7 +114,11 @@ export class Arbiter {
       python: python && { ...python.interpreter, gunicornConfig: python.gunicornConfig },
     });
     // Watching starts with the boot, so the initial scan of a big tree overlaps it.
-    if (settings.reload) this.watcher = this.watch();
+    if (settings.reload)
+      this.watcher = watchProject(this.options, this.parts, {
+        stopping: () => isStopping(this.phase),
+        reload: (request) => this.reload(request),
+      });
     const result = await this.bootGeneration();
     if (this.phase.kind !== 'starting') return this.done; // stopped while booting
     if (!result.ok) {
@@ -431,10 +393,7 @@ export class Arbiter {
     // live) is told here, on the worker's own line; a cycle's, by the cycle's `reload failed`.
     if (state === 'boot-failed' && worker.bootError && !this.booting?.has(worker))
       this.report.say(worker, 'error', formatError(worker.bootError));
-    if (worker.pid) {
-      this.spawner?.containment.cleanUpAfter(worker.pid, (s) => worker.signalGroup(s));
-      this.spawner?.forget(worker.pid);
-    }
+    if (worker.pid) this.spawner?.reaped(worker.pid, (signal) => worker.signalGroup(signal));
     this.workers.delete(worker);
     this.pruneBuilds();
     const exit: WorkerExitInfo = { ...refOf(worker), code, signal, state, reason };
@@ -501,23 +460,6 @@ export class Arbiter {
   }
 
   private get info(): ArbiterInfo {
-    return {
-      pid: process.pid,
-      app: this.config.settings.app,
-      workers: this.staffing.target,
-      listeners: this.sockets.map((socket) => listenerName(socket.listener)),
-    };
-  }
-
-  private watch(): WatcherHandle {
-    return watchFileChanges({
-      root: this.options.cwd,
-      settings: this.config.settings,
-      configFile: this.options.configFile,
-      envFiles: this.config.env.files,
-      report: this.report,
-      stopping: () => isStopping(this.phase),
-      reload: (request) => this.reload(request),
-    });
+    return arbiterInfo(this.config, this.staffing, this.sockets);
   }
 }

@@ -98,8 +98,12 @@ export class WorkerSpawner {
     return this.preloadedModules.get(pid);
   }
 
-  /** A worker process ended: nothing more to tell of it. */
-  forget(pid: number): void {
+  /**
+   * The worker process `pid` ended: what it left behind is cleaned up (containment.ts), and
+   * there is nothing more to tell of it.
+   */
+  reaped(pid: number, signalGroup: (signal: NodeJS.Signals) => boolean): void {
+    this.containment.cleanUpAfter(pid, signalGroup);
     this.preloadedModules.delete(pid);
   }
 
