@@ -20,6 +20,7 @@ export type CommandArgs = {
   'arbiter.attachDebugger': [node?: TreeNode];
   'arbiter.attachAll': [node?: TreeNode];
   'arbiter.runDrill': [folder?: vscode.WorkspaceFolder];
+  'arbiter.openTimeline': [node?: TreeNode];
 };
 
 export type CommandId = keyof CommandArgs;

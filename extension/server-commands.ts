@@ -11,6 +11,8 @@ import { CLI, folderLaunch } from './server/folder-launch';
 import type { ServerManager } from './server/server-manager';
 import type { ServerSession } from './server/server-session';
 import { openServerTerminal } from './views/server-terminal';
+import { TimelinePanel } from './views/timeline-panel';
+import type { TimelineFocus } from './views/timeline-view';
 import type { TreeNode } from './views/worker-tree';
 
 /** Why, as the tree and the server's log will say it. */
@@ -126,6 +128,12 @@ export function registerServerCommands(
     const session = await sessionOf(manager, node);
     if (session) showTerminal(session);
   });
+  registerCommand(context, 'arbiter.openTimeline', async (node) => {
+    // A server that exited still has its last minutes to show: any session, not only running ones.
+    const session = node?.session ?? (await anySession(manager));
+    if (session) TimelinePanel.show(session, timelineFocus(node));
+  });
+  context.subscriptions.push({ dispose: () => TimelinePanel.close() });
   registerCommand(context, 'arbiter.openInBrowser', async (node) => {
     const url = (await sessionOf(manager, node))?.url;
     if (url) await vscode.env.openExternal(vscode.Uri.parse(url));
@@ -182,4 +190,39 @@ async function workerOf(
     { placeHolder: 'Which worker?' },
   );
   return session && picked ? { session, pid: picked.pid } : undefined;
+}
+
+/** What a timeline opened from a tree row is about: that reload, that worker's generation, or all. */
+function timelineFocus(node?: TreeNode): TimelineFocus {
+  switch (node?.kind) {
+    case 'reload':
+      return { kind: 'reload', generation: node.reload.generation };
+    case 'worker':
+    case 'signal':
+    case 'hook':
+    case 'held':
+    case 'request':
+    case 'stack':
+      return { kind: 'worker', pid: node.worker.pid };
+    case 'generation':
+      return node.row.workers[0] ? { kind: 'worker', pid: node.row.workers[0].pid } : { kind: 'all' };
+    case 'server':
+    case 'reloads':
+    case undefined:
+      return { kind: 'all' };
+  }
+}
+
+async function anySession(manager: ServerManager): Promise<ServerSession | undefined> {
+  const sessions = manager.sessions();
+  if (sessions.length <= 1) {
+    if (!sessions[0])
+      void vscode.window.showInformationMessage('Arbiter: no server has run yet in this window.');
+    return sessions[0];
+  }
+  const picked = await vscode.window.showQuickPick(
+    sessions.map((session) => ({ label: session.folder.name, session })),
+    { placeHolder: 'The timeline of which server?' },
+  );
+  return picked?.session;
 }

@@ -29,6 +29,8 @@ export type HookRow = {
   /** `running` until its end event. */
   outcome: HookOutcome | 'running';
   durationMs?: number;
+  /** When its end was told (the arbiter's clock, as `startedAt` is). */
+  endedAt?: number;
   error?: string;
 };
 
@@ -41,6 +43,8 @@ export type WorkerRow = {
   reason: string;
   /** When it entered that state. */
   since: number;
+  /** Every state it was in, from when (the timeline's lane). */
+  states: { state: WorkerState; at: number }[];
   spawnedAt: number;
   /** When a draining worker will be killed (epoch ms). */
   deadline?: number;
@@ -270,6 +274,7 @@ export class ServerModel {
       reason: `generation ${event.generation}`,
       since: event.ts,
       spawnedAt: event.ts,
+      states: [{ state: 'booting', at: event.ts }],
       signals: [],
       hooks: [],
     };
@@ -289,6 +294,7 @@ export class ServerModel {
     worker.state = event.state;
     worker.reason = event.reason;
     worker.since = event.ts;
+    worker.states.push({ state: event.state, at: event.ts });
     if (event.deadline !== undefined) worker.deadline = event.deadline;
     if (event.state === 'ready' && this.serving === 0) {
       this.serving = event.generation;
@@ -302,6 +308,7 @@ export class ServerModel {
     worker.state = event.state;
     worker.exit = { code: event.code, signal: event.signal, reason: event.reason, at: event.ts };
     worker.since = event.ts;
+    worker.states.push({ state: event.state, at: event.ts });
     worker.inflight = 0;
     worker.paused = false;
     // What it was still serving ended with it; only what a kill cut stays to be seen.
@@ -341,6 +348,7 @@ export class ServerModel {
     const hook = open ?? { name: event.name, startedAt: event.ts, outcome: 'running' };
     if (!open) list.push(hook);
     hook.outcome = event.outcome ?? 'ok';
+    hook.endedAt = event.ts;
     if (event.durationMs !== undefined) hook.durationMs = event.durationMs;
     if (event.error !== undefined) hook.error = event.error;
   }

@@ -22,6 +22,7 @@ const worker = (extra: Partial<WorkerRow>): WorkerRow => ({
   reason: 'listening',
   since: 0,
   spawnedAt: 0,
+  states: [],
   signals: [],
   hooks: [],
   ...extra,

@@ -4,14 +4,16 @@
  * Chromium and, through the DOM only: runs "Arbiter: Start Server" from the command palette,
  * waits for the Workers view to show two ready workers (checked against `ps`), saves a file on
  * disk and follows the reload (new generation booting, old one draining with its countdown,
- * shutdown hooks finishing), then "Arbiter: Stop Server" and no process left. Screenshots of
+ * shutdown hooks finishing), opens the Timeline webview on that reload and on a killed worker
+ * and reads its DOM (in a light and a dark theme), then "Arbiter: Stop Server" and no process
+ * left. Screenshots of
  * each step go to .cache/screenshots (the README's come from there). Prints `N passed, N failed`.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 import {
   installVsix,
   launchChromium,
@@ -30,6 +32,9 @@ const STEP_DEADLINE_MS = 30_000;
 
 type Step = [string, (ui: Ui) => Promise<void>];
 
+/** The page's own global, for a function that runs there (this file has no DOM types). */
+declare function getComputedStyle(element: unknown): { backgroundColor: string };
+
 class Ui {
   constructor(
     readonly page: Page,
@@ -41,6 +46,14 @@ class Ui {
     return this.page.locator('.pane', {
       has: this.page.locator('.pane-header', { hasText: /^\s*Workers/ }),
     });
+  }
+
+  /**
+   * The timeline webview's page: VS Code puts a webview's content in an iframe inside an iframe.
+   * The visible one: a closed webview's frame may linger in the DOM a while, hidden.
+   */
+  get timeline(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready:visible').frameLocator('iframe#active-frame');
   }
 
   statusBar(text: string): Locator {
@@ -73,6 +86,23 @@ class Ui {
       }
     }
     await this.page.keyboard.press('Enter');
+  }
+
+  /** Picks a colour theme as a user does: the palette, then the theme's name. */
+  async theme(name: string): Promise<void> {
+    // Not command(): Enter there takes the palette's first row, which may be the marketplace's.
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.fill('>Preferences: Color Theme');
+    await this.page
+      .locator('.quick-input-list .monaco-list-row', {
+        has: this.page.locator('.label-name', { hasText: /^Preferences: Color Theme$/ }),
+      })
+      .click({ timeout: STEP_DEADLINE_MS });
+    await input.fill(name);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: STEP_DEADLINE_MS });
   }
 
   /**
@@ -223,7 +253,50 @@ const steps: Step[] = [
     },
   ],
   [
-    'Kill Now on a draining generation: its workers are killed, their hooks show as never finished',
+    '"Timeline" on the reload row: a webview draws both generations (lanes, SIGTERM via the control channel, the hooks ok, the takeover), themed, in light and dark',
+    async (ui) => {
+      const reload = ui.row(/generation 2 ← file change \(server\.js\)/);
+      const title = ui.timeline.locator('h1', { hasText: 'shop-api: the reload to generation 2' });
+      await ui.clickInline(reload, 'Timeline', title);
+      const lanes = ui.timeline.locator('li.lane');
+      await lanes.nth(3).waitFor({ timeout: STEP_DEADLINE_MS });
+      const labels: string[] = [];
+      for (let i = 0; i < (await lanes.count()); i++)
+        labels.push((await lanes.nth(i).getAttribute('aria-label')) ?? '');
+      const old = labels.filter((label) => /generation 1; /.test(label));
+      const young = labels.filter((label) => /generation 2; /.test(label));
+      if (old.length !== 2 || young.length !== 2) throw new Error(`lanes: ${labels.join(' | ')}`);
+      for (const label of old)
+        for (const part of [
+          /SIGTERM via the control channel/,
+          /hook close db pool: ok in 4\.\d s/,
+          /draining for/,
+          /exited: code 0/,
+        ])
+          if (!part.test(label)) throw new Error(`an old lane lacks ${part}: ${label}`);
+      for (const label of young)
+        if (!/ready for .*, still/.test(label)) throw new Error(`a new lane: ${label}`);
+      const takeovers = await ui.timeline.locator('.track .takeover').count();
+      if (takeovers !== 4) throw new Error(`${takeovers} takeover lines, one per lane expected`);
+      const ready = ui.timeline.locator('.bar.state-ready').first();
+      const colour = () => ready.evaluate((bar) => getComputedStyle(bar).backgroundColor);
+      const light = await colour();
+      if (!/^rgba?\(/.test(light) || /rgba\(0, 0, 0, 0\)/.test(light))
+        throw new Error(`ready bar colour: ${light}`);
+      await ui.shot('timeline-light');
+      await ui.theme('Dark Modern');
+      const deadline = Date.now() + STEP_DEADLINE_MS;
+      while ((await colour()) === light)
+        if (Date.now() > deadline) throw new Error('the timeline kept its colours in a dark theme');
+        else await ui.page.waitForTimeout(100); // a poll of the page under a deadline: there is no theme event to wait on from here
+      await ui.shot('timeline-dark');
+      await ui.theme('Light Modern');
+      await ui.command('View: Close All Editors');
+      await title.waitFor({ state: 'detached', timeout: STEP_DEADLINE_MS });
+    },
+  ],
+  [
+    'Kill Now on a draining generation: its workers are killed, their hooks show as never finished, on the tree and on the timeline from a worker row',
     async (ui) => {
       saveVersion(ui.workspace, 'v3');
       const draining = ui.row(/generation 2\s*draining/);
@@ -241,6 +314,23 @@ const steps: Step[] = [
           timeout: STEP_DEADLINE_MS,
         });
       await ui.row(/generation 2\s*retired · 0 of 2 running/).waitFor({ timeout: STEP_DEADLINE_MS });
+      // The same kill on the timeline, opened from a killed worker's context menu.
+      const title = ui.timeline.locator('h1', { hasText: /shop-api: generation 2 \(worker pid \d+\)/ });
+      await ui.clickContextMenu(ui.row(/worker \d+ · pid \d+\s*killed/).first(), 'Timeline', title);
+      const lanes = ui.timeline.locator('li.lane', { hasText: 'gen 2' });
+      await lanes.nth(1).waitFor({ timeout: STEP_DEADLINE_MS });
+      for (const lane of await lanes.all()) {
+        const label = (await lane.getAttribute('aria-label')) ?? '';
+        for (const part of [
+          /SIGKILL[^;]*Kill Now/,
+          /hook close db pool: never finished, the worker was killed/,
+          /killed: by SIGKILL/,
+        ])
+          if (!part.test(label)) throw new Error(`a killed lane lacks ${part}: ${label}`);
+      }
+      await ui.shot('timeline-kill');
+      await ui.command('View: Close All Editors');
+      await title.waitFor({ state: 'detached', timeout: STEP_DEADLINE_MS });
     },
   ],
   [
