@@ -121,6 +121,26 @@ type TcpTables = { v4: string; v6: string };
  * asynchronously, and only a process on its way out reads them synchronously.
  */
 export function heldResources(pid: number | 'self', options: SnapshotOptions = {}): HeldResources {
+  const fds = fdsOf(pid, options);
+  return 'unreadable' in fds ? emptyHeld(fds.unreadable) : heldFrom(pid, fds, tcpTablesNow(pid), options);
+}
+
+/**
+ * The TCP sockets among `pid`'s descriptors that a runtime could not account for itself
+ * (`options.ignoreFds`: its own, and those it knows the peers of) — Node's handle list leaves
+ * out a socket or server the app unref'd. The kernel's tables are read only when such a socket
+ * is there, so the common case stays quick.
+ */
+export function tcpBeyond(
+  pid: number | 'self',
+  options: SnapshotOptions = {},
+): Pick<HeldResources, 'connections' | 'listening'> {
+  const fds = fdsOf(pid, options);
+  if ('unreadable' in fds || fds.sockets.size === 0) return { connections: [], listening: [] };
+  return tcpOf(fds.sockets, tcpTablesNow(pid), options);
+}
+
+function tcpTablesNow(pid: number | 'self'): TcpTables {
   const read = (table: string) => {
     try {
       return readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
@@ -128,10 +148,7 @@ export function heldResources(pid: number | 'self', options: SnapshotOptions = {
       return ''; // no IPv6 in this kernel
     }
   };
-  const fds = fdsOf(pid, options);
-  return 'unreadable' in fds
-    ? emptyHeld(fds.unreadable)
-    : heldFrom(pid, fds, { v4: read('tcp'), v6: read('tcp6') }, options);
+  return { v4: read('tcp'), v6: read('tcp6') };
 }
 
 /** The same, with the TCP tables read off the event loop; the descriptors are taken now. */
@@ -205,11 +222,25 @@ function heldFrom(
   tables: TcpTables,
   options: SnapshotOptions,
 ): HeldResources {
+  return {
+    ...tcpOf(fds.sockets, tables, options),
+    files: [...fds.files].sort().slice(0, HELD_LIST_LIMIT),
+    openFiles: fds.files.length,
+    children: childrenOf(pid).slice(0, HELD_LIST_LIMIT),
+  };
+}
+
+/** Which of `sockets` (inodes) listen, and which are connected to whom, from the TCP tables. */
+function tcpOf(
+  sockets: ReadonlySet<string>,
+  tables: TcpTables,
+  options: SnapshotOptions,
+): Pick<HeldResources, 'connections' | 'listening'> {
   const listening: string[] = [];
   const byPeer = new Map<string, { port: number; count: number }>();
   const entries = [...parseTcpTable(tables.v4, false), ...parseTcpTable(tables.v6, true)];
   for (const entry of entries) {
-    if (!fds.sockets.has(entry.inode) || options.ownPorts?.has(entry.localPort)) continue;
+    if (!sockets.has(entry.inode) || options.ownPorts?.has(entry.localPort)) continue;
     if (entry.state === LISTEN) listening.push(entry.local);
     else if (entry.state === ESTABLISHED) {
       const peer = byPeer.get(entry.remote) ?? { port: entry.remotePort, count: 0 };
@@ -221,13 +252,7 @@ function heldFrom(
     const service = serviceOf(port);
     return service ? { peer, service, count } : { peer, count };
   });
-  return {
-    connections,
-    listening,
-    files: [...fds.files].sort().slice(0, HELD_LIST_LIMIT),
-    openFiles: fds.files.length,
-    children: childrenOf(pid).slice(0, HELD_LIST_LIMIT),
-  };
+  return { connections, listening };
 }
 
 /** Direct children of `pid`, from every thread's children list (Linux ≥ 3.5 with CONFIG_PROC_CHILDREN). */

@@ -55,6 +55,11 @@ const net = require('node:net');
 const pool = [0, 1].map(() => net.connect(Number(process.env.DB_PORT), '127.0.0.1'));
 let open = 0;
 for (const socket of pool) socket.on('connect', () => { if (++open === 2) server.listen(process.env.PORT); });
+// As pg's allowExitOnIdle does to idle clients, and an app to a side server it does not wait for.
+if (process.env.UNREF === '1') {
+  for (const socket of pool) socket.unref();
+  net.createServer().listen(0, '127.0.0.1').unref();
+}
 if (process.env.CLOSE === '1')
   globalThis.arbiter.onShutdown('close the pool', () => Promise.all(pool.map((s) => new Promise((r) => s.end(r)))));
 const server = http.createServer((_req, res) => res.end('ok'));
@@ -75,6 +80,24 @@ test('a Node app that never closes its connections: left open at exit, by peer, 
   await run.waitForOutput(new RegExp(`left open at exit: 2 connections to 127\\.0\\.0\\.1:${dbPort}`));
   // What the runtime itself holds (stdio, fd 3, the shared socket) is not the app's.
   assert.deepEqual(exit.held.listening, []);
+});
+
+test("a Node app whose connections and side server are unref'd: still seen at exit (Node's handle list skips them)", async (t) => {
+  const dbPort = await tcpServer(t);
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'app.js'], {
+    cwd: project({ 'app.js': NODE_POOL }),
+    env: { DB_PORT: String(dbPort), UNREF: '1' },
+  });
+  await run.ready(1);
+  run.signal('SIGTERM');
+  const peer = `127.0.0.1:${dbPort}`;
+  const stop = await heldAt(run, 'stop');
+  assert.equal(peerCount(stop, peer), 2, JSON.stringify(stop.held));
+  const exit = await heldAt(run, 'exit');
+  assert.equal(peerCount(exit, peer), 2, JSON.stringify(exit.held));
+  assert.equal(exit.held.listening.length, 1, JSON.stringify(exit.held));
+  assert.match(exit.held.listening[0]!, /^127\.0\.0\.1:\d+$/);
+  assert.equal((await run.waitExit()).code, 0);
 });
 
 test('a Node app that closes its pool in a shutdown hook: 2 at the stop, 0 at exit, nothing said', async (t) => {
