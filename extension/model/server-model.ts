@@ -88,6 +88,8 @@ export type ReloadRow = {
   workers?: number;
   /** Completed: where the new generation's boot spent its time. */
   profile?: BootProfile;
+  /** When the new code first answered: from the change, and from when it went live. */
+  firstResponse?: { ms: number; afterLiveMs: number };
 };
 
 export type ServerPhase = 'starting' | 'running' | 'stopping' | 'exited';
@@ -192,6 +194,11 @@ export class ServerModel {
         return this.hook(event);
       case 'reload':
         return this.reload(event);
+      case 'reload.first-response': {
+        const row = this.reloads.find((reload) => reload.generation === event.generation);
+        if (row) row.firstResponse = { ms: event.ms, afterLiveMs: event.afterLiveMs };
+        return;
+      }
       case 'reload.swap': {
         const row = this.reloads.find((reload) => reload.generation === event.generation);
         if (row) row.swap = { oldServed: event.oldServed, newServed: event.newServed, cut: event.cut };

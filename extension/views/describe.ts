@@ -106,8 +106,11 @@ export function reloadDescription(reload: ReloadRow, now: number): string {
       const swap = reload.swap
         ? ` · swap: old served ${reload.swap.oldServed}, new ${reload.swap.newServed}, ${reload.swap.cut === 0 ? '0 cut ✓' : `${reload.swap.cut} cut`}`
         : '';
-      if (reload.profile) return `${describeBootProfile(reload.profile)}${joined}${env}${swap}`;
-      return `live in ${duration(reload.durationMs ?? 0)}${joined}${env}${swap}`;
+      const first = reload.firstResponse
+        ? ` · first answer ${Math.round(reload.firstResponse.ms)} ms after the change`
+        : '';
+      if (reload.profile) return `${describeBootProfile(reload.profile)}${joined}${first}${env}${swap}`;
+      return `live in ${duration(reload.durationMs ?? 0)}${joined}${first}${env}${swap}`;
     }
     case 'superseded':
       return `superseded by a newer change after ${duration(reload.durationMs ?? 0)}, before it served`;

@@ -117,7 +117,7 @@ ol.lanes { list-style: none; margin: 0; padding: 0; }
 .marker.deadline { border-left: 2px dashed var(--vscode-charts-red); }
 .marker.beyond::after { content: '→'; position: absolute; left: 2px; top: -2px; color: var(--vscode-charts-red); }
 .marker.end { border-left: 2px solid var(--vscode-foreground); }
-.takeover { position: absolute; top: -6px; bottom: -6px; border-left: 2px dotted var(--vscode-focusBorder); }
+.track .takeover { position: absolute; top: -6px; bottom: -6px; border-left: 2px dotted var(--vscode-focusBorder); }
 .held { grid-column: 2; margin: 4px 0 0; padding-left: 1.2em; font-size: 0.9em; }
 .held .leak { color: var(--vscode-errorForeground); }
 .held .closed { color: var(--vscode-descriptionForeground); }

@@ -35,6 +35,8 @@ export type ArbiterSide = {
   spawn(generation: number): boolean;
   /** A worker said it is ready. */
   ready(worker: WorkerProcess): void;
+  /** A worker finished its first response, at `at`. */
+  answered(worker: WorkerProcess, at: number): void;
   /** A worker process ended. */
   reap(worker: WorkerProcess, exit: WorkerExit): void;
 };
@@ -71,6 +73,7 @@ export function makeArbiterParts(options: ArbiterOptions, side: ArbiterSide): Ar
     log,
     settings: () => config.settings,
     onReady: (worker) => side.ready(worker),
+    onFirstResponse: (worker, at) => side.answered(worker, at),
     onShort: () => staffing.manage(),
     onExit: (worker, exit) => side.reap(worker, exit),
     onDependencies: (worker, message) => side.spawner()?.workerSaid(worker, message),

@@ -24,7 +24,8 @@ import type { WatcherHandle } from '../watch/watcher-handle';
 import type { ArbiterOptions } from './arbiter-options';
 import { arbiterInfo, makeArbiterParts, makeSpawner, watchProject, type ArbiterParts } from './arbiter-parts';
 import { BootingGeneration, SUPERSEDED, type BootResult } from './generations/booting-generation';
-import { generationProfile } from './generations/boot-profile';
+import { firstReady, generationProfile } from './generations/boot-profile';
+import { FirstResponses } from './generations/first-responses';
 import type { GenerationBuilds } from './generations/generation-builds';
 import type { Handover } from './generations/handover';
 import { runAlone } from './generations/coexistence';
@@ -61,6 +62,8 @@ export class Arbiter {
   private readonly commands: WorkerCommands;
   private readonly builds: GenerationBuilds;
   private readonly pending = new PendingReload();
+  /** When each reload's new code first answered (generations/first-responses.ts). */
+  private readonly firstResponses: FirstResponses;
   private phase: ArbiterPhase = { kind: 'starting' };
   /** The generation that serves, and the newest one built (booting, or failed and kept for a retry). */
   private serving = 0;
@@ -90,11 +93,13 @@ export class Arbiter {
       spawner: () => this.spawner,
       spawn: (generation) => this.spawnWorker(generation) !== undefined,
       ready: (worker) => this.ready(worker),
+      answered: (worker, at) => this.firstResponses.answered(worker.generation, worker.id, at),
       reap: (worker, exit) => this.reap(worker, exit),
     }));
     ({ report: this.report, hooks: this.hooks, config: this.config, workers: this.workers } = parts);
     ({ control: this.control, staffing: this.staffing, handover: this.handover } = parts);
     ({ commands: this.commands, builds: this.builds } = parts);
+    this.firstResponses = new FirstResponses((first) => this.report.firstResponse(first));
   }
 
   /** Binds, boots the first generation and serves until stopped; resolves to the exit code. */
@@ -257,6 +262,8 @@ export class Arbiter {
       const profile = generationProfile(cycle, this.workers.all(), this.builds, this.spawner!);
       const live = { ready, workers: this.staffing.target, profile };
       this.report.reloadCompleted({ ...facts, durationMs, ...live }, previous);
+      const liveAt = firstReady(this.workers.all(), generation)?.readyAt ?? Date.now();
+      this.firstResponses.live({ generation, from: request.batch?.openedAt ?? cycleStartedAt, liveAt });
     } else {
       if (result.anotherCopy && !replaced) {
         // The new generation could not boot beside the old one: the same cycle again, one at a time.

@@ -4,6 +4,7 @@
  * drift apart and every worker event carries the same reference fields — id, pid, generation.
  * The arbiter decides; this only words it.
  */
+import type { FirstResponse } from './generations/first-responses';
 import type { Swap } from './generations/swap-tally';
 import type { EventSink } from '../log/event-sink';
 import type { Level, Logger } from '../log/logger';
@@ -284,6 +285,14 @@ export class Reporter {
     const { env, ...rest } = cycle;
     this.events.emit({ type: 'reload', phase: 'failed', ...rest, error, ...(env ? { env } : {}) });
     this.log.error(`reload failed, generation ${serving} keeps serving: ${formatError(error)}`);
+  }
+
+  /** A reload's new code answered for the first time (generations/first-responses.ts). */
+  firstResponse(first: FirstResponse): void {
+    this.events.emit({ type: 'reload.first-response', ...first });
+    this.log.info(
+      `generation ${first.generation} answered first ${Math.round(first.ms)} ms after the change (worker ${first.worker}, ${Math.round(first.afterLiveMs)} ms after it went live)`,
+    );
   }
 
   /** A reload's swap is over: the last old worker exited (generations/swap-tally.ts). */

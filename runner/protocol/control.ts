@@ -175,6 +175,12 @@ const heartbeatMessage = s.object({
   inflight: s.integer(0),
 });
 
+/**
+ * Its first response finished, at `at` (epoch ms): sent once, so that a reload can say when the
+ * new code first answered, not only when it could.
+ */
+const firstResponseMessage = s.object({ type: s.literal('first-response'), at: s.number() });
+
 /** The app could not be loaded (threw at import, syntax error, no server and no handler). */
 const bootErrorMessage = s.object({ type: s.literal('boot-error'), error: errorInfoSchema });
 
@@ -301,6 +307,7 @@ export const STALL_REPORT_MS = 1_000;
 export const workerMessageSchema = s.tagged([
   readyMessage,
   heartbeatMessage,
+  firstResponseMessage,
   bootErrorMessage,
   fatalMessage,
   hookMessage,

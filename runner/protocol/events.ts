@@ -241,6 +241,21 @@ const reloadSwap = s.object({
   durationMs: s.integer(0),
 });
 
+/**
+ * A reload's new code answered for the first time: a worker of `generation` finished its first
+ * response `ms` after the save (the boot profile's start: the batch's first file event, else
+ * the trigger), `afterLiveMs` after the generation went live. Once per reload; not sent when
+ * no request came before the next reload.
+ */
+const reloadFirstResponse = s.object({
+  ...base,
+  type: s.literal('reload.first-response'),
+  generation: s.integer(1),
+  worker: s.integer(1),
+  ms: s.number(),
+  afterLiveMs: s.number(),
+});
+
 /** The target number of workers changed (TTIN, TTOU, config). */
 const workersCount = s.object({
   ...base,
@@ -341,6 +356,7 @@ export const eventSchema = s.tagged([
   hookEvent,
   reloadEvent,
   reloadSwap,
+  reloadFirstResponse,
   workersCount,
   standbyEvent,
   workerDeps,

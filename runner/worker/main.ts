@@ -200,6 +200,7 @@ async function boot(message: BootMessage): Promise<void> {
     onListening: () => readiness.markListening(),
     deferListen: (listen) => readiness.whenUnheld(listen),
     onServed: () => {
+      if (servers!.served === 1) send({ type: 'first-response', at: Date.now() });
       if (message.maxRequests > 0 && servers!.served === message.maxRequests) {
         send({ type: 'retire', reason: `served ${message.maxRequests} requests (max-requests)` });
       }

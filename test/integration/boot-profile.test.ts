@@ -77,6 +77,24 @@ function assertConsistent(profile: BootProfile): void {
   assert.ok(partsOf(profile) <= profile.liveMs, `${JSON.stringify(profile)}: the parts within the whole`);
 }
 
+/**
+ * The reload's first answer (the request the test just made): after it went live, on the same
+ * clock as the profile — the time from the change is the profile's whole plus the wait after it.
+ */
+async function assertFirstAnswer(run: ArbiterRun, profile: BootProfile): Promise<void> {
+  const first = await run.waitFor('reload.first-response');
+  assert.equal(first.generation, 2);
+  assert.equal(first.worker, profile.worker);
+  assert.ok(first.afterLiveMs >= 0, JSON.stringify(first));
+  assert.ok(
+    Math.abs(first.ms - first.afterLiveMs - profile.liveMs) <= 5,
+    `${JSON.stringify(first)} vs ${profile.liveMs}`,
+  );
+  await run.waitForOutput(
+    /generation 2 answered first \d+ ms after the change \(worker \d+, \d+ ms after it went live\)/,
+  );
+}
+
 /** A server that answers with its package's greeting and its version. */
 const GREETING_SERVER = [
   `const http = require('node:http');`,
@@ -86,7 +104,7 @@ const GREETING_SERVER = [
   ``,
 ].join('\n');
 
-test('a JavaScript app (no preload): its package load is third-party time, cold; no build', async (t) => {
+test('a JavaScript app (no preload): its package load is third-party time, cold; no build; its first answer told', async (t) => {
   const dir = project(t, {
     ...PACKAGE,
     'server.js': GREETING_SERVER,
@@ -100,6 +118,7 @@ test('a JavaScript app (no preload): its package load is third-party time, cold;
   assert.equal(profile.deps?.modules, 2, 'greeting/index.js and greeting/words.js');
   assert.ok(profile.deps?.ms !== undefined && profile.deps.ms >= 0);
   assert.equal((await get(await run.port())).body, 'hello v2');
+  await assertFirstAnswer(run, profile);
 });
 
 test('a JavaScript app with preloading (the default): the next generations load their packages warm, counted', async (t) => {
@@ -145,7 +164,7 @@ test('a TypeScript app: the build is a part of its own', async (t) => {
 });
 
 test(
-  'a Python app (no preload): its imports of installed packages are third-party time',
+  'a Python app (no preload): its imports of installed packages are third-party time; its first answer told',
   { skip: !existsSync(PYTHON) },
   async (t) => {
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'arbiter-profile-py-')));
@@ -163,5 +182,6 @@ test(
     assert.ok((profile.deps?.modules ?? 0) > 0);
     assert.ok(profile.deps?.ms !== undefined && profile.deps.ms > 0, 'flask was imported during the boot');
     assert.match((await get(await run.port())).body, /^v2 /);
+    await assertFirstAnswer(run, profile);
   },
 );

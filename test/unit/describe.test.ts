@@ -106,6 +106,19 @@ test('a reload: what started it, and how it went', () => {
     'live in 48 ms · swap: old served 3, new 0, 2 cut',
   );
   assert.equal(
+    reloadDescription(
+      {
+        ...reload,
+        phase: 'completed',
+        durationMs: 48,
+        firstResponse: { ms: 61.4, afterLiveMs: 13 },
+        swap: { oldServed: 3, newServed: 9, cut: 0 },
+      },
+      0,
+    ),
+    'live in 48 ms · first answer 61 ms after the change · swap: old served 3, new 9, 0 cut ✓',
+  );
+  assert.equal(
     reloadDescription({ ...reload, phase: 'superseded', durationMs: 912 }, 0),
     'superseded by a newer change after 912 ms, before it served',
   );

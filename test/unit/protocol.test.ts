@@ -115,6 +115,7 @@ const EVENTS: ArbiterEvent[] = [
     cut: 0,
     durationMs: 1520,
   },
+  { ...envelope, type: 'reload.first-response', generation: 3, worker: 5, ms: 61.4, afterLiveMs: 13 },
   { ...envelope, type: 'arbiter.workers', count: 3, reason: 'TTIN' },
   { ...envelope, type: 'standby', pid: 55, phase: 'started' },
   { ...envelope, type: 'standby', pid: 55, phase: 'preloaded', modules: 412, ms: 180.5 },
@@ -314,7 +315,7 @@ void test('worker messages: bad lines are refused with the type list or the fiel
   const table: [line: string, expected: string][] = [
     [
       '{"type":"boot"}',
-      "type: expected one of ready, heartbeat, boot-error, fatal, hook, stopping, closed, retire, lingering, resources, requests, notice, inspector, dependencies, preloaded, stacks, got 'boot'",
+      "type: expected one of ready, heartbeat, first-response, boot-error, fatal, hook, stopping, closed, retire, lingering, resources, requests, notice, inspector, dependencies, preloaded, stacks, got 'boot'",
     ],
     ['{"type":"heartbeat","served":-1,"inflight":0}', 'served: expected a whole number from 0, got number'],
     ['{"type":"heartbeat","served":1}', 'inflight: expected a whole number from 0, got undefined'],

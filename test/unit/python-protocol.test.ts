@@ -16,14 +16,6 @@ const sources = readdirSync(RUNTIME)
   .filter((name) => name.endsWith('.py'))
   .map((name) => ({ name, text: readFileSync(join(RUNTIME, name), 'utf8') }));
 
-/**
- * Issue 15's warm standbys, whose types control.ts gets on another branch at the same time: until
- * they are there, the Python side's messages are checked against the issue's spec below, and
- * control.ts is not required to have them. Once merged, this list is empty in effect.
- */
-const WARM_STANDBY = { sent: ['dependencies', 'preloaded'], handled: ['preload'] };
-const pending = (types: readonly string[], names: string[]) => names.filter((name) => !types.includes(name));
-
 /** Every control message type a dict literal in the runtime names (ASGI's own, `http.*`, have a dot). */
 function sentTypes(): Map<string, string[]> {
   const sent = new Map<string, string[]>();
@@ -35,16 +27,12 @@ function sentTypes(): Map<string, string[]> {
 
 test('the Python runtime sends every message the arbiter takes, and no other', () => {
   const sent = sentTypes();
-  const notYet = pending(workerMessageSchema.types, WARM_STANDBY.sent);
   for (const [type, files] of sent)
     assert.ok(
-      workerMessageSchema.types.includes(type) || notYet.includes(type),
+      workerMessageSchema.types.includes(type),
       `${type} (sent in ${files.join(', ')}) is not in control.ts`,
     );
-  assert.deepEqual(
-    [...sent.keys()].filter((type) => !notYet.includes(type)).sort(),
-    [...workerMessageSchema.types].sort(),
-  );
+  assert.deepEqual([...sent.keys()].sort(), [...workerMessageSchema.types].sort());
 });
 
 test("the Python runtime's exit codes are the protocol's", () => {
@@ -63,11 +51,7 @@ test('every message the arbiter sends is one the Python runtime handles', () => 
   const handled = new Set<string>();
   for (const [, type] of onMessage.matchAll(/kind == "([a-z-]+)"/g)) handled.add(type!);
   for (const [, type] of main.matchAll(/\.get\("type"\) [!=]= "([a-z-]+)"/g)) handled.add(type!);
-  const notYet = pending(arbiterMessageSchema.types, WARM_STANDBY.handled);
-  assert.deepEqual(
-    [...arbiterMessageSchema.types].sort(),
-    [...handled].filter((t) => !notYet.includes(t)).sort(),
-  );
+  assert.deepEqual([...arbiterMessageSchema.types].sort(), [...handled].sort());
 });
 
 test(

@@ -296,9 +296,24 @@ const steps: Step[] = [
     },
   ],
   [
-    'Kill Now on a draining generation: its workers are killed, their hooks show as never finished, on the tree and on the timeline from a worker row',
+    'Kill Now on a draining generation (the timeline drawing the cycle live first): its workers are killed, their hooks show as never finished, on the tree and on the timeline from a worker row',
     async (ui) => {
+      // The timeline open from the palette before the save: it draws the cycle as it happens.
+      await ui.command('Arbiter: Timeline');
+      const whole = ui.timeline.locator('h1', { hasText: 'shop-api: every worker kept' });
+      await whole.waitFor({ timeout: STEP_DEADLINE_MS });
       saveVersion(ui.workspace, 'v3');
+      await ui.timeline
+        .locator('li.lane', { hasText: 'gen 3' })
+        .first()
+        .waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.timeline
+        .locator('li.lane', { hasText: 'gen 2', has: ui.timeline.locator('.hook.outcome-running') })
+        .nth(1)
+        .waitFor({ timeout: STEP_DEADLINE_MS });
+      await ui.shot('timeline-live');
+      await ui.command('View: Close All Editors');
+      await whole.waitFor({ state: 'detached', timeout: STEP_DEADLINE_MS });
       const draining = ui.row(/generation 2\s*draining/);
       await draining.waitFor({ timeout: STEP_DEADLINE_MS });
       // Both workers inside their long hook (it starts after a 300 ms one): what Kill Now cuts short.

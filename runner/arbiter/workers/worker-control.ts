@@ -33,6 +33,8 @@ export type WorkerControlOptions = {
   settings: () => Settings;
   /** A worker is ready (already reported). */
   onReady: (worker: WorkerProcess) => void;
+  /** A worker finished its first response, at `at` (its clock, epoch ms). */
+  onFirstResponse: (worker: WorkerProcess, at: number) => void;
   /** Some worker left the serving count (timed out, asked to retire, killed): the arbiter tops it up. */
   onShort: () => void;
   /** A worker said which third-party modules it loaded, or how its preload went (worker-spawner.ts). */
@@ -257,6 +259,8 @@ export class WorkerControl {
         if (worker.noteStats(message.served, message.inflight))
           report.stats(worker, message.served, message.inflight);
         return;
+      case 'first-response':
+        return this.options.onFirstResponse(worker, message.at);
       case 'boot-error':
       case 'fatal':
         return worker.failedToBoot(message.error, true);

@@ -44,6 +44,9 @@ class RequestStats:
             self._requests.pop(token, None)
             self.served += 1
             served = self.served
+        if served == 1:
+            # When the new code first answered, for the reload's figures (control.ts first-response).
+            self._send({"type": "first-response", "at": time.time() * 1000})
         if self._max_requests > 0 and served == self._max_requests:
             self._send({"type": "retire", "reason": "served %d requests (max-requests)" % served})
 
