@@ -17,7 +17,8 @@ export function drillMarkdown(report: DrillReport): string {
   if (!passed) lines.push('');
   const { requests, reloads } = report;
   lines.push(
-    `${requests.sent} requests (${requests.ok} answered, ${requests.failed} failed before a stop, ${requests.cut} cut by a kill); ` +
+    `${requests.sent} requests (${requests.ok} answered, ${requests.failed} failed before a stop, ${requests.cut} cut by a kill; ` +
+      `${requests.keptAlive} on kept-alive connections, ${requests.retried} of them sent again on a fresh connection after the server closed the kept-alive one under them, as HTTP clients do); ` +
       `${reloads.asked} reloads (${reloads.completed} completed, ${reloads.failed} failed, ${reloads.superseded} superseded); ` +
       `${ms(report.durationMs)} in all; seed ${report.seed} (\`--seed ${report.seed}\` repeats this drill).`,
     '',

@@ -47,7 +47,8 @@ export type DrillReport = {
   seed: number;
   durationMs: number;
   gracefulTimeoutMs: number;
-  requests: { sent: number; ok: number; failed: number; cut: number };
+  /** `keptAlive`: sent on a kept-alive connection; `retried`: sent again on a fresh one, as HTTP clients do. */
+  requests: { sent: number; ok: number; failed: number; cut: number; keptAlive: number; retried: number };
   reloads: { asked: number; completed: number; failed: number; superseded: number };
   runs: {
     stop: StopKind;
@@ -159,6 +160,8 @@ export function drillReport(
     requests: {
       sent: sum((row) => row.sent),
       ok: runs.reduce((n, run) => n + run.load.ok, 0),
+      keptAlive: runs.reduce((n, run) => n + run.load.keptAlive, 0),
+      retried: runs.reduce((n, run) => n + run.load.retried, 0),
       failed: sum((row) => row.failed),
       cut: sum((row) => row.cut),
     },

@@ -37,9 +37,12 @@ test('the drill on the example app: 0 failed, 0 cut, every hook ok, the reports 
   );
   assert.equal(report.reloads.completed, 3);
   assert.ok(report.requests.ok > 0, 'the load was answered');
+  assert.ok(report.requests.keptAlive > 0, 'half the clients keep their connection alive');
   const goodbye = report.hooks.find((hook) => hook.name === 'say goodbye');
   assert.ok(goodbye && goodbye.outcomes.ok === goodbye.runs, JSON.stringify(report.hooks));
-  assert.match(readFileSync(join(reports, 'arbiter-drill.md'), 'utf8'), /^# Shutdown drill: /);
+  const markdown = readFileSync(join(reports, 'arbiter-drill.md'), 'utf8');
+  assert.match(markdown, /^# Shutdown drill: /);
+  assert.match(markdown, /\d+ on kept-alive connections, \d+ of them sent again on a fresh connection/);
 });
 
 test(

@@ -34,7 +34,7 @@ const cut = (id: number, total: number): ArbiterEvent => ({
 const run = (stop: StopKind, events: ArbiterEvent[], failed: DrillRun['load']['failed'] = []): DrillRun => ({
   stop,
   events,
-  load: { sent: 10, ok: 10 - failed.length, failed },
+  load: { sent: 10, ok: 10 - failed.length, failed, keptAlive: 5, retried: 1 },
   exitCode: 0,
   durationMs: 1000,
   timedOut: false,
