@@ -5,17 +5,24 @@
  * the panel (timeline-panel.ts) puts the string into its webview.
  */
 import { duration } from './describe';
+import { shownMs, timeScale } from './timeline-scale';
 import type { Lane, TimelineView } from './timeline-view';
 
 /** Axis ticks aimed at: the step is rounded to 1, 2 or 5 × a power of ten. */
 const TICKS = 8;
 
 export function timelineHtml(view: TimelineView): string {
-  const span = Math.max(view.end - view.start, 1);
-  const x = (at: number): string => `${(((at - view.start) / span) * 100).toFixed(3)}%`;
-  // A bar still open (a worker serving on) is cut at the right edge.
-  const w = (from: number, to: number): string =>
-    `${((Math.max(Math.min(to, view.end) - from, 0) / span) * 100).toFixed(3)}%`;
+  const scale = timeScale(view.start, view.end, view.breaks);
+  const percent = (fraction: number) => `${(fraction * 100).toFixed(3)}%`;
+  const x = (at: number): string => percent(scale(at));
+  // A bar still open (a worker serving on) is cut at the right edge (the scale clamps).
+  const w = (from: number, to: number): string => percent(Math.max(scale(to) - scale(from), 0));
+  const breaks = view.breaks
+    .map((quiet) => {
+      const text = `${duration(quiet.to - quiet.from)} in which nothing changed, drawn narrow`;
+      return `<div class="break" style="left:${x(quiet.from)};width:${w(quiet.from, quiet.to)}" title="${esc(text)}"></div>`;
+    })
+    .join('');
   const at = (ms: number): string => `+${duration(Math.max(ms - view.start, 0))}`;
   const takeovers = view.takeovers
     .map(
@@ -48,16 +55,22 @@ export function timelineHtml(view: TimelineView): string {
     const held = row.held.length
       ? `<ul class="held" aria-label="what it held">${row.held.map((line) => `<li class="${line.leak ? 'leak' : 'closed'}">${esc(line.text)}</li>`).join('')}</ul>`
       : '';
-    return `<li class="lane gen-${row.generation % 2 ? 'odd' : 'even'}" role="group" aria-label="${esc(row.summary)}" data-key="${esc(row.key)}"><div class="lane-title">${esc(row.title)}</div><div class="track" style="height:calc(var(--bar) + ${depth} * var(--hook))">${takeovers}${states}${hooks}${markers}</div>${held}</li>`;
+    return `<li class="lane gen-${row.generation % 2 ? 'odd' : 'even'}" role="group" aria-label="${esc(row.summary)}" data-key="${esc(row.key)}"><div class="lane-title">${esc(row.title)}</div><div class="track" style="height:calc(var(--bar) + ${depth} * var(--hook))">${takeovers}${states}${hooks}${markers}${breaks}</div>${held}</li>`;
   };
-  const ticks = axisTicks(view.start, view.end)
-    .map((tick) => `<span class="tick" style="left:${x(tick)}">${esc(at(tick))}</span>`)
+  const { ticks: tickTimes, step } = axisTicks(view);
+  const ticks = tickTimes
+    .map(
+      (tick) => `<span class="tick" style="left:${x(tick)}">${esc(tickText(tick - view.start, step))}</span>`,
+    )
     .join('');
+  const quiet = view.breaks.length
+    ? ` (${duration(view.end - view.start - shownMs(view.start, view.end, view.breaks))} in which nothing changed drawn narrow)`
+    : '';
   const body = view.empty
     ? `<p class="empty">${esc(view.empty)}</p>`
-    : `<div class="axis" aria-hidden="true"><div class="lane-title"></div><div class="ticks">${ticks}</div></div><ol class="lanes">${view.lanes.map(lane).join('')}</ol>`;
+    : `<div class="axis" aria-hidden="true"><div class="lane-title"></div><div class="ticks">${ticks}${breaks}</div></div><ol class="lanes">${view.lanes.map(lane).join('')}</ol>`;
   const legend = LEGEND.map(([cls, text]) => `<li><span class="swatch ${cls}"></span>${text}</li>`).join('');
-  return `<h1>${esc(view.title)}</h1><p class="range">${esc(`${duration(view.end - view.start)} shown; ${view.lanes.length} worker(s); ${view.takeovers.length} takeover(s)`)}</p>${body}<ul class="legend" aria-label="legend">${legend}</ul>`;
+  return `<h1>${esc(view.title)}</h1><p class="range">${esc(`${duration(view.end - view.start)} shown${quiet}; ${view.lanes.length} worker(s); ${view.takeovers.length} takeover(s)`)}</p>${body}<ul class="legend" aria-label="legend">${legend}</ul>`;
 }
 
 const LEGEND: [string, string][] = [
@@ -72,13 +85,24 @@ const LEGEND: [string, string][] = [
   ['takeover', 'new generation took over'],
 ];
 
-function axisTicks(start: number, end: number): number[] {
-  const raw = (end - start) / TICKS;
+/** A tick's label, as fine as its step: "+350 ms", "+1.4 s", "+61 s". */
+function tickText(ms: number, step: number): string {
+  if (ms === 0) return '+0';
+  if (step < 1000 && ms < 1000) return `+${Math.round(ms)} ms`;
+  return `+${(ms / 1000).toFixed(step < 1000 ? 1 : 0)} s`;
+}
+
+/** Ticks at a round step of the time shown at full scale; none inside a break. */
+function axisTicks({ start, end, breaks }: TimelineView): { ticks: number[]; step: number } {
+  const raw = shownMs(start, end, breaks) / TICKS;
   const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1)));
   const step = [1, 2, 5, 10].map((m) => m * power).find((candidate) => candidate >= raw) ?? 10 * power;
   const ticks: number[] = [];
-  for (let ms = 0; start + ms <= end; ms += step) ticks.push(start + ms);
-  return ticks;
+  for (let ms = 0; start + ms <= end; ms += step) {
+    const t = start + ms;
+    if (!breaks.some((quiet) => t > quiet.from - step / 2 && t < quiet.to + step / 2)) ticks.push(t);
+  }
+  return { ticks, step };
 }
 
 function esc(text: string): string {
@@ -118,6 +142,7 @@ ol.lanes { list-style: none; margin: 0; padding: 0; }
 .marker.beyond::after { content: '→'; position: absolute; left: 2px; top: -2px; color: var(--vscode-charts-red); }
 .marker.end { border-left: 2px solid var(--vscode-foreground); }
 .track .takeover { position: absolute; top: -6px; bottom: -6px; border-left: 2px dotted var(--vscode-focusBorder); }
+.break { position: absolute; top: -6px; bottom: -6px; background: repeating-linear-gradient(135deg, var(--vscode-editor-background) 0 3px, transparent 3px 6px); border-left: 1px solid var(--vscode-descriptionForeground); border-right: 1px solid var(--vscode-descriptionForeground); opacity: 0.85; }
 .held { grid-column: 2; margin: 4px 0 0; padding-left: 1.2em; font-size: 0.9em; }
 .held .leak { color: var(--vscode-errorForeground); }
 .held .closed { color: var(--vscode-descriptionForeground); }

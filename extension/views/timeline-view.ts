@@ -8,6 +8,7 @@
 import { WORKER_STATES, type HookOutcome, type WorkerState } from '../../runner/protocol/events';
 import type { HookRow, ServerModel, SignalRow, WorkerRow } from '../model/server-model';
 import { duration, heldRows } from './describe';
+import { quietStretches, type Break } from './timeline-scale';
 
 /** What the timeline is about: everything the model keeps, one reload, or one worker's generation. */
 export type TimelineFocus =
@@ -39,6 +40,8 @@ export type TimelineView = {
   title: string;
   start: number;
   end: number;
+  /** Stretches in which nothing happened, drawn narrow (timeline-scale.ts). */
+  breaks: Break[];
   lanes: Lane[];
   takeovers: Takeover[];
   /** Said instead of lanes when there is nothing to draw. */
@@ -67,7 +70,15 @@ export function timelineOf(
     }));
   const title = `${name}: ${focusTitle(focus, workers)}`;
   if (lanes.length === 0)
-    return { title, start: now - 1_000, end: now, lanes, takeovers: [], empty: 'No worker to show yet.' };
+    return {
+      title,
+      start: now - 1_000,
+      end: now,
+      lanes,
+      takeovers: [],
+      breaks: [],
+      empty: 'No worker to show yet.',
+    };
   // The window is what happened: to the last thing that did, or to now while something is
   // under way (a boot, a drain, a hook). A worker that just serves on is drawn to the edge.
   const underway = lanes.some(
@@ -87,7 +98,17 @@ export function timelineOf(
   const end = Math.max(...times) + PAD_MS;
   // Every takeover in the window: the one that made these workers serve, and the one that retired them.
   const within = takeovers.filter((takeover) => takeover.at >= start && takeover.at <= end);
-  return { title, start, end, lanes, takeovers: within };
+  const moments = [
+    start + PAD_MS,
+    end - PAD_MS,
+    ...times,
+    ...lanes.flatMap((lane) => [
+      ...lane.hooks.map((hook) => hook.from),
+      ...lane.markers.map((marker) => marker.at),
+    ]),
+    ...within.map((takeover) => takeover.at),
+  ];
+  return { title, start, end, lanes, takeovers: within, breaks: quietStretches(moments, start, end) };
 }
 
 function focusedWorkers(model: ServerModel, focus: TimelineFocus): WorkerRow[] {

@@ -236,3 +236,45 @@ test('hooks one after another share a row, even when a reported duration runs pa
     ],
   );
 });
+
+test('a worker that served for a minute between its boot and its stop: the quiet minute is drawn narrow, marked', () => {
+  const events: [number, EventBody][] = [
+    [0, { type: 'worker.spawned', ...ref(1, 1) }],
+    [100, { type: 'worker.state', ...ref(1, 1), state: 'ready', reason: 'listening' }],
+    [
+      60_100,
+      { type: 'signal', ...ref(1, 1), direction: 'sent', signal: 'SIGTERM', via: 'message', reason: 'stop' },
+    ],
+    [60_110, { type: 'worker.state', ...ref(1, 1), state: 'draining', reason: 'stop' }],
+    [
+      60_400,
+      {
+        type: 'worker.exited',
+        ...ref(1, 1),
+        code: 0,
+        signal: null,
+        state: 'exited',
+        reason: 'exited (exit code 0)',
+      },
+    ],
+  ];
+  const view = timelineOf(model(events), { kind: 'all' }, 10_000 + 70_000, 'shop');
+  assert.deepEqual(
+    view.breaks.map(({ from, to }) => [from - 10_000, to - 10_000]),
+    [[400, 59_800]],
+  );
+  const html = timelineHtml(view);
+  assert.match(
+    html,
+    /class="break" style="left:[\d.]+%;width:4\.000%" title="59 s in which nothing changed, drawn narrow"/,
+  );
+  assert.match(
+    html,
+    /<p class="range">1 min 1 s shown \(59 s in which nothing changed drawn narrow\); 1 worker\(s\); 0 takeover\(s\)<\/p>/,
+  );
+  assert.match(
+    html,
+    /<span class="tick" style="left:[\d.]+%">\+60\.2 s<\/span>/,
+    'ticks as fine as their step',
+  );
+});
