@@ -3,12 +3,15 @@
  * old-code answer after a new-code one (runner/arbiter/generations/handover.ts).
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { FIXTURES, startArbiter, waitUntil, type ArbiterRun } from '../support/arbiter-run';
 import { pollGenerations } from '../support/generation-clients';
+import { heldResources } from '../../runner/proc/held-resources';
 import { get } from '../support/http';
 import { noPythonPackages, PYTHON } from '../support/real-python-apps';
 
@@ -157,3 +160,43 @@ for (const [what, args, packages] of [
     },
   );
 }
+
+test(
+  'ASGI: a connection the old worker accepted before its stop, with no request yet, is answered once with Connection: close, never kept alive for old code',
+  { skip: noPythonPackages('uvicorn') },
+  async (t) => {
+    // A long grace: the old worker waits for that connection's first request instead of closing it.
+    const args = [
+      '--python',
+      PYTHON,
+      '-w',
+      '1',
+      '-b',
+      '127.0.0.1:0',
+      '--no-reload',
+      '--long-lived-grace',
+      '10',
+    ];
+    const run = startArbiter(t, [...args, 'tagged:asgi'], { cwd: taggedApp(t) });
+    const [old] = await run.ready(1);
+    const socket = net.connect(await run.port(), '127.0.0.1');
+    t.after(() => socket.destroy());
+    await once(socket, 'connect');
+    const me = `127.0.0.1:${socket.localPort}`;
+    await waitUntil(
+      () => heldResources(old!.pid).connections.some((connection) => connection.peer === me),
+      10_000,
+      'the old worker accepted the connection',
+    );
+    run.signal('SIGHUP');
+    await run.waitFor('reload', (e) => e.phase === 'completed' && e.generation === 2);
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    const ended = once(socket, 'close');
+    socket.write('GET / HTTP/1.1\r\nHost: test\r\n\r\n');
+    await ended; // the server closes it after the answer: no further request reaches old code
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    assert.match(body, /\bgen 1 /, answer);
+    assert.match(head, /^connection: close$/im, answer);
+  },
+);

@@ -26,6 +26,17 @@ class LifespanState:
         self.failed_step = "ASGI lifespan startup"
 
 
+def _closing_connection(start):
+    """An answer this worker gives once it has said it accepts no more (`closed`): its connection
+    carries no further request, since the new generation may have answered that client already.
+    Uvicorn ends its kept-alive connections at its shutdown, which comes later (its next tick,
+    after every accepted connection sent its first request); a connection accepted at the stop
+    had no request yet when the kept-alive ones were ended, and would stay alive for old code
+    meanwhile. uvicorn closes a connection whose answer says `connection: close`."""
+    headers = [(name, value) for name, value in start.get("headers", ()) if name.lower() != b"connection"]
+    return dict(start, headers=headers + [(b"connection", b"close")])
+
+
 def wrap_asgi(app, rt, lifespan):
     """Counts http requests; reports the lifespan startup and shutdown as hooks."""
     if asyncio.iscoroutinefunction(app) or asyncio.iscoroutinefunction(getattr(app, "__call__", None)):
@@ -79,6 +90,8 @@ def wrap_asgi(app, rt, lifespan):
             kind = message.get("type")
             if kind == "http.response.start":
                 response["started"] = True
+                if rt.closing.done:
+                    message = _closing_connection(message)
             elif kind == "http.response.body" and not message.get("more_body", False):
                 response["complete"] = True
             await send(message)
