@@ -133,7 +133,10 @@ export function registerServerCommands(
     const session = node?.session ?? (await anySession(manager));
     if (session) TimelinePanel.show(session, timelineFocus(node));
   });
-  context.subscriptions.push({ dispose: () => TimelinePanel.close() });
+  context.subscriptions.push(
+    { dispose: () => TimelinePanel.close() },
+    manager.onDidStart((session) => TimelinePanel.restarted(session)),
+  );
   registerCommand(context, 'arbiter.openInBrowser', async (node) => {
     const url = (await sessionOf(manager, node))?.url;
     if (url) await vscode.env.openExternal(vscode.Uri.parse(url));

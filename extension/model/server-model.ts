@@ -237,6 +237,9 @@ export class ServerModel {
       worker.state = 'exited';
       worker.since = at;
       worker.exit = { code: null, signal: null, reason: `ended with the arbiter, which ${how}`, at };
+      worker.states.push({ state: 'exited', at });
+      // Its end never came: the worker went with the arbiter.
+      for (const hook of worker.hooks) if (hook.outcome === 'running') hook.outcome = 'interrupted';
     }
   }
 

@@ -20,14 +20,14 @@ export function timelineHtml(view: TimelineView): string {
   const breaks = view.breaks
     .map((quiet) => {
       const text = `${duration(quiet.to - quiet.from)} in which nothing changed, drawn narrow`;
-      return `<div class="break" style="left:${x(quiet.from)};width:${w(quiet.from, quiet.to)}" title="${esc(text)}"></div>`;
+      return `<div class="break" role="img" style="left:${x(quiet.from)};width:${w(quiet.from, quiet.to)}" title="${esc(text)}" aria-label="${esc(text)}"></div>`;
     })
     .join('');
   const at = (ms: number): string => `+${duration(Math.max(ms - view.start, 0))}`;
   const takeovers = view.takeovers
     .map(
       (takeover) =>
-        `<div class="takeover" style="left:${x(takeover.at)}" title="${esc(`${at(takeover.at)}: ${takeover.text}`)}"></div>`,
+        `<div class="takeover" role="img" style="left:${x(takeover.at)}" title="${esc(`${at(takeover.at)}: ${takeover.text}`)}" aria-label="${esc(`${at(takeover.at)}: ${takeover.text}`)}"></div>`,
     )
     .join('');
   const lane = (row: Lane): string => {

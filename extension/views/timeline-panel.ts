@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ServerSession } from '../server/server-session';
 import { TIMELINE_CSS, timelineHtml } from './timeline-html';
-import { timelineOf, type TimelineFocus } from './timeline-view';
+import { timelineOf, underway, type TimelineFocus } from './timeline-view';
 
 const REDRAW_MS = 200;
 /** While a bar is open (a worker boots or drains, a hook runs) the panel redraws this often. */
@@ -36,6 +36,17 @@ export class TimelinePanel implements vscode.Disposable {
     panel.turnTo(session, focus);
   }
 
+  /** A server was started again for a folder: a panel showing that folder's last one follows it. */
+  static restarted(session: ServerSession): void {
+    const panel = TimelinePanel.current;
+    if (
+      panel &&
+      panel.session !== session &&
+      panel.session.folder.uri.toString() === session.folder.uri.toString()
+    )
+      panel.turnTo(session, { kind: 'all' });
+  }
+
   /** Closes the panel if it is open (the extension deactivates). */
   static close(): void {
     TimelinePanel.current?.dispose();
@@ -43,6 +54,8 @@ export class TimelinePanel implements vscode.Disposable {
 
   private session!: ServerSession;
   private focus: TimelineFocus = { kind: 'all' };
+  /** The last drawing sent; undefined once the page must be drawn anew (loaded again, another server). */
+  private drawn: string | undefined;
 
   private constructor() {
     this.panel = vscode.window.createWebviewPanel(
@@ -58,18 +71,22 @@ export class TimelinePanel implements vscode.Disposable {
       this.panel.onDidChangeViewState(() => this.redraw()),
       // The page asks for its first drawing once its script runs: a message posted before is lost.
       this.panel.webview.onDidReceiveMessage((message: unknown) => {
-        if ((message as { type?: unknown } | undefined)?.type === 'ready') this.draw();
+        if ((message as { type?: unknown } | undefined)?.type !== 'ready') return;
+        this.drawn = undefined; // a page loaded again (hidden, then shown) starts empty
+        this.draw();
       }),
     );
     this.ticker = setInterval(() => {
-      if (this.panel.visible && this.anythingOpen()) this.draw();
+      if (this.panel.visible && underway(this.session.model)) this.draw();
     }, TICK_MS);
   }
 
   private turnTo(session: ServerSession, focus: TimelineFocus): void {
     if (this.session !== session) {
       this.sessionListener?.dispose();
-      this.sessionListener = session.onEvent(() => this.redraw());
+      // Every change of the model: its events, and the arbiter's end (which is no event).
+      this.sessionListener = session.onDidChange(() => this.redraw());
+      this.drawn = undefined;
     }
     this.session = session;
     this.focus = focus;
@@ -88,14 +105,11 @@ export class TimelinePanel implements vscode.Disposable {
   private draw(): void {
     if (!this.panel.visible) return;
     const view = timelineOf(this.session.model, this.focus, Date.now(), this.session.folder.name);
-    void this.panel.webview.postMessage({ type: 'draw', html: timelineHtml(view) });
-  }
-
-  private anythingOpen(): boolean {
-    for (const row of this.session.model.generations.values())
-      for (const worker of row.workers)
-        if (!worker.exit || worker.hooks.some((hook) => hook.outcome === 'running')) return true;
-    return false;
+    const html = timelineHtml(view);
+    // The same drawing again would only reset a tooltip, the focus, a screen reader's place.
+    if (html === this.drawn) return;
+    this.drawn = html;
+    void this.panel.webview.postMessage({ type: 'draw', html });
   }
 
   dispose(): void {

@@ -48,6 +48,16 @@ export type TimelineView = {
   empty?: string;
 };
 
+/** Whether something is under way in `model`: a worker boots or drains, a hook runs. */
+export function underway(model: ServerModel): boolean {
+  for (const row of model.generations.values())
+    for (const worker of row.workers) {
+      if (!worker.exit && (worker.state === 'booting' || worker.state === 'draining')) return true;
+      if (worker.hooks.some((hook) => hook.outcome === 'running')) return true;
+    }
+  return false;
+}
+
 /** A lane's states: `booting` onwards until an end state, which is a marker, not a bar. */
 const END_STATES = new Set<WorkerState>(WORKER_STATES.slice(WORKER_STATES.indexOf('exited')));
 /** Before the first worker and after the last event, so that an edge reads as an edge. */

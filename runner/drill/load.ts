@@ -17,14 +17,14 @@ export type LoadResult = {
   sent: number;
   ok: number;
   failed: LoadFailure[];
-  /** Sent on a kept-alive connection. */
+  /** Sent on a connection kept alive from an earlier request. */
   keptAlive: number;
   /** Sent again on a fresh connection: the server had closed the kept-alive one under it. */
   retried: number;
 };
 
 /** One try: `reusedClosed` when a kept-alive connection was closed under it before any answer. */
-type Try = { error?: string; reusedClosed?: boolean };
+type Try = { error?: string; reused?: boolean; reusedClosed?: boolean };
 
 /** What a request that took longer than this is called: cut, at the client's end. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -62,9 +62,10 @@ export class Load {
   private async loop(agent: http.Agent | false): Promise<void> {
     while (this.running) {
       this.result.sent++;
-      if (agent) this.result.keptAlive++;
       let answer = await this.request(agent);
-      if (answer.reusedClosed) {
+      if (answer.reused) this.result.keptAlive++;
+      // Not once stopped: the server is stopping too, and the request would only wait for it.
+      if (answer.reusedClosed && this.running) {
         this.result.retried++;
         answer = await this.request(false);
       }
@@ -82,9 +83,10 @@ export class Load {
         (response) => {
           answered = true;
           response.resume();
-          response.on('end', () =>
-            resolve((response.statusCode ?? 0) >= 500 ? { error: `HTTP ${response.statusCode}` } : {}),
-          );
+          response.on('end', () => {
+            const status = response.statusCode ?? 0;
+            resolve({ reused: request.reusedSocket, ...(status >= 500 ? { error: `HTTP ${status}` } : {}) });
+          });
           response.on('error', (error) => resolve({ error: error.message }));
         },
       );
@@ -93,9 +95,11 @@ export class Load {
       );
       request.on('error', (error: NodeJS.ErrnoException) => {
         const closedUnder = error.code === 'ECONNRESET' || error.message === 'socket hang up';
+        const reused = request.reusedSocket;
         resolve({
           error: error.code ?? error.message,
-          reusedClosed: request.reusedSocket && !answered && closedUnder,
+          reused,
+          reusedClosed: reused && !answered && closedUnder,
         });
       });
     });

@@ -109,6 +109,8 @@ export type SnapshotOptions = {
   ignoreFds?: ReadonlySet<number>;
   /** Local ports that are the runtime's own (the worker's inspector while a debugger is attached). */
   ownPorts?: ReadonlySet<number>;
+  /** Socket inodes known to tell nothing (the runtime's own, found in an earlier look). */
+  ignoreInodes?: ReadonlySet<string>;
 };
 
 /** The kernel's TCP tables, as text: read from the process's view of its network namespace. */
@@ -134,10 +136,15 @@ export function heldResources(pid: number | 'self', options: SnapshotOptions = {
 export function tcpBeyond(
   pid: number | 'self',
   options: SnapshotOptions = {},
-): Pick<HeldResources, 'connections' | 'listening'> {
+): Pick<HeldResources, 'connections' | 'listening'> & { ownInodes: string[] } {
   const fds = fdsOf(pid, options);
-  if ('unreadable' in fds || fds.sockets.size === 0) return { connections: [], listening: [] };
-  return tcpOf(fds.sockets, tcpTablesNow(pid), options);
+  if ('unreadable' in fds || fds.sockets.size === 0) return { connections: [], listening: [], ownInodes: [] };
+  const tables = tcpTablesNow(pid);
+  // The runtime's own (the inspector's thread, on its port): a later look need not read for them.
+  const ownInodes = [...parseTcpTable(tables.v4, false), ...parseTcpTable(tables.v6, true)]
+    .filter((entry) => fds.sockets.has(entry.inode) && options.ownPorts?.has(entry.localPort))
+    .map((entry) => entry.inode);
+  return { ...tcpOf(fds.sockets, tables, options), ownInodes };
 }
 
 function tcpTablesNow(pid: number | 'self'): TcpTables {
@@ -209,8 +216,9 @@ function fdsOf(pid: number | 'self', options: SnapshotOptions): Fds {
   for (const [fd, target] of links) {
     if (options.ignoreFds?.has(fd) || own.has(target)) continue;
     const socket = /^socket:\[(\d+)\]$/.exec(target);
-    if (socket) sockets.add(socket[1]!);
-    else if (target.startsWith('/') && !target.startsWith('/dev/') && !target.startsWith('/proc/'))
+    if (socket) {
+      if (!options.ignoreInodes?.has(socket[1]!)) sockets.add(socket[1]!);
+    } else if (target.startsWith('/') && !target.startsWith('/dev/') && !target.startsWith('/proc/'))
       files.push(target);
   }
   return { sockets, files };

@@ -15,6 +15,8 @@ import { inspectorPort } from './inspector';
 
 export class HeldReports {
   private exitSent = false;
+  /** Sockets of the runtime's own that only the TCP tables told apart (the inspector's): not read for again. */
+  private readonly ownInodes = new Set<string>();
   private listenFds: readonly number[] = [];
 
   constructor(private readonly send: (message: WorkerMessage) => void) {}
@@ -44,7 +46,9 @@ export class HeldReports {
     const beyond = tcpBeyond('self', {
       ignoreFds: new Set([...own, ...known.fds]),
       ownPorts: new Set(inspector ? [inspector] : []),
+      ignoreInodes: this.ownInodes,
     });
+    for (const inode of beyond.ownInodes) this.ownInodes.add(inode);
     return {
       connections: mergeByPeer([...known.connections, ...beyond.connections]),
       listening: [...known.listening, ...beyond.listening],

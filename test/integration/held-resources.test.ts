@@ -100,6 +100,26 @@ test("a Node app whose connections and side server are unref'd: still seen at ex
   assert.equal((await run.waitExit()).code, 0);
 });
 
+test("with --inspect: the inspector's own thread and its socket are not the app's", async (t) => {
+  const dbPort = await tcpServer(t);
+  const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', '--inspect', 'app.js'], {
+    cwd: project({ 'app.js': NODE_POOL }),
+    env: { DB_PORT: String(dbPort), CLOSE: '1' },
+  });
+  await run.ready(1);
+  await run.waitFor('worker.inspector');
+  run.signal('SIGTERM');
+  const [stop, exit] = [await heldAt(run, 'stop'), await heldAt(run, 'exit')];
+  assert.deepEqual(stop.held.listening, [], JSON.stringify(stop.held));
+  assert.deepEqual(
+    stop.held.connections.map((connection) => connection.peer),
+    [`127.0.0.1:${dbPort}`],
+  );
+  assert.deepEqual(exit.held.listening, [], JSON.stringify(exit.held));
+  assert.deepEqual(exit.held.connections, []);
+  assert.equal((await run.waitExit()).code, 0);
+});
+
 test('a Node app that closes its pool in a shutdown hook: 2 at the stop, 0 at exit, nothing said', async (t) => {
   const dbPort = await tcpServer(t);
   const run = startArbiter(t, ['-w', '1', '-b', '127.0.0.1:0', '--no-reload', 'app.js'], {

@@ -52,3 +52,10 @@ test('no answer before the next reload went live: the older one is never told', 
   assert.equal(answers.answered(2, 3, 3_500), undefined);
   assert.deepEqual(answers.answered(3, 5, 3_500), { generation: 3, worker: 5, ms: 500, afterLiveMs: 420 });
 });
+
+test('early answers that arrive out of order: the earliest by the workers’ clocks is the first', () => {
+  const answers = responses();
+  answers.answered(3, 6, 3_095);
+  answers.answered(3, 5, 3_090);
+  assert.deepEqual(answers.live(live(3)), { generation: 3, worker: 5, ms: 90, afterLiveMs: 10 });
+});

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ServerModel } from '../../extension/model/server-model';
 import { timelineHtml } from '../../extension/views/timeline-html';
-import { timelineOf } from '../../extension/views/timeline-view';
+import { timelineOf, underway } from '../../extension/views/timeline-view';
 import type { EventBody } from '../../runner/protocol/events';
 
 const ref = (id: number, generation: number) => ({ id, pid: 100 + id, generation });
@@ -193,7 +193,10 @@ test('the HTML: every bar and marker has its words for the pointer and a screen 
   assert.match(html, /role="group" aria-label="worker 1, pid 101, generation 1; /);
   assert.ok(!html.includes('<pool>'), 'a hook name is text, never markup');
   assert.match(html, /close &#60;pool&#62;/);
-  assert.match(html, /class="takeover" style="left:[\d.]+%" title="\+1\.2 s: generation 2 took over/);
+  assert.match(
+    html,
+    /class="takeover" role="img" style="left:[\d.]+%" title="\+1\.2 s: generation 2 took over/,
+  );
   // The kill deadline, 30 s after the stop, is far past what happened: drawn at the edge, not squashing the rest.
   assert.match(
     html,
@@ -266,7 +269,7 @@ test('a worker that served for a minute between its boot and its stop: the quiet
   const html = timelineHtml(view);
   assert.match(
     html,
-    /class="break" style="left:[\d.]+%;width:4\.000%" title="59 s in which nothing changed, drawn narrow"/,
+    /class="break" role="img" style="left:[\d.]+%;width:4\.000%" title="59 s in which nothing changed, drawn narrow"/,
   );
   assert.match(
     html,
@@ -276,5 +279,29 @@ test('a worker that served for a minute between its boot and its stop: the quiet
     html,
     /<span class="tick" style="left:[\d.]+%">\+60\.2 s<\/span>/,
     'ticks as fine as their step',
+  );
+});
+
+test('the arbiter gone (killed): its workers end there, a hook still running never finished, nothing is under way', () => {
+  const events: [number, EventBody][] = [
+    [0, { type: 'worker.spawned', ...ref(1, 1) }],
+    [100, { type: 'worker.state', ...ref(1, 1), state: 'draining', reason: 'stop' }],
+    [150, { type: 'hook', scope: 'worker', pid: 101, name: 'drain', phase: 'start' }],
+  ];
+  const m = model(events);
+  assert.equal(underway(m), true);
+  m.arbiterGone('was killed by SIGKILL', 10_000 + 400);
+  assert.equal(underway(m), false, 'the panel stops ticking');
+  const [lane] = timelineOf(m, { kind: 'all' }, 10_000 + 9_000, 'shop').lanes;
+  assert.deepEqual(
+    lane!.hooks.map(({ outcome, to }) => [outcome, to - 10_000]),
+    [['interrupted', 400]],
+  );
+  assert.deepEqual(
+    lane!.states.map(({ state, to, open }) => [state, to - 10_000, open]),
+    [
+      ['booting', 100, false],
+      ['draining', 400, false],
+    ],
   );
 });

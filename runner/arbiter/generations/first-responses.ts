@@ -45,7 +45,8 @@ export class FirstResponses {
       return this.tell({ generation, worker, ms, afterLiveMs: Math.max(0, at - waiting.liveAt) });
     }
     // Before its generation went live (or a generation that never does: superseded, failed).
-    if (generation > this.newestLive && !this.early.has(generation))
-      this.early.set(generation, { at, worker });
+    // The earliest by the workers' clocks: two workers' messages travel apart.
+    const early = this.early.get(generation);
+    if (generation > this.newestLive && (!early || at < early.at)) this.early.set(generation, { at, worker });
   }
 }

@@ -33,7 +33,9 @@ def _closing_connection(start):
     after every accepted connection sent its first request); a connection accepted at the stop
     had no request yet when the kept-alive ones were ended, and would stay alive for old code
     meanwhile. uvicorn closes a connection whose answer says `connection: close`."""
-    headers = [(name, value) for name, value in start.get("headers", ()) if name.lower() != b"connection"]
+    headers = [
+        (name, value) for name, value in start.get("headers", ()) if name.lower() not in (b"connection", "connection")
+    ]
     return dict(start, headers=headers + [(b"connection", b"close")])
 
 
