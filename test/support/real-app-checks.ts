@@ -81,12 +81,22 @@ export async function checkRealApp(t: TestContext, check: RealAppCheck): Promise
         .all('reload')
         .filter((e) => e.phase === 'completed')
         .at(-1)!.generation;
-      // The old generation has drained and left before the next save.
+      // The old generation has drained and left before the next save, and the new one has
+      // booted whole (it goes live at its first ready worker): a save while the rest still boots
+      // is one the reload-loop rule cannot tell from the app's own write (intake/reload-loops.ts),
+      // and three in a row leave the file's changes during a boot out (red once in a loaded run).
       await run.waitFor(
         'worker.exited',
         () =>
           run.all('worker.exited').filter((e) => e.generation < generation).length >=
           workers * (generation - 1),
+        deadline,
+      );
+      await run.waitFor(
+        'worker.state',
+        () =>
+          run.all('worker.state').filter((e) => e.generation === generation && e.state === 'ready').length >=
+          workers,
         deadline,
       );
       reloads++;
