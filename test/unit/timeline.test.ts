@@ -7,6 +7,16 @@ import type { EventBody } from '../../runner/protocol/events';
 
 const ref = (id: number, generation: number) => ({ id, pid: 100 + id, generation });
 
+/** Worker `id` exited on its own, with code 0. */
+const exitedOk = (id: number, generation: number): EventBody => ({
+  type: 'worker.exited',
+  ...ref(id, generation),
+  code: 0,
+  signal: null,
+  state: 'exited',
+  reason: 'exited (exit code 0)',
+});
+
 /**
  * One reload, as the arbiter tells it (t in ms from 10 000): generation 1 serves, a save boots
  * generation 2, which takes over; the old worker gets SIGTERM through the control channel,
@@ -65,17 +75,7 @@ const RELOAD: [number, EventBody][] = [
       held: held([{ peer: '127.0.0.1:5432', service: 'PostgreSQL', count: 1 }]),
     },
   ],
-  [
-    1_420,
-    {
-      type: 'worker.exited',
-      ...ref(1, 1),
-      code: 0,
-      signal: null,
-      state: 'exited',
-      reason: 'exited (exit code 0)',
-    },
-  ],
+  [1_420, exitedOk(1, 1)],
 ];
 
 function held(connections: { peer: string; service: string; count: number }[]) {
@@ -249,17 +249,7 @@ test('a worker that served for a minute between its boot and its stop: the quiet
       { type: 'signal', ...ref(1, 1), direction: 'sent', signal: 'SIGTERM', via: 'message', reason: 'stop' },
     ],
     [60_110, { type: 'worker.state', ...ref(1, 1), state: 'draining', reason: 'stop' }],
-    [
-      60_400,
-      {
-        type: 'worker.exited',
-        ...ref(1, 1),
-        code: 0,
-        signal: null,
-        state: 'exited',
-        reason: 'exited (exit code 0)',
-      },
-    ],
+    [60_400, exitedOk(1, 1)],
   ];
   const view = timelineOf(model(events), { kind: 'all' }, 10_000 + 70_000, 'shop');
   assert.deepEqual(
