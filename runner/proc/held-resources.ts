@@ -139,12 +139,12 @@ export function tcpBeyond(
 ): Pick<HeldResources, 'connections' | 'listening'> & { ownInodes: string[] } {
   const fds = fdsOf(pid, options);
   if ('unreadable' in fds || fds.sockets.size === 0) return { connections: [], listening: [], ownInodes: [] };
-  const tables = tcpTablesNow(pid);
+  const entries = tcpEntries(tcpTablesNow(pid));
   // The runtime's own (the inspector's thread, on its port): a later look need not read for them.
-  const ownInodes = [...parseTcpTable(tables.v4, false), ...parseTcpTable(tables.v6, true)]
+  const ownInodes = entries
     .filter((entry) => fds.sockets.has(entry.inode) && options.ownPorts?.has(entry.localPort))
     .map((entry) => entry.inode);
-  return { ...tcpOf(fds.sockets, tables, options), ownInodes };
+  return { ...tcpOf(fds.sockets, entries, options), ownInodes };
 }
 
 function tcpTablesNow(pid: number | 'self'): TcpTables {
@@ -231,22 +231,26 @@ function heldFrom(
   options: SnapshotOptions,
 ): HeldResources {
   return {
-    ...tcpOf(fds.sockets, tables, options),
+    ...tcpOf(fds.sockets, tcpEntries(tables), options),
     files: [...fds.files].sort().slice(0, HELD_LIST_LIMIT),
     openFiles: fds.files.length,
     children: childrenOf(pid).slice(0, HELD_LIST_LIMIT),
   };
 }
 
-/** Which of `sockets` (inodes) listen, and which are connected to whom, from the TCP tables. */
+const tcpEntries = (tables: TcpTables): TcpEntry[] => [
+  ...parseTcpTable(tables.v4, false),
+  ...parseTcpTable(tables.v6, true),
+];
+
+/** Which of `sockets` (inodes) listen, and which are connected to whom, from the TCP tables' entries. */
 function tcpOf(
   sockets: ReadonlySet<string>,
-  tables: TcpTables,
+  entries: readonly TcpEntry[],
   options: SnapshotOptions,
 ): Pick<HeldResources, 'connections' | 'listening'> {
   const listening: string[] = [];
   const byPeer = new Map<string, { port: number; count: number }>();
-  const entries = [...parseTcpTable(tables.v4, false), ...parseTcpTable(tables.v6, true)];
   for (const entry of entries) {
     if (!sockets.has(entry.inode) || options.ownPorts?.has(entry.localPort)) continue;
     if (entry.state === LISTEN) listening.push(entry.local);
